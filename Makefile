@@ -1,0 +1,45 @@
+# make            build the library, the CLI, the unit tests and the module
+# make test       unit tests, then end-to-end tests against the stock nginx
+# make demo       a CA on 127.0.0.1 with the embedded store, one certificate
+# make deps       install the Debian packages the build and tests need
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+PYTHON  ?= /usr/bin/python3
+NGX_SRC ?= /usr/share/nginx/src
+
+.PHONY: all deps lib module test unit e2e demo demo-stop clean bench
+
+all: lib module
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+lib: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+module: lib
+	@scripts/build-module.sh $(BUILD)
+
+unit: lib
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+e2e: all
+	STEPCA_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q t/
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) e2e
+
+demo: deps
+	$(MAKE) all
+	@scripts/demo.sh
+
+demo-stop:
+	@scripts/demo.sh stop
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,99 @@
+// Errors are values: one internal error type, turned into step-ca JSON or an
+// ACME problem only at the HTTP edge.
+#ifndef STEPCA_AUTHORITY_STATUS_H
+#define STEPCA_AUTHORITY_STATUS_H
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace stepca {
+
+enum class Code {
+  kOk,
+  kInvalidArgument,   // 400
+  kUnauthenticated,   // 401
+  kPermissionDenied,  // 403
+  kNotFound,          // 404
+  kAlreadyExists,     // 409 (callers usually remap, e.g. token replay -> 401)
+  kUnavailable,       // 503 (store down)
+  kUnimplemented,     // 501
+  kInternal,          // 500
+};
+
+int HttpStatus(Code code);
+
+// message: the reason, fit for the log and, for 400/403, for the client.
+// It must never contain a token, a key or a password.
+class Status {
+ public:
+  Status() = default;
+  Status(Code code, std::string message)
+      : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+  // Prefix context for the log ("jwk.authorizeToken: ...").
+  Status Wrap(const std::string& context) const {
+    if (ok()) return *this;
+    return Status(code_, context + ": " + message_);
+  }
+
+ private:
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
+inline Status Unauthenticated(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }
+inline Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
+inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
+inline Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+inline Status Unimplemented(std::string m) { return {Code::kUnimplemented, std::move(m)}; }
+inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+
+template <typename T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}   // NOLINT: must not be ok
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace stepca
+
+#define STEPCA_RETURN_IF_ERROR(expr)         \
+  do {                                       \
+    ::stepca::Status _st = (expr);           \
+    if (!_st.ok()) return _st;               \
+  } while (0)
+
+#define STEPCA_CONCAT_INNER(a, b) a##b
+#define STEPCA_CONCAT(a, b) STEPCA_CONCAT_INNER(a, b)
+#define STEPCA_ASSIGN_OR_RETURN(lhs, expr) \
+  STEPCA_ASSIGN_OR_RETURN_IMPL(STEPCA_CONCAT(_res_, __LINE__), lhs, expr)
+#define STEPCA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) return tmp.status();                \
+  lhs = std::move(tmp).value()
+
+#endif  // STEPCA_AUTHORITY_STATUS_H

@@ -1,0 +1,75 @@
+// Builds and signs leaf certificates with step-ca's default leaf profile.
+#ifndef STEPCA_AUTHORITY_X509_ISSUER_H
+#define STEPCA_AUTHORITY_X509_ISSUER_H
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "authority/ossl.h"
+#include "authority/signer/signer.h"
+#include "authority/status.h"
+#include "authority/x509/csr.h"
+#include "authority/x509/validity.h"
+
+namespace stepca {
+
+// Provisioner type codes of OID 1.3.6.1.4.1.37476.9000.64.1.
+enum class ProvisionerType {
+  kJwk = 1, kOidc = 2, kGcp = 3, kAws = 4, kAzure = 5, kAcme = 6, kX5c = 7,
+  kK8sSa = 8, kSshPop = 9, kScep = 10, kNebula = 11,
+};
+
+struct ProvisionerInfo {
+  ProvisionerType type = ProvisionerType::kJwk;
+  std::string name;
+  std::string credential_id;  // JWK: the key's kid
+};
+
+// DER of the extension value: SEQUENCE { INTEGER type, OCTET STRING name,
+// OCTET STRING credentialID }.
+std::string EncodeProvisionerExtension(const ProvisionerInfo& info);
+
+struct LeafRequest {
+  EVP_PKEY* public_key = nullptr;   // not owned
+  std::string common_name;          // subject CN=..., omitted when empty
+  SanSet sans;
+  Validity validity;
+  bool add_provisioner_extension = true;
+  ProvisionerInfo provisioner;
+};
+
+struct IssuedCertificate {
+  X509Ptr cert;
+  std::string der;
+  std::string pem;
+  std::string serial;  // decimal
+};
+
+std::string CertificateToPem(X509* cert);
+std::string SerialDecimal(X509* cert);
+
+class Issuer {
+ public:
+  // cert: the issuing (intermediate) certificate; signer holds its key.
+  Issuer(X509Ptr cert, std::unique_ptr<Signer> signer);
+
+  // Leaf: version 3, 128-bit random positive serial, subject CN only, issuer
+  // = our subject, extensions in step-ca's order: keyUsage (critical,
+  // digitalSignature, + keyEncipherment for RSA keys), extKeyUsage
+  // (serverAuth, clientAuth), subjectKeyIdentifier (SHA-1 of the key bits),
+  // authorityKeyIdentifier (keyid), subjectAltName (DNS, email, IP, URI;
+  // omitted when empty), the provisioner extension (non-critical).
+  Result<IssuedCertificate> IssueLeaf(const LeafRequest& request) const;
+
+  X509* certificate() const { return cert_.get(); }
+  TimePoint not_after() const;
+
+ private:
+  X509Ptr cert_;
+  std::unique_ptr<Signer> signer_;
+};
+
+}  // namespace stepca
+
+#endif  // STEPCA_AUTHORITY_X509_ISSUER_H
