@@ -4,7 +4,9 @@
 
 #include <jansson.h>
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "authority/ossl.h"
 #include "authority/status.h"
@@ -29,6 +31,17 @@ Result<Jwk> ParseJwkText(std::string_view json_text);
 // Sets "kid" to kid when non-empty; "use":"sig" and "alg" when given.
 Result<JsonPtr> JwkToJson(EVP_PKEY* key, bool include_private,
                           const std::string& kid, const std::string& alg);
+
+// What a key is, as JOSE sees it. kty "EC" (crv P-256/P-384/P-521,
+// coord_size 32/48/66), "OKP" (crv Ed25519), "RSA" (bits = modulus size).
+// Other key types (Ed448, RSA-PSS-only keys, DSA, DH...) are kInvalidArgument.
+struct JoseKeyInfo {
+  std::string kty;
+  std::string crv;
+  size_t coord_size = 0;  // EC only
+  int bits = 0;
+};
+Result<JoseKeyInfo> DescribeJoseKey(EVP_PKEY* key);
 
 // RFC 7638 thumbprint: base64url(SHA-256(canonical JSON of required members)).
 Result<std::string> JwkThumbprint(EVP_PKEY* key);
