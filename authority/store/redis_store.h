@@ -1,0 +1,83 @@
+// The fleet store: one Redis shared by every node.
+//
+// Connections are per thread (thread_local, keyed by the store instance), so
+// the hot path takes no lock. A connection is made lazily on first use with
+// a connect timeout, then every command runs with a read/write timeout;
+// AUTH and SELECT are sent on connect. Any I/O error or timeout drops the
+// connection and returns kUnavailable; the next call reconnects. Before a
+// command is sent on an idle connection, a zero-timeout poll() detects a
+// connection the server has closed (restart, idle timeout), so the first
+// request after a Redis restart does not fail needlessly. Commands are never
+// retried after they may have reached the server: SET NX and GETDEL are not
+// idempotent.
+//
+// The password is kept only in config_ and the wire; it is never in a
+// message.
+#ifndef STEPCA_AUTHORITY_STORE_REDIS_STORE_H
+#define STEPCA_AUTHORITY_STORE_REDIS_STORE_H
+
+#include <hiredis/hiredis.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "authority/store/store.h"
+
+namespace stepca {
+
+class RedisStore final : public Store {
+ public:
+  // Resolves a host name once (getaddrinfo) unless it is an IP literal or a
+  // unix socket is configured. kUnavailable if the name does not resolve.
+  static Result<std::unique_ptr<RedisStore>> Create(StoreConfig config);
+  ~RedisStore() override;
+  RedisStore(const RedisStore&) = delete;
+  RedisStore& operator=(const RedisStore&) = delete;
+
+  Status OpenInProcess() override;
+  // Closes the calling thread's connection; the others are closed when
+  // their threads exit.
+  void CloseInProcess() override;
+
+  Status PutIfAbsent(std::string_view key, std::string_view value,
+                     std::chrono::seconds ttl) override;
+  Status Put(std::string_view key, std::string_view value,
+             std::chrono::seconds ttl) override;
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+  Result<std::optional<std::string>> Take(std::string_view key) override;
+  Status Delete(std::string_view key) override;
+  std::string Kind() const override { return "redis"; }
+
+  // "127.0.0.1:6379" or "unix:/run/redis.sock": for messages.
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  struct ReplyDeleter {
+    void operator()(redisReply* r) const { freeReplyObject(r); }
+  };
+  using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+  RedisStore(StoreConfig config, std::string address);
+
+  // This thread's live connection, connecting if needed.
+  Result<redisContext*> Connection();
+  Result<redisContext*> Connect();
+  void DropConnection();
+  // Runs one command; nullptr never returned on success. Error replies are
+  // kUnavailable too (with the server's text, which never holds our
+  // arguments).
+  Result<ReplyPtr> Command(const std::vector<std::string_view>& args);
+  Status IoError(redisContext* c, const char* what);
+
+  StoreConfig config_;
+  std::string address_;   // resolved IP (TCP) or socket path
+  std::string endpoint_;  // for messages
+  uint64_t id_;           // unique per instance, keys the thread's connection
+  std::shared_ptr<char> alive_;  // lets threads drop connections of dead stores
+};
+
+}  // namespace stepca
+
+#endif  // STEPCA_AUTHORITY_STORE_REDIS_STORE_H
