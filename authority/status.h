@@ -40,12 +40,25 @@ class Status {
   // Prefix context for the log ("jwk.authorizeToken: ...").
   Status Wrap(const std::string& context) const {
     if (ok()) return *this;
-    return Status(code_, context + ": " + message_);
+    Status s(code_, context + ": " + message_);
+    s.detail_ = detail_;
+    return s;
   }
+
+  // Extra words for the log only, never shown to the client.
+  Status WithDetail(std::string detail) const {
+    Status s = *this;
+    s.detail_ = std::move(detail);
+    return s;
+  }
+  const std::string& detail() const { return detail_; }
+  // message, then the detail when there is one.
+  std::string LogText() const { return detail_.empty() ? message_ : message_ + ": " + detail_; }
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  std::string detail_;
 };
 
 inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }

@@ -1,0 +1,240 @@
+// step-ca's CA API routes, each also under /1.0; HEAD is served as GET.
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "authority/api/http.h"
+#include "authority/authority.h"
+
+namespace stepca {
+namespace {
+
+constexpr size_t kDefaultPageSize = 20;
+constexpr size_t kMaxPageSize = 100;
+
+std::string NewRequestId() {
+  unsigned char b[16];
+  RAND_bytes(b, sizeof b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
+// A request id is echoed only when it is short printable text.
+bool UsableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+HttpResponse CertList(int status, const std::vector<const std::vector<std::string>*>& lists) {
+  JsonPtr crts(json_array());
+  for (auto* l : lists)
+    for (auto& pem : *l) json_array_append_new(crts.get(), json_string(pem.c_str()));
+  JsonPtr body(json_object());
+  json_object_set(body.get(), "crts", crts.get());
+  return JsonResponse(status, body.get());
+}
+
+HttpResponse PemBundle(const std::vector<std::string>& pems) {
+  HttpResponse r;
+  r.content_type = "application/x-pem-file";
+  for (auto& p : pems) r.body += p;
+  return r;
+}
+
+class Router {
+ public:
+  Router(Authority& a, const HttpRequest& r) : a_(a), req_(r) {}
+
+  HttpResponse Route() {
+    std::string_view path = req_.path;
+    if (path == "/1.0") path = "/";
+    else if (path.substr(0, 5) == "/1.0/") path.remove_prefix(4);
+    const bool get = req_.method == "GET" || req_.method == "HEAD";
+    const bool post = req_.method == "POST";
+
+    if (path == "/health") return get ? Health() : MethodNotAllowed();
+    if (path == "/version") return get ? Version() : MethodNotAllowed();
+    if (path == "/roots") return get ? CertList(201, {&a_.root_pems()}) : MethodNotAllowed();
+    if (path == "/roots.pem") return get ? PemBundle(a_.root_pems()) : MethodNotAllowed();
+    if (path == "/federation")
+      return get ? CertList(201, {&a_.root_pems(), &a_.federated_pems()}) : MethodNotAllowed();
+    if (path == "/intermediates") {
+      if (!get) return MethodNotAllowed();
+      if (a_.intermediate_pems().empty()) return ErrorResponse(Unimplemented("no intermediates"));
+      return CertList(201, {&a_.intermediate_pems()});
+    }
+    if (path == "/intermediates.pem") {
+      if (!get) return MethodNotAllowed();
+      if (a_.intermediate_pems().empty()) return ErrorResponse(Unimplemented("no intermediates"));
+      return PemBundle(a_.intermediate_pems());
+    }
+    if (path == "/provisioners") return get ? Provisioners() : MethodNotAllowed();
+    if (path == "/sign") return post ? Sign() : MethodNotAllowed();
+    if (path == "/renew" || path == "/re-sign" || path == "/rekey" || path == "/revoke")
+      return post ? ErrorResponse(Unimplemented(std::string(path.substr(1)) + " is not implemented yet"))
+                  : MethodNotAllowed();
+
+    // One-segment parameters.
+    if (path.substr(0, 6) == "/root/" && path.size() > 6 &&
+        path.find('/', 6) == std::string_view::npos)
+      return get ? RootBySha(path.substr(6)) : MethodNotAllowed();
+    static constexpr std::string_view kEnc = "/encrypted-key";
+    if (path.substr(0, 14) == "/provisioners/" && path.size() > 14 + kEnc.size() &&
+        path.substr(path.size() - kEnc.size()) == kEnc) {
+      std::string_view kid = path.substr(14, path.size() - 14 - kEnc.size());
+      if (kid.find('/') == std::string_view::npos)
+        return get ? EncryptedKey(kid) : MethodNotAllowed();
+    }
+    return NotFoundText();
+  }
+
+ private:
+  HttpResponse Health() {
+    JsonPtr body(json_pack("{s:s}", "status", "ok"));
+    return JsonResponse(200, body.get());
+  }
+
+  HttpResponse Version() {
+    JsonPtr body(json_pack("{s:s}", "version", a_.version().c_str()));
+    return JsonResponse(200, body.get());
+  }
+
+  HttpResponse RootBySha(std::string_view sha) {
+    std::string clean;
+    for (char c : sha) {
+      if (c != '-') clean.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    const auto& fps = a_.fingerprints();
+    for (size_t i = 0; i < fps.size(); ++i) {
+      if (fps[i] != clean) continue;
+      const size_t nroots = a_.root_pems().size();
+      const std::string& pem =
+          i < nroots ? a_.root_pems()[i] : a_.federated_pems()[i - nroots];
+      JsonPtr body(json_pack("{s:s}", "ca", pem.c_str()));
+      return JsonResponse(200, body.get());
+    }
+    return ErrorResponse(NotFound("certificate with fingerprint " + clean.substr(0, 64) +
+                                  " was not found"));
+  }
+
+  HttpResponse Provisioners() {
+    bool found = false;
+    std::string cursor = QueryParam(req_.query, "cursor", &found);
+    std::string limit_s = QueryParam(req_.query, "limit", &found);
+    size_t limit = kDefaultPageSize;
+    if (found && !limit_s.empty()) {
+      char* end = nullptr;
+      long v = std::strtol(limit_s.c_str(), &end, 10);
+      if (end == limit_s.c_str() || *end != '\0' || limit_s.size() > 9)
+        return ErrorResponse(InvalidArgument("limit '" + limit_s.substr(0, 32) + "' is not an integer"));
+      if (v > 0) limit = static_cast<size_t>(v);
+    }
+    if (limit > kMaxPageSize) limit = kMaxPageSize;
+    std::string next;
+    auto page = a_.config().provisioners.Page(cursor, limit, &next);
+    JsonPtr list(json_array());
+    for (auto* p : page) json_array_append(list.get(), const_cast<json_t*>(p->json()));
+    JsonPtr body(json_object());
+    json_object_set(body.get(), "provisioners", list.get());
+    json_object_set_new(body.get(), "nextCursor", json_string(next.c_str()));
+    return JsonResponse(200, body.get());
+  }
+
+  HttpResponse EncryptedKey(std::string_view kid) {
+    const JwkProvisioner* p = a_.config().provisioners.JwkByKid(std::string(kid));
+    if (p == nullptr || p->encrypted_key().empty())
+      return ErrorResponse(NotFound("encrypted key with kid " + std::string(kid.substr(0, 128)) +
+                                    " was not found"));
+    JsonPtr body(json_pack("{s:s}", "key", p->encrypted_key().c_str()));
+    return JsonResponse(200, body.get());
+  }
+
+  static Status StringMember(const json_t* obj, const char* name, std::string* out) {
+    const json_t* v = json_object_get(obj, name);
+    if (v == nullptr || json_is_null(v)) return Status::Ok();
+    if (!json_is_string(v)) return InvalidArgument(std::string("error decoding json: ") + name + " must be a string");
+    out->assign(json_string_value(v), json_string_length(v));
+    return Status::Ok();
+  }
+
+  static Status TimeMember(const json_t* obj, const char* name, TimeDuration* out) {
+    std::string s;
+    STEPCA_RETURN_IF_ERROR(StringMember(obj, name, &s));
+    auto td = ParseTimeDuration(s);
+    if (!td) return InvalidArgument(std::string("error decoding json: invalid ") + name + " \"" + s.substr(0, 64) + "\"");
+    *out = *td;
+    return Status::Ok();
+  }
+
+  HttpResponse Sign() {
+    json_error_t jerr;
+    JsonPtr body(json_loadb(req_.body.data(), req_.body.size(), JSON_DISABLE_EOF_CHECK, &jerr));
+    if (!body || !json_is_object(body.get()))
+      return ErrorResponse(InvalidArgument("error decoding json").WithDetail(body ? "not an object" : jerr.text));
+    SignRequest sr;
+    Status st = StringMember(body.get(), "csr", &sr.csr_pem);
+    if (st.ok()) st = StringMember(body.get(), "ott", &sr.ott);
+    if (st.ok()) st = TimeMember(body.get(), "notBefore", &sr.not_before);
+    if (st.ok()) st = TimeMember(body.get(), "notAfter", &sr.not_after);
+    if (!st.ok()) return ErrorResponse(st);
+
+    auto result = a_.Sign(sr, Clock::now());
+    if (!result.ok()) return ErrorResponse(result.status().Wrap("sign"));
+
+    const IssuedCertificate& leaf = result->leaf;
+    JsonPtr chain(json_array());
+    json_array_append_new(chain.get(), json_string(leaf.pem.c_str()));
+    for (auto& p : a_.intermediate_pems()) json_array_append_new(chain.get(), json_string(p.c_str()));
+    JsonPtr out(json_object());
+    json_object_set_new(out.get(), "crt", json_string(leaf.pem.c_str()));
+    json_object_set_new(out.get(), "ca",
+                        a_.intermediate_pems().empty()
+                            ? json_null()
+                            : json_string(a_.intermediate_pems()[0].c_str()));
+    json_object_set(out.get(), "certChain", chain.get());
+    json_object_set(out.get(), "tlsOptions", a_.config().tls_options.get());
+    HttpResponse r = JsonResponse(201, out.get());
+    r.log_level = LogLevel::kInfo;
+    char na[64] = "";
+    const ASN1_TIME* t = X509_get0_notAfter(leaf.cert.get());
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (ASN1_TIME_print(bio.get(), t) == 1) {
+      int n = BIO_read(bio.get(), na, sizeof na - 1);
+      na[n > 0 ? n : 0] = '\0';
+    }
+    r.log_message = "issued certificate serial=" + leaf.serial + " provisioner=\"" +
+                    result->provisioner + "\" not-after=\"" + na + "\"";
+    return r;
+  }
+
+  Authority& a_;
+  const HttpRequest& req_;
+};
+
+}  // namespace
+
+HttpResponse Authority::Handle(const HttpRequest& request) {
+  HttpResponse resp = Router(*this, request).Route();
+  std::string id;
+  if (UsableRequestId(request.request_id)) id = request.request_id;
+  else if (UsableRequestId(request.legacy_request_id)) id = request.legacy_request_id;
+  else id = NewRequestId();
+  resp.headers.emplace_back("X-Request-Id", id);
+  if (!resp.log_message.empty())
+    resp.log_message = "stepca: " + std::to_string(resp.status) + " " + std::string(request.method) +
+                       " " + std::string(request.path.substr(0, 256)) + " request-id=" + id + ": " +
+                       resp.log_message;
+  return resp;
+}
+
+}  // namespace stepca

@@ -1,0 +1,84 @@
+// The certificate authority: ca.json, the issuer, the store, and the
+// operations the API exposes.
+#ifndef STEPCA_AUTHORITY_AUTHORITY_H
+#define STEPCA_AUTHORITY_AUTHORITY_H
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "authority/api/http.h"
+#include "authority/config/ca_config.h"
+#include "authority/status.h"
+#include "authority/store/store.h"
+#include "authority/x509/issuer.h"
+#include "shared/duration.h"
+
+namespace stepca {
+
+struct AuthorityOptions {
+  std::string ca_json;
+  std::string password_file;
+  std::string store_uri;  // empty: kDefaultStoreUri
+  std::string version;    // empty: the build's version
+};
+
+constexpr const char* kDefaultStoreUri = "lmdb:/var/lib/nginx-stepca";
+
+struct SignRequest {
+  std::string csr_pem;
+  std::string ott;
+  TimeDuration not_before;
+  TimeDuration not_after;
+};
+
+struct SignResult {
+  IssuedCertificate leaf;
+  std::string provisioner;  // name, for the log
+};
+
+class Authority {
+ public:
+  static Result<std::unique_ptr<Authority>> Load(const AuthorityOptions& options);
+
+  const CaConfig& config() const { return config_; }
+  const std::string& version() const { return version_; }
+  const std::vector<std::string>& warnings() const { return config_.warnings; }
+  // PEM of roots, federated roots, and the intermediates of the crt file.
+  const std::vector<std::string>& root_pems() const { return root_pems_; }
+  const std::vector<std::string>& federated_pems() const { return federated_pems_; }
+  const std::vector<std::string>& intermediate_pems() const { return intermediate_pems_; }
+  // Lower-case hex SHA-256 of each root and federated root's DER, in the
+  // order of root_pems() then federated_pems().
+  const std::vector<std::string>& fingerprints() const { return fingerprints_; }
+
+  Status PrepareStore(long uid, long gid);
+  Status InitProcess();
+  void ExitProcess();
+  Store& store() { return *store_; }
+
+  // Thread-safe.
+  HttpResponse Handle(const HttpRequest& request);
+  Result<SignResult> Sign(const SignRequest& request, TimePoint now);
+
+ private:
+  Authority() = default;
+  Status CheckIssuedAt(const TokenClaims& claims);
+
+  CaConfig config_;
+  std::string version_;
+  StoreConfig store_config_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Issuer> issuer_;
+  std::unique_ptr<Audiences> audiences_;
+  std::vector<std::string> root_pems_, federated_pems_, intermediate_pems_, fingerprints_;
+  TimePoint loaded_at_{};
+  // Seconds since the epoch at which this store began recording spent
+  // tokens; -1 until read from the store.
+  std::atomic<int64_t> store_epoch_{-1};
+};
+
+}  // namespace stepca
+
+#endif  // STEPCA_AUTHORITY_AUTHORITY_H

@@ -1,0 +1,341 @@
+#include "authority/config/ca_config.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "authority/signer/signer.h"
+
+namespace stepca {
+namespace {
+
+std::string Quote(const std::string& s) { return "\"" + s + "\""; }
+
+class Loader {
+ public:
+  explicit Loader(const CaConfigOptions& o) : opts_(o) {
+    size_t slash = o.path.rfind('/');
+    dir_ = slash == std::string::npos ? "." : o.path.substr(0, slash == 0 ? 1 : slash);
+  }
+
+  Result<CaConfig> Load();
+
+ private:
+  Status Err(const std::string& field, const std::string& msg) const {
+    return InvalidArgument(opts_.path + ": field " + Quote(field) + ": " + msg);
+  }
+  void Warn(const std::string& msg) { cfg_.warnings.push_back(opts_.path + ": " + msg); }
+  std::string Resolve(const std::string& p) const {
+    if (p.empty() || p[0] == '/') return p;
+    return dir_ + "/" + p;
+  }
+  Result<std::string> StringField(const json_t* obj, const char* name, const std::string& field,
+                                  bool required);
+  Result<std::vector<std::string>> PathList(const json_t* v, const std::string& field);
+  Status LoadCertificates();
+  Status LoadKey(const json_t* root);
+  Status LoadAuthority(const json_t* root);
+  Status NoteUnmapped(const json_t* root);
+
+  CaConfigOptions opts_;
+  std::string dir_;
+  CaConfig cfg_;
+  std::vector<std::string> root_paths_, federated_paths_;
+  std::string crt_path_;
+};
+
+Result<std::string> Loader::StringField(const json_t* obj, const char* name,
+                                        const std::string& field, bool required) {
+  const json_t* v = json_object_get(obj, name);
+  if (v == nullptr || json_is_null(v)) {
+    if (required) return Err(field, "is required");
+    return std::string();
+  }
+  if (!json_is_string(v)) return Err(field, "must be a string");
+  std::string s(json_string_value(v), json_string_length(v));
+  if (required && s.empty()) return Err(field, "is required");
+  return s;
+}
+
+Result<std::vector<std::string>> Loader::PathList(const json_t* v, const std::string& field) {
+  std::vector<std::string> out;
+  if (v == nullptr || json_is_null(v)) return out;
+  if (json_is_string(v)) {
+    out.push_back(Resolve(json_string_value(v)));
+    return out;
+  }
+  if (!json_is_array(v)) return Err(field, "must be a path or a list of paths");
+  size_t i;
+  const json_t* e;
+  json_array_foreach(v, i, e) {
+    if (!json_is_string(e)) return Err(field + "[" + std::to_string(i) + "]", "must be a path");
+    out.push_back(Resolve(json_string_value(e)));
+  }
+  return out;
+}
+
+Status Loader::LoadCertificates() {
+  for (size_t i = 0; i < root_paths_.size(); ++i) {
+    auto certs = ReadCertificates(root_paths_[i]);
+    if (!certs.ok()) return Err(root_paths_.size() == 1 ? "root" : "root[" + std::to_string(i) + "]",
+                                certs.status().message());
+    for (auto& c : certs.value()) cfg_.roots.push_back(std::move(c));
+  }
+  for (size_t i = 0; i < federated_paths_.size(); ++i) {
+    auto certs = ReadCertificates(federated_paths_[i]);
+    if (!certs.ok())
+      return Err("federatedRoots[" + std::to_string(i) + "]", certs.status().message());
+    for (auto& c : certs.value()) cfg_.federated_roots.push_back(std::move(c));
+  }
+  auto inter = ReadCertificates(crt_path_);
+  if (!inter.ok()) return Err("crt", inter.status().message());
+  cfg_.intermediates = std::move(inter).value();
+
+  // The issuing certificate must chain to a configured root, today.
+  X509StorePtr store(X509_STORE_new());
+  for (auto& r : cfg_.roots) X509_STORE_add_cert(store.get(), r.get());
+  STACK_OF(X509)* untrusted = sk_X509_new_null();
+  for (size_t i = 1; i < cfg_.intermediates.size(); ++i)
+    sk_X509_push(untrusted, cfg_.intermediates[i].get());
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  X509_STORE_CTX_init(ctx.get(), store.get(), cfg_.intermediates[0].get(), untrusted);
+  const int verified = X509_verify_cert(ctx.get());
+  sk_X509_free(untrusted);
+  if (verified != 1) {
+    int e = X509_STORE_CTX_get_error(ctx.get());
+    return Err("crt", crt_path_ + " does not chain to the configured root: " +
+                          X509_verify_cert_error_string(e));
+  }
+  BASIC_CONSTRAINTS* bc = static_cast<BASIC_CONSTRAINTS*>(
+      X509_get_ext_d2i(cfg_.intermediates[0].get(), NID_basic_constraints, nullptr, nullptr));
+  bool is_ca = bc != nullptr && bc->ca;
+  BASIC_CONSTRAINTS_free(bc);
+  if (!is_ca) return Err("crt", crt_path_ + " is not a CA certificate");
+  return Status::Ok();
+}
+
+Status Loader::LoadKey(const json_t* root) {
+  auto key_path = StringField(root, "key", "key", true);
+  if (!key_path.ok()) return key_path.status();
+  if (key_path->find("://") != std::string::npos || key_path->rfind("pkcs11:", 0) == 0)
+    return Err("key", "key URIs (" + key_path->substr(0, key_path->find(':')) +
+                          ") are not supported yet; use a PEM file");
+  const std::string path = Resolve(key_path.value());
+
+  std::string password;
+  if (!opts_.password_file.empty()) {
+    auto p = ReadPasswordFile(opts_.password_file);
+    if (!p.ok()) return InvalidArgument("password file " + opts_.password_file + ": " + p.status().message());
+    password = std::move(p).value();
+  } else {
+    auto p = StringField(root, "password", "password", false);
+    if (!p.ok()) return p.status();
+    password = std::move(p).value();
+    if (password.empty()) {
+      const json_t* auth = json_object_get(root, "authority");
+      auto ap = StringField(auth, "password", "authority.password", false);
+      if (!ap.ok()) return ap.status();
+      password = std::move(ap).value();
+    }
+  }
+
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::string err = std::strerror(errno);
+    Wipe(password);
+    return Err("key", "cannot read " + path + ": " + err);
+  }
+  std::stringstream pem;
+  pem << in.rdbuf();
+  std::string text = pem.str();
+  auto key = LoadPrivateKeyPem(text, password);
+  Wipe(text);
+  const bool had_password = !password.empty();
+  Wipe(password);
+  if (!key.ok()) {
+    std::string why = key.status().message();
+    if (!had_password) why += " (no password given: set stepca_password_file or \"password\")";
+    return Err("key", path + ": " + why);
+  }
+  if (X509_check_private_key(cfg_.intermediates[0].get(), key->get()) != 1) {
+    ERR_clear_error();
+    return Err("key", path + " does not match the certificate in " + crt_path_);
+  }
+  cfg_.key = std::move(key).value();
+  return Status::Ok();
+}
+
+Status Loader::LoadAuthority(const json_t* root) {
+  const json_t* auth = json_object_get(root, "authority");
+  if (auth != nullptr && !json_is_null(auth) && !json_is_object(auth))
+    return Err("authority", "must be an object");
+
+  auto claims = ApplyClaims(Claims(), json_object_get(auth, "claims"), false, "authority.claims");
+  if (!claims.ok()) return InvalidArgument(opts_.path + ": " + claims.status().message());
+  cfg_.global_claims = claims.value();
+
+  const json_t* dis = json_object_get(auth, "disableIssuedAtCheck");
+  if (dis != nullptr && !json_is_null(dis)) {
+    if (!json_is_boolean(dis)) return Err("authority.disableIssuedAtCheck", "must be true or false");
+    cfg_.disable_issued_at_check = json_is_true(dis);
+  }
+  auto backdate = StringField(auth, "backdate", "authority.backdate", false);
+  if (!backdate.ok()) return backdate.status();
+  if (!backdate->empty()) {
+    auto d = ParseGoDuration(backdate.value());
+    if (!d || d->count() < 0)
+      return Err("authority.backdate", "invalid duration " + Quote(backdate.value()));
+    cfg_.backdate = *d;
+  }
+
+  const json_t* provs = json_object_get(auth, "provisioners");
+  if (provs != nullptr && !json_is_null(provs) && !json_is_array(provs))
+    return Err("authority.provisioners", "must be a list");
+  size_t i;
+  const json_t* p;
+  json_array_foreach(provs, i, p) {
+    const std::string field = "authority.provisioners[" + std::to_string(i) + "]";
+    std::vector<std::string> warnings;
+    auto prov = ParseProvisioner(p, field, cfg_.global_claims, &warnings);
+    if (!prov.ok()) return InvalidArgument(opts_.path + ": " + prov.status().message());
+    for (auto& w : warnings) Warn(w);
+    Status st = cfg_.provisioners.Add(std::move(prov).value(), field);
+    if (!st.ok()) return InvalidArgument(opts_.path + ": " + st.message());
+  }
+  if (cfg_.provisioners.size() == 0)
+    Warn("authority.provisioners is empty: nothing can be issued");
+  if (json_is_true(json_object_get(auth, "enableAdmin")))
+    Warn("authority.enableAdmin: the admin API and provisioners kept in a database are not supported; only ca.json provisioners are served");
+  const json_t* tmpl = json_object_get(auth, "template");
+  if (json_is_object(tmpl) && json_object_size(tmpl) > 0)
+    Warn("authority.template: default subject fields are not applied yet");
+  return Status::Ok();
+}
+
+Status Loader::NoteUnmapped(const json_t* root) {
+  const json_t* db = json_object_get(root, "db");
+  if (db != nullptr && !json_is_null(db)) {
+    const json_t* t = json_object_get(db, "type");
+    Warn(std::string("db") + (json_is_string(t) ? " (" + std::string(json_string_value(t)) + ")" : "") +
+         " is not used: the store is chosen by the stepca_store directive");
+  }
+  const json_t* addr = json_object_get(root, "address");
+  if (json_is_string(addr) && json_string_length(addr) > 0)
+    Warn("address " + Quote(json_string_value(addr)) +
+         " is not used: nginx's listen directives decide where the CA answers");
+  const json_t* ins = json_object_get(root, "insecureAddress");
+  if (json_is_string(ins) && json_string_length(ins) > 0)
+    Warn("insecureAddress is not used: add a plain-HTTP listen to nginx instead");
+  for (const char* unsupported : {"ssh", "crl", "kms", "cas", "templates"}) {
+    const json_t* v = json_object_get(root, unsupported);
+    if (v != nullptr && !json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
+      Warn(std::string(unsupported) + " is not supported yet and is ignored");
+  }
+
+  const json_t* tls = json_object_get(root, "tls");
+  if (tls != nullptr && !json_is_null(tls)) {
+    if (!json_is_object(tls)) return Err("tls", "must be an object");
+    cfg_.tls_options.reset(json_deep_copy(tls));
+  } else {
+    cfg_.tls_options.reset(json_pack(
+        "{s:[s,s],s:f,s:f,s:b}", "cipherSuites", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "minVersion", 1.2, "maxVersion", 1.3,
+        "renegotiation", 0));
+  }
+  return Status::Ok();
+}
+
+Result<CaConfig> Loader::Load() {
+  cfg_.path = opts_.path;
+  json_error_t jerr;
+  FILE* f = std::fopen(opts_.path.c_str(), "rb");
+  if (f == nullptr) return InvalidArgument(opts_.path + ": cannot read: " + std::strerror(errno));
+  JsonPtr root(json_loadf(f, 0, &jerr));
+  std::fclose(f);
+  if (!root)
+    return InvalidArgument(opts_.path + ": invalid JSON at line " + std::to_string(jerr.line) +
+                           " column " + std::to_string(jerr.column) + ": " + jerr.text);
+  if (!json_is_object(root.get())) return InvalidArgument(opts_.path + ": must hold a JSON object");
+
+  auto roots = PathList(json_object_get(root.get(), "root"), "root");
+  if (!roots.ok()) return roots.status();
+  root_paths_ = std::move(roots).value();
+  if (root_paths_.empty()) return Err("root", "is required");
+  auto fed = PathList(json_object_get(root.get(), "federatedRoots"), "federatedRoots");
+  if (!fed.ok()) return fed.status();
+  federated_paths_ = std::move(fed).value();
+  auto crt = StringField(root.get(), "crt", "crt", true);
+  if (!crt.ok()) return crt.status();
+  crt_path_ = Resolve(crt.value());
+
+  const json_t* names = json_object_get(root.get(), "dnsNames");
+  if (names != nullptr && !json_is_null(names)) {
+    if (!json_is_array(names)) return Err("dnsNames", "must be a list of names");
+    size_t i;
+    const json_t* n;
+    json_array_foreach(names, i, n) {
+      if (!json_is_string(n) || json_string_length(n) == 0)
+        return Err("dnsNames[" + std::to_string(i) + "]", "must be a non-empty string");
+      cfg_.dns_names.push_back(json_string_value(n));
+    }
+  }
+  if (cfg_.dns_names.empty()) cfg_.dns_names = {"localhost", "127.0.0.1", "::1"};
+
+  const json_t* logger = json_object_get(root.get(), "logger");
+  if (logger != nullptr && !json_is_null(logger)) {
+    if (!json_is_object(logger)) return Err("logger", "must be an object");
+    auto fmt = StringField(logger, "format", "logger.format", false);
+    if (!fmt.ok()) return fmt.status();
+    if (!fmt->empty()) {
+      if (fmt.value() != "text" && fmt.value() != "json")
+        return Err("logger.format", "must be \"text\" or \"json\", not " + Quote(fmt.value()));
+      cfg_.logger_format = fmt.value();
+    }
+  }
+
+  STEPCA_RETURN_IF_ERROR(LoadAuthority(root.get()));
+  STEPCA_RETURN_IF_ERROR(NoteUnmapped(root.get()));
+  STEPCA_RETURN_IF_ERROR(LoadCertificates());
+  STEPCA_RETURN_IF_ERROR(LoadKey(root.get()));
+  return std::move(cfg_);
+}
+
+}  // namespace
+
+Result<std::string> ReadPasswordFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument(std::string("cannot read: ") + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+    s.pop_back();
+  return s;
+}
+
+Result<std::vector<X509Ptr>> ReadCertificates(const std::string& path) {
+  BioPtr bio(BIO_new_file(path.c_str(), "rb"));
+  if (!bio) {
+    ERR_clear_error();
+    return InvalidArgument("cannot read " + path + ": " + std::strerror(errno));
+  }
+  std::vector<X509Ptr> out;
+  for (;;) {
+    X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    if (c == nullptr) break;
+    out.emplace_back(c);
+  }
+  ERR_clear_error();
+  if (out.empty()) return InvalidArgument(path + " holds no PEM certificate");
+  return out;
+}
+
+Result<CaConfig> LoadCaConfig(const CaConfigOptions& options) {
+  return Loader(options).Load();
+}
+
+}  // namespace stepca
