@@ -6,10 +6,15 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$top" && mkdir -p "${1:-build}" && cd "${1:-build}" && pwd)
 src=${NGX_SRC:-/usr/share/nginx/src}
 objs=$build/nginx-objs
-lib=$build/libstepca_authority.a
+# STEPCA_LIB: the authority archive to link (default: the CMake-built one).
+lib=${STEPCA_LIB:-$build/libstepca_authority.a}
+[ -f "$lib" ] || { echo "$0: $lib not found (build the library first)" >&2; exit 1; }
 
 stamp=$objs/configured
-if [ ! -f "$stamp" ] || [ "$top/config" -nt "$stamp" ] || [ "$src/conf_flags" -nt "$stamp" ]; then
+# The archive path is baked into nginx's generated Makefile: reconfigure
+# when it changes, as when config or Debian's flags change.
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lib" ] \
+   || [ "$top/config" -nt "$stamp" ] || [ "$src/conf_flags" -nt "$stamp" ]; then
   rm -rf "$objs"
   (
     cd "$src"
@@ -22,7 +27,7 @@ if [ ! -f "$stamp" ] || [ "$top/config" -nt "$stamp" ] || [ "$src/conf_flags" -n
       --add-dynamic-module="$top" --builddir="$objs" > "$build/nginx-configure.log" 2>&1 \
       || { tail -20 "$build/nginx-configure.log"; exit 1; }
   )
-  touch "$stamp"
+  printf '%s\n' "$lib" > "$stamp"
 fi
 
 # The archive is a link input nginx's Makefile does not track.
@@ -33,7 +38,7 @@ mv "$build/ngx_http_stepca_module.so.tmp" "$build/ngx_http_stepca_module.so"
 
 want=$(strings /usr/sbin/nginx | grep -m1 -E '^[0-9]+,[0-9]+,[0-9]+,[01]+$' || true)
 got=$(strings "$build/ngx_http_stepca_module.so" | grep -m1 -E '^[0-9]+,[0-9]+,[0-9]+,[01]+$' || true)
-if [ -n "$want" ] && [ "$want" != "$got" ]; then
+if [ -z "$got" ] || { [ -n "$want" ] && [ "$want" != "$got" ]; }; then
   echo "module signature $got does not match /usr/sbin/nginx $want" >&2
   exit 1
 fi
