@@ -1,0 +1,283 @@
+#include "cli/init.h"
+
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include "authority/jose/jwe.h"
+#include "authority/jose/jwk.h"
+#include "cli/crypto.h"
+#include "cli/files.h"
+#include "cli/go_json.h"
+#include "shared/duration.h"
+
+namespace stepca {
+namespace cli {
+namespace {
+
+constexpr mode_t kDirMode = 0700;
+constexpr mode_t kSecretMode = 0600;
+constexpr mode_t kPublicMode = 0644;
+
+// step's CA certificates live ten years (87600h), the listener's 90 days.
+constexpr std::chrono::hours kCaLifetime{87600};
+constexpr std::chrono::hours kTlsLifetime{24 * 90};
+constexpr std::chrono::minutes kBackdate{1};
+
+bool IsIpv6(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+JsonPtr StringArray(const std::vector<std::string>& values) {
+  JsonPtr arr(json_array());
+  for (const auto& v : values) json_array_append_new(arr.get(), json_string(v.c_str()));
+  return arr;
+}
+
+// The "tls" section step writes: its default TLS options.
+JsonPtr DefaultTlsOptions() {
+  JsonPtr tls(json_object());
+  json_object_set_new(tls.get(), "cipherSuites",
+                      StringArray({"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                                   "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"})
+                          .release());
+  json_object_set_new(tls.get(), "minVersion", json_real(1.2));
+  json_object_set_new(tls.get(), "maxVersion", json_real(1.3));
+  json_object_set_new(tls.get(), "renegotiation", json_false());
+  return tls;
+}
+
+TimePoint NowSeconds() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
+}
+
+}  // namespace
+
+Result<std::string> CaUrlFor(const std::string& dns_name,
+                             const std::string& address) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size()) {
+    return InvalidArgument("invalid address '" + address +
+                           "': missing port in address");
+  }
+  std::string port = address.substr(colon + 1);
+  for (char c : port) {
+    if (c < '0' || c > '9') {
+      return InvalidArgument("invalid address '" + address + "': bad port");
+    }
+  }
+  std::string host = dns_name;
+  if (IsIpv6(host)) host = "[" + host + "]";
+  std::string url = "https://" + host;
+  if (port != "443") url += ":" + port;
+  return url;
+}
+
+JsonPtr OrderJwkMembers(const json_t* jwk) {
+  static const char* const kOrder[] = {"use", "kty", "kid", "crv", "alg",
+                                       "k",   "x",   "y",   "n",   "e",
+                                       "d",   "p",   "q",   "dp",  "dq",
+                                       "qi"};
+  JsonPtr out(json_object());
+  for (const char* key : kOrder) {
+    json_t* v = json_object_get(jwk, key);
+    if (v != nullptr) json_object_set(out.get(), key, v);
+  }
+  const char* key;
+  json_t* v;
+  json_object_foreach(const_cast<json_t*>(jwk), key, v) {
+    if (json_object_get(out.get(), key) == nullptr) {
+      json_object_set(out.get(), key, v);
+    }
+  }
+  return out;
+}
+
+Result<JsonPtr> MakeJwkProvisioner(const std::string& name,
+                                   const std::string& password, int p2c) {
+  STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr key, GenerateKey("EC", "P-256"));
+  STEPCA_ASSIGN_OR_RETURN(std::string kid, JwkThumbprint(key.get()));
+  STEPCA_ASSIGN_OR_RETURN(JsonPtr pub, JwkToJson(key.get(), false, kid, "ES256"));
+  STEPCA_ASSIGN_OR_RETURN(JsonPtr priv, JwkToJson(key.get(), true, kid, "ES256"));
+  std::string plaintext = GoJson(OrderJwkMembers(priv.get()).get());
+  auto jwe = EncryptPbes2Jwe(plaintext, password, "jwk+json", p2c);
+  Wipe(plaintext);
+  if (!jwe.ok()) return jwe.status();
+  JsonPtr prov(json_object());
+  json_object_set_new(prov.get(), "type", json_string("JWK"));
+  json_object_set_new(prov.get(), "name", json_string(name.c_str()));
+  json_object_set_new(prov.get(), "key", OrderJwkMembers(pub.get()).release());
+  json_object_set_new(prov.get(), "encryptedKey", json_string(jwe->c_str()));
+  return prov;
+}
+
+std::string FormatCaJson(const json_t* config) {
+  return GoJson(config, "\t") + "\n";
+}
+
+Result<InitResult> InitPki(const InitOptions& o) {
+  if (o.name.empty()) return InvalidArgument("flag '--name' is required");
+  if (o.dns.empty()) return InvalidArgument("flag '--dns' is required");
+  if (o.address.empty()) return InvalidArgument("flag '--address' is required");
+  if (o.provisioner.empty()) {
+    return InvalidArgument("flag '--provisioner' is required");
+  }
+  if (o.password.empty()) return InvalidArgument("the CA password is empty");
+  if (o.provisioner_password.empty()) {
+    return InvalidArgument("the provisioner password is empty");
+  }
+  if (o.kty != "EC" && o.kty != "OKP" && o.kty != "RSA") {
+    return InvalidArgument("invalid value '" + o.kty + "' for flag '--kty'");
+  }
+
+  InitResult r;
+  r.steppath = AbsolutePath(o.steppath.empty() ? DefaultStepPath() : o.steppath);
+  while (r.steppath.size() > 1 && r.steppath.back() == '/') r.steppath.pop_back();
+  const std::string certs = JoinPath(r.steppath, "certs");
+  const std::string secrets = JoinPath(r.steppath, "secrets");
+  const std::string config = JoinPath(r.steppath, "config");
+  r.db_dir = JoinPath(r.steppath, "db");
+  r.templates_dir = JoinPath(r.steppath, "templates");
+  r.root_cert = JoinPath(certs, "root_ca.crt");
+  r.intermediate_cert = JoinPath(certs, "intermediate_ca.crt");
+  r.tls_cert = JoinPath(certs, "tls.crt");
+  r.root_key = JoinPath(secrets, "root_ca_key");
+  r.intermediate_key = JoinPath(secrets, "intermediate_ca_key");
+  r.tls_key = JoinPath(secrets, "tls.key");
+  r.ca_config = JoinPath(config, "ca.json");
+  r.defaults = JoinPath(config, "defaults.json");
+  STEPCA_ASSIGN_OR_RETURN(r.ca_url, CaUrlFor(o.dns[0], o.address));
+
+  struct stat st;
+  if (!o.force && stat(r.ca_config.c_str(), &st) == 0) {
+    return AlreadyExists(r.ca_config + " already exists (use --force to overwrite)");
+  }
+
+  for (const std::string& dir :
+       {r.steppath, certs, secrets, config, r.db_dir, r.templates_dir}) {
+    STEPCA_RETURN_IF_ERROR(MakeDirs(dir, kDirMode));
+  }
+
+  // Root and intermediate.
+  const TimePoint now = NowSeconds();
+  STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr root_key, GenerateKey(o.kty, ""));
+  CaCertificateRequest root_req;
+  root_req.organization = o.name;
+  root_req.common_name = o.name + " Root CA";
+  root_req.path_len = 1;
+  root_req.key = root_key.get();
+  root_req.issuer_key = root_key.get();
+  root_req.not_before = now;
+  root_req.not_after = now + kCaLifetime;
+  STEPCA_ASSIGN_OR_RETURN(X509Ptr root, MakeCaCertificate(root_req));
+
+  STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr int_key, GenerateKey(o.kty, ""));
+  CaCertificateRequest int_req = root_req;
+  int_req.common_name = o.name + " Intermediate CA";
+  int_req.path_len = 0;
+  int_req.key = int_key.get();
+  int_req.issuer = root.get();
+  int_req.issuer_key = root_key.get();
+  STEPCA_ASSIGN_OR_RETURN(X509Ptr intermediate, MakeCaCertificate(int_req));
+
+  // The listener's certificate, issued by the intermediate.
+  STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr tls_key, GenerateKey("EC", "P-256"));
+  ServerCertificateRequest tls_req;
+  tls_req.common_name = o.dns[0];
+  tls_req.names = o.dns;
+  tls_req.key = tls_key.get();
+  tls_req.issuer = intermediate.get();
+  tls_req.issuer_key = int_key.get();
+  tls_req.not_before = now - kBackdate;
+  tls_req.not_after = now + kTlsLifetime;
+  STEPCA_ASSIGN_OR_RETURN(X509Ptr tls, MakeServerCertificate(tls_req));
+
+  STEPCA_ASSIGN_OR_RETURN(std::string root_key_pem,
+                          PrivateKeyToPem(root_key.get(), o.password));
+  STEPCA_ASSIGN_OR_RETURN(std::string int_key_pem,
+                          PrivateKeyToPem(int_key.get(), o.password));
+  STEPCA_ASSIGN_OR_RETURN(std::string tls_key_pem,
+                          PrivateKeyToPem(tls_key.get(), ""));
+  const std::string int_pem = CertificateToPemText(intermediate.get());
+  STEPCA_RETURN_IF_ERROR(WriteFile(r.root_cert, CertificateToPemText(root.get()), kPublicMode));
+  STEPCA_RETURN_IF_ERROR(WriteFile(r.root_key, root_key_pem, kSecretMode));
+  STEPCA_RETURN_IF_ERROR(WriteFile(r.intermediate_cert, int_pem, kPublicMode));
+  STEPCA_RETURN_IF_ERROR(WriteFile(r.intermediate_key, int_key_pem, kSecretMode));
+  STEPCA_RETURN_IF_ERROR(
+      WriteFile(r.tls_cert, CertificateToPemText(tls.get()) + int_pem, kPublicMode));
+  STEPCA_RETURN_IF_ERROR(WriteFile(r.tls_key, tls_key_pem, kSecretMode));
+  Wipe(root_key_pem);
+  Wipe(int_key_pem);
+  Wipe(tls_key_pem);
+  r.fingerprint = Fingerprint(root.get());
+
+  // config/ca.json, member for member as step writes it.
+  STEPCA_ASSIGN_OR_RETURN(
+      JsonPtr jwk_prov,
+      MakeJwkProvisioner(o.provisioner, o.provisioner_password, o.p2c));
+  JsonPtr provisioners(json_array());
+  json_array_append_new(provisioners.get(), jwk_prov.release());
+  if (o.acme) {
+    JsonPtr acme(json_object());
+    json_object_set_new(acme.get(), "type", json_string("ACME"));
+    json_object_set_new(acme.get(), "name", json_string("acme"));
+    json_array_append_new(provisioners.get(), acme.release());
+  }
+  JsonPtr authority(json_object());
+  json_object_set_new(authority.get(), "provisioners", provisioners.release());
+  json_object_set_new(authority.get(), "template", json_object());
+  json_object_set_new(authority.get(), "backdate", json_string("1m0s"));
+
+  JsonPtr logger(json_object());
+  json_object_set_new(logger.get(), "format", json_string("text"));
+  JsonPtr db(json_object());
+  json_object_set_new(db.get(), "type", json_string("badgerv2"));
+  json_object_set_new(db.get(), "dataSource", json_string(r.db_dir.c_str()));
+  json_object_set_new(db.get(), "badgerFileLoadingMode", json_string(""));
+
+  JsonPtr ca(json_object());
+  json_object_set_new(ca.get(), "root", json_string(r.root_cert.c_str()));
+  json_object_set_new(ca.get(), "federatedRoots", json_null());
+  json_object_set_new(ca.get(), "crt", json_string(r.intermediate_cert.c_str()));
+  json_object_set_new(ca.get(), "key", json_string(r.intermediate_key.c_str()));
+  json_object_set_new(ca.get(), "address", json_string(o.address.c_str()));
+  json_object_set_new(ca.get(), "insecureAddress", json_string(""));
+  json_object_set_new(ca.get(), "dnsNames", StringArray(o.dns).release());
+  json_object_set_new(ca.get(), "logger", logger.release());
+  json_object_set_new(ca.get(), "db", db.release());
+  json_object_set_new(ca.get(), "authority", authority.release());
+  json_object_set_new(ca.get(), "tls", DefaultTlsOptions().release());
+  json_object_set_new(ca.get(), "commonName", json_string("Step Online CA"));
+  STEPCA_RETURN_IF_ERROR(WriteFile(r.ca_config, FormatCaJson(ca.get()), kPublicMode));
+
+  // config/defaults.json (step writes it without a trailing newline).
+  JsonPtr defaults(json_object());
+  json_object_set_new(defaults.get(), "ca-url", json_string(r.ca_url.c_str()));
+  json_object_set_new(defaults.get(), "ca-config", json_string(r.ca_config.c_str()));
+  json_object_set_new(defaults.get(), "fingerprint", json_string(r.fingerprint.c_str()));
+  json_object_set_new(defaults.get(), "root", json_string(r.root_cert.c_str()));
+  STEPCA_RETURN_IF_ERROR(
+      WriteFile(r.defaults, GoJson(defaults.get(), "\t"), kPublicMode));
+  return r;
+}
+
+void PrintInitSummary(const InitResult& r, std::ostream& out) {
+  out << "\u2714 Root certificate: " << r.root_cert << "\n"
+      << "\u2714 Root private key: " << r.root_key << "\n"
+      << "\u2714 Root fingerprint: " << r.fingerprint << "\n"
+      << "\u2714 Intermediate certificate: " << r.intermediate_cert << "\n"
+      << "\u2714 Intermediate private key: " << r.intermediate_key << "\n"
+      << "\u2714 TLS certificate: " << r.tls_cert << "\n"
+      << "\u2714 TLS private key: " << r.tls_key << "\n"
+      << "\u2714 Database folder: " << r.db_dir << "\n"
+      << "\u2714 Templates folder: " << r.templates_dir << "\n"
+      << "\u2714 Default configuration: " << r.defaults << "\n"
+      << "\u2714 Certificate Authority configuration: " << r.ca_config << "\n"
+      << "\nYour PKI is ready to go. To generate certificates for individual "
+         "services see 'stepca help'.\n";
+}
+
+}  // namespace cli
+}  // namespace stepca

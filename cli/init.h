@@ -1,0 +1,67 @@
+// `stepca init`: the PKI and configuration `step ca init` writes, file for
+// file, so the real step-ca can run from it too; plus a TLS certificate and
+// key for nginx's own listener.
+#ifndef STEPCA_CLI_INIT_H
+#define STEPCA_CLI_INIT_H
+
+#include <jansson.h>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "authority/ossl.h"
+#include "authority/status.h"
+
+namespace stepca {
+namespace cli {
+
+struct InitOptions {
+  std::string name;                  // PKI name: "<name> Root CA"...
+  std::vector<std::string> dns;      // dnsNames, dns[0] goes in ca-url
+  std::string address;               // listen address, HOST:PORT or :PORT
+  std::string provisioner;           // JWK provisioner name
+  std::string password;              // CA keys
+  std::string provisioner_password;  // provisioner JWE
+  std::string steppath;
+  bool acme = false;
+  bool force = false;                // overwrite an existing config/ca.json
+  std::string kty = "EC";            // CA keys: EC (P-256), OKP, RSA
+  int p2c = 600000;                  // PBES2 iterations of encryptedKey
+};
+
+struct InitResult {
+  std::string steppath;  // absolute
+  std::string root_cert, root_key, intermediate_cert, intermediate_key;
+  std::string tls_cert, tls_key;
+  std::string ca_config, defaults, db_dir, templates_dir;
+  std::string fingerprint;
+  std::string ca_url;
+};
+
+Result<InitResult> InitPki(const InitOptions& options);
+
+// Pieces, exposed for tests.
+
+// "https://<host>[:port]" for dnsNames[0] and the listen address; the port
+// is left out when it is 443; IPv6 hosts get brackets.
+Result<std::string> CaUrlFor(const std::string& dns_name,
+                             const std::string& address);
+
+// The members of a JWK in go-jose's marshalling order (use, kty, kid, crv,
+// alg, k, x, y, n, e, d, p, q, dp, dq, qi), so our JSON matches step's.
+JsonPtr OrderJwkMembers(const json_t* jwk);
+
+// step's JWK provisioner entry: {"type":"JWK","name","key","encryptedKey"}.
+Result<JsonPtr> MakeJwkProvisioner(const std::string& name,
+                                   const std::string& password, int p2c);
+
+// ca.json text, tab indented like step's, with a trailing newline.
+std::string FormatCaJson(const json_t* config);
+
+void PrintInitSummary(const InitResult& r, std::ostream& out);
+
+}  // namespace cli
+}  // namespace stepca
+
+#endif  // STEPCA_CLI_INIT_H
