@@ -157,6 +157,7 @@ Status LmdbStore::CheckOpen() const {
 }
 
 Status LmdbStore::CheckKey(std::string_view key) const {
+  STEPCA_RETURN_IF_ERROR(CheckOpen());  // max_key_size_ is known once open
   if (key.empty()) return InvalidArgument("store key is empty");
   if (key.size() > max_key_size_) {
     return InvalidArgument("store key is longer than " +
