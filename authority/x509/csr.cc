@@ -80,13 +80,13 @@ bool HasUrlScheme(std::string_view s) {
   return true;
 }
 
-bool IsValidUri(std::string_view s) {
+bool IsValidUriImpl(std::string_view s) {
   if (s.empty() || s.size() > 2048 || !IsAscii(s) || !IsPrintable(s)) return false;
   if (s.find(' ') != std::string_view::npos) return false;
   return HasUrlScheme(s);
 }
 
-bool IsValidEmail(std::string_view s) {
+bool IsValidEmailImpl(std::string_view s) {
   if (s.empty() || s.size() > kMaxNameLength + 64 + 1 || !IsPrintable(s)) return false;
   size_t at = s.rfind('@');
   if (at == std::string_view::npos || at == 0 || at + 1 == s.size()) return false;
@@ -178,7 +178,7 @@ Status ParseSans(X509_REQ* req, SanSet* sans) {
       }
       case GEN_EMAIL: {
         std::string v = Ia5(gn->d.rfc822Name);
-        if (!IsValidEmail(v)) {
+        if (!IsValidEmailImpl(v)) {
           return InvalidArgument("invalid csr: invalid email address in subjectAltName");
         }
         sans->emails.push_back(v);
@@ -195,7 +195,7 @@ Status ParseSans(X509_REQ* req, SanSet* sans) {
       }
       case GEN_URI: {
         std::string v = Ia5(gn->d.uniformResourceIdentifier);
-        if (!IsValidUri(v)) {
+        if (!IsValidUriImpl(v)) {
           return InvalidArgument("invalid csr: invalid URI in subjectAltName");
         }
         sans->uris.push_back(v);
@@ -224,6 +224,9 @@ const char* VerifyFailure(EVP_PKEY* key) {
 }
 
 }  // namespace
+
+bool IsValidEmail(std::string_view email) { return IsValidEmailImpl(email); }
+bool IsValidUri(std::string_view uri) { return IsValidUriImpl(uri); }
 
 bool IsValidDnsName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) return false;

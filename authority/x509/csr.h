@@ -59,6 +59,12 @@ Status CheckCsrAgainstToken(const Csr& csr, const std::string& subject,
 // Validates one DNS name (labels, length; "*." prefix allowed).
 bool IsValidDnsName(std::string_view name);
 
+// local@domain, printable ASCII local part, domain a valid DNS name.
+bool IsValidEmail(std::string_view email);
+
+// Printable ASCII without spaces, with a URL scheme ("spiffe://...").
+bool IsValidUri(std::string_view uri);
+
 }  // namespace stepca
 
 #endif  // STEPCA_AUTHORITY_X509_CSR_H

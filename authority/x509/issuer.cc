@@ -1,0 +1,340 @@
+#include "authority/x509/issuer.h"
+
+#include <arpa/inet.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include <cctype>
+#include <cstring>
+#include <ctime>
+
+namespace stepca {
+
+namespace {
+
+constexpr char kProvisionerOid[] = "1.3.6.1.4.1.37476.9000.64.1";
+
+// DER tag-length-value with a definite length.
+void AppendTlv(std::string* out, unsigned char tag, std::string_view value) {
+  out->push_back(static_cast<char>(tag));
+  const size_t len = value.size();
+  if (len < 0x80) {
+    out->push_back(static_cast<char>(len));
+  } else {
+    std::string bytes;
+    for (size_t l = len; l > 0; l >>= 8) bytes.insert(bytes.begin(), static_cast<char>(l & 0xff));
+    out->push_back(static_cast<char>(0x80 | bytes.size()));
+    out->append(bytes);
+  }
+  out->append(value.data(), value.size());
+}
+
+// DER INTEGER content of a small non-negative value.
+std::string IntegerContent(unsigned v) {
+  std::string bytes;
+  do {
+    bytes.insert(bytes.begin(), static_cast<char>(v & 0xff));
+    v >>= 8;
+  } while (v > 0);
+  if (static_cast<unsigned char>(bytes[0]) & 0x80) bytes.insert(bytes.begin(), '\0');
+  return bytes;
+}
+
+TimePoint Asn1TimeToTimePoint(const ASN1_TIME* t) {
+  struct tm tm = {};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return TimePoint();
+  return TimePoint(std::chrono::seconds(timegm(&tm)));
+}
+
+time_t ToTimeT(TimePoint t) {
+  int64_t ns = t.time_since_epoch().count();
+  int64_t s = ns / 1000000000;
+  if (ns % 1000000000 < 0) --s;
+  return static_cast<time_t>(s);
+}
+
+Status AddExtension(X509* cert, int nid, void* value, bool critical) {
+  if (X509_add1_ext_i2d(cert, nid, value, critical ? 1 : 0, X509V3_ADD_APPEND) != 1) {
+    return Internal("issuer: cannot add extension " + std::string(OBJ_nid2sn(nid)) + ": " +
+                    OpensslError());
+  }
+  return Status::Ok();
+}
+
+struct ExtKeyUsageFree {
+  void operator()(EXTENDED_KEY_USAGE* p) const {
+    sk_ASN1_OBJECT_pop_free(p, ASN1_OBJECT_free);
+  }
+};
+struct AuthorityKeyIdFree {
+  void operator()(AUTHORITY_KEYID* p) const { AUTHORITY_KEYID_free(p); }
+};
+struct Asn1BitStringFree {
+  void operator()(ASN1_BIT_STRING* p) const { ASN1_BIT_STRING_free(p); }
+};
+struct Asn1ObjectFree {
+  void operator()(ASN1_OBJECT* p) const { ASN1_OBJECT_free(p); }
+};
+
+Result<std::string> KeyId(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_pubkey_digest(cert, EVP_sha1(), md, &len) != 1) {
+    return Internal("issuer: cannot hash public key: " + OpensslError());
+  }
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+Status AddGeneralName(GENERAL_NAMES* names, int type, const std::string& value) {
+  ASN1_STRING* str = type == GEN_IPADD ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new();
+  GENERAL_NAME* gn = GENERAL_NAME_new();
+  if (!str || !gn || ASN1_STRING_set(str, value.data(), static_cast<int>(value.size())) != 1) {
+    ASN1_STRING_free(str);
+    GENERAL_NAME_free(gn);
+    return Internal("issuer: out of memory");
+  }
+  GENERAL_NAME_set0_value(gn, type, str);
+  if (sk_GENERAL_NAME_push(names, gn) <= 0) {
+    GENERAL_NAME_free(gn);
+    return Internal("issuer: out of memory");
+  }
+  return Status::Ok();
+}
+
+bool IsPrintableUtf8(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// Go encodes a name as PrintableString when it can, else UTF8String.
+bool IsPrintableStringSet(const std::string& s) {
+  for (unsigned char c : s) {
+    if (!(std::isalnum(c) || c == ' ' || c == '\'' || c == '(' || c == ')' || c == '+' ||
+          c == ',' || c == '-' || c == '.' || c == '/' || c == ':' || c == '=' || c == '?')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status CheckLeafNames(const LeafRequest& r) {
+  if (r.common_name.size() > kMaxNameLength || !IsPrintableUtf8(r.common_name)) {
+    return InvalidArgument("invalid common name");
+  }
+  const size_t count = r.sans.dns.size() + r.sans.emails.size() + r.sans.ips.size() +
+                       r.sans.uris.size();
+  if (count > kMaxSans) {
+    return InvalidArgument("too many subject alternative names (" + std::to_string(count) +
+                           ", at most " + std::to_string(kMaxSans) + ")");
+  }
+  for (const auto& d : r.sans.dns) {
+    if (!IsValidDnsName(d)) return InvalidArgument("invalid DNS name \"" + d + "\"");
+  }
+  for (const auto& e : r.sans.emails) {
+    if (!IsValidEmail(e)) return InvalidArgument("invalid email address \"" + e + "\"");
+  }
+  for (const auto& u : r.sans.uris) {
+    if (!IsValidUri(u)) return InvalidArgument("invalid URI \"" + u + "\"");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EncodeProvisionerExtension(const ProvisionerInfo& info) {
+  std::string body;
+  AppendTlv(&body, 0x02, IntegerContent(static_cast<unsigned>(info.type)));
+  AppendTlv(&body, 0x04, info.name);
+  AppendTlv(&body, 0x04, info.credential_id);
+  std::string out;
+  AppendTlv(&out, 0x30, body);
+  return out;
+}
+
+std::string CertificateToPem(X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return "";
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+std::string SerialDecimal(X509* cert) {
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  if (!bn) return "";
+  char* dec = BN_bn2dec(bn.get());
+  if (!dec) return "";
+  std::string s(dec);
+  OPENSSL_free(dec);
+  return s;
+}
+
+Issuer::Issuer(X509Ptr cert, std::unique_ptr<Signer> signer)
+    : cert_(std::move(cert)), signer_(std::move(signer)) {}
+
+TimePoint Issuer::not_after() const { return Asn1TimeToTimePoint(X509_get0_notAfter(cert_.get())); }
+
+Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
+  if (!cert_ || !signer_) return Internal("issuer: not configured");
+  if (!request.public_key) return InvalidArgument("issuer: no public key");
+  STEPCA_RETURN_IF_ERROR(CheckPublicKey(request.public_key));
+  STEPCA_RETURN_IF_ERROR(CheckLeafNames(request));
+  if (request.validity.not_after <= request.validity.not_before) {
+    return InvalidArgument("issuer: empty validity window");
+  }
+
+  X509Ptr cert(X509_new());
+  if (!cert) return Internal("issuer: out of memory");
+  X509* c = cert.get();
+  if (X509_set_version(c, X509_VERSION_3) != 1) return Internal("issuer: " + OpensslError());
+
+  // 128 random bits as a positive integer (step-ca's serial size).
+  unsigned char rnd[16];
+  BignumPtr bn;
+  do {
+    if (RAND_bytes(rnd, sizeof rnd) != 1) return Internal("issuer: no randomness");
+    bn.reset(BN_bin2bn(rnd, sizeof rnd, nullptr));
+    if (!bn) return Internal("issuer: out of memory");
+  } while (BN_is_zero(bn.get()));
+  Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  if (!serial || X509_set_serialNumber(c, serial.get()) != 1) {
+    return Internal("issuer: cannot set serial: " + OpensslError());
+  }
+
+  if (X509_set_issuer_name(c, X509_get_subject_name(cert_.get())) != 1) {
+    return Internal("issuer: cannot set issuer: " + OpensslError());
+  }
+  X509NamePtr subject(X509_NAME_new());
+  if (!subject) return Internal("issuer: out of memory");
+  if (!request.common_name.empty()) {
+    const int type =
+        IsPrintableStringSet(request.common_name) ? V_ASN1_PRINTABLESTRING : V_ASN1_UTF8STRING;
+    if (X509_NAME_add_entry_by_NID(
+            subject.get(), NID_commonName, type,
+            reinterpret_cast<const unsigned char*>(request.common_name.data()),
+            static_cast<int>(request.common_name.size()), -1, 0) != 1) {
+      return InvalidArgument("issuer: invalid common name: " + OpensslError());
+    }
+  }
+  if (X509_set_subject_name(c, subject.get()) != 1) {
+    return Internal("issuer: cannot set subject: " + OpensslError());
+  }
+
+  if (!ASN1_TIME_set(X509_getm_notBefore(c), ToTimeT(request.validity.not_before)) ||
+      !ASN1_TIME_set(X509_getm_notAfter(c), ToTimeT(request.validity.not_after))) {
+    return Internal("issuer: cannot set validity: " + OpensslError());
+  }
+  if (X509_set_pubkey(c, request.public_key) != 1) {
+    return Internal("issuer: cannot set public key: " + OpensslError());
+  }
+
+  // keyUsage (critical).
+  std::unique_ptr<ASN1_BIT_STRING, Asn1BitStringFree> ku(ASN1_BIT_STRING_new());
+  if (!ku || ASN1_BIT_STRING_set_bit(ku.get(), 0, 1) != 1) return Internal("issuer: out of memory");
+  if (EVP_PKEY_get_base_id(request.public_key) == EVP_PKEY_RSA &&
+      ASN1_BIT_STRING_set_bit(ku.get(), 2, 1) != 1) {
+    return Internal("issuer: out of memory");
+  }
+  STEPCA_RETURN_IF_ERROR(AddExtension(c, NID_key_usage, ku.get(), true));
+
+  // extKeyUsage: serverAuth, clientAuth.
+  std::unique_ptr<EXTENDED_KEY_USAGE, ExtKeyUsageFree> eku(sk_ASN1_OBJECT_new_null());
+  if (!eku || sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_server_auth)) <= 0 ||
+      sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_client_auth)) <= 0) {
+    return Internal("issuer: out of memory");
+  }
+  STEPCA_RETURN_IF_ERROR(AddExtension(c, NID_ext_key_usage, eku.get(), false));
+
+  // subjectKeyIdentifier: SHA-1 of the subjectPublicKey bits.
+  STEPCA_ASSIGN_OR_RETURN(std::string ski, KeyId(c));
+  Asn1OctetStringPtr ski_os(ASN1_OCTET_STRING_new());
+  if (!ski_os || ASN1_OCTET_STRING_set(ski_os.get(), reinterpret_cast<const unsigned char*>(ski.data()),
+                                       static_cast<int>(ski.size())) != 1) {
+    return Internal("issuer: out of memory");
+  }
+  STEPCA_RETURN_IF_ERROR(AddExtension(c, NID_subject_key_identifier, ski_os.get(), false));
+
+  // authorityKeyIdentifier: the issuer's key id.
+  std::string aki;
+  if (const ASN1_OCTET_STRING* issuer_ski = X509_get0_subject_key_id(cert_.get())) {
+    aki.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(issuer_ski)),
+               static_cast<size_t>(ASN1_STRING_length(issuer_ski)));
+  } else {
+    STEPCA_ASSIGN_OR_RETURN(aki, KeyId(cert_.get()));
+  }
+  std::unique_ptr<AUTHORITY_KEYID, AuthorityKeyIdFree> akid(AUTHORITY_KEYID_new());
+  if (!akid) return Internal("issuer: out of memory");
+  akid->keyid = ASN1_OCTET_STRING_new();
+  if (!akid->keyid ||
+      ASN1_OCTET_STRING_set(akid->keyid, reinterpret_cast<const unsigned char*>(aki.data()),
+                            static_cast<int>(aki.size())) != 1) {
+    return Internal("issuer: out of memory");
+  }
+  STEPCA_RETURN_IF_ERROR(AddExtension(c, NID_authority_key_identifier, akid.get(), false));
+
+  // subjectAltName: DNS, email, IP, URI. Critical when the subject is empty
+  // (RFC 5280 4.2.1.6).
+  if (!request.sans.empty()) {
+    GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
+    if (!names) return Internal("issuer: out of memory");
+    for (const auto& d : request.sans.dns) {
+      STEPCA_RETURN_IF_ERROR(AddGeneralName(names.get(), GEN_DNS, d));
+    }
+    for (const auto& e : request.sans.emails) {
+      STEPCA_RETURN_IF_ERROR(AddGeneralName(names.get(), GEN_EMAIL, e));
+    }
+    for (const auto& ip : request.sans.ips) {
+      unsigned char buf[16];
+      std::string raw;
+      if (inet_pton(AF_INET, ip.c_str(), buf) == 1) {
+        raw.assign(reinterpret_cast<char*>(buf), 4);
+      } else if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) {
+        static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        raw = std::memcmp(buf, kMapped, 12) == 0
+                  ? std::string(reinterpret_cast<char*>(buf) + 12, 4)
+                  : std::string(reinterpret_cast<char*>(buf), 16);
+      } else {
+        return InvalidArgument("invalid IP address \"" + ip + "\"");
+      }
+      STEPCA_RETURN_IF_ERROR(AddGeneralName(names.get(), GEN_IPADD, raw));
+    }
+    for (const auto& u : request.sans.uris) {
+      STEPCA_RETURN_IF_ERROR(AddGeneralName(names.get(), GEN_URI, u));
+    }
+    STEPCA_RETURN_IF_ERROR(
+        AddExtension(c, NID_subject_alt_name, names.get(), request.common_name.empty()));
+  }
+
+  // The step provisioner extension (non-critical).
+  if (request.add_provisioner_extension) {
+    const std::string value = EncodeProvisionerExtension(request.provisioner);
+    std::unique_ptr<ASN1_OBJECT, Asn1ObjectFree> oid(OBJ_txt2obj(kProvisionerOid, 1));
+    Asn1OctetStringPtr os(ASN1_OCTET_STRING_new());
+    if (!oid || !os ||
+        ASN1_OCTET_STRING_set(os.get(), reinterpret_cast<const unsigned char*>(value.data()),
+                              static_cast<int>(value.size())) != 1) {
+      return Internal("issuer: out of memory");
+    }
+    X509ExtPtr ext(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, os.get()));
+    if (!ext || X509_add_ext(c, ext.get(), -1) != 1) {
+      return Internal("issuer: cannot add provisioner extension: " + OpensslError());
+    }
+  }
+
+  STEPCA_RETURN_IF_ERROR(signer_->SignCertificate(c));
+
+  IssuedCertificate out;
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(c, &der);
+  if (len <= 0) return Internal("issuer: cannot encode certificate: " + OpensslError());
+  out.der.assign(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  out.pem = CertificateToPem(c);
+  out.serial = SerialDecimal(c);
+  out.cert = std::move(cert);
+  return out;
+}
+
+}  // namespace stepca
