@@ -20,6 +20,7 @@
 
 
 #define NGX_HTTP_STEPCA_MAX_BODY   (1024 * 1024)
+#define NGX_HTTP_STEPCA_GUARD      60000
 
 #define NGX_HTTP_STEPCA_DEFAULT_STORE  "lmdb:/var/lib/nginx-stepca"
 #define NGX_HTTP_STEPCA_DEFAULT_POOL   "default"
@@ -81,6 +82,7 @@ typedef struct {
 
 typedef struct {
     ngx_thread_task_t          *task;
+    ngx_event_t                 guard;          /* armed while the task runs */
 } ngx_http_stepca_ctx_t;
 
 
@@ -98,6 +100,7 @@ static ngx_int_t ngx_http_stepca_peer_cert(ngx_http_request_t *r,
     stepca_str_t *dst);
 static void ngx_http_stepca_thread_handler(void *data, ngx_log_t *log);
 static void ngx_http_stepca_thread_event_handler(ngx_event_t *ev);
+static void ngx_http_stepca_guard_handler(ngx_event_t *ev);
 static void ngx_http_stepca_respond(ngx_http_request_t *r);
 static ngx_int_t ngx_http_stepca_send(ngx_http_request_t *r,
     stepca_response_t *resp);
@@ -319,6 +322,18 @@ ngx_http_stepca_body_handler(ngx_http_request_t *r)
     r->main->blocked++;
     r->aio = 1;
     r->write_event_handler = ngx_http_stepca_respond;
+
+    /*
+     * A worker that is shutting down (reload, QUIT) exits as soon as no
+     * timer is left, and a thread task arms none: this timer keeps the
+     * worker, and so the connection, alive until the task completes.
+     */
+
+    ctx->guard.handler = ngx_http_stepca_guard_handler;
+    ctx->guard.data = r;
+    ctx->guard.log = r->connection->log;
+
+    ngx_add_timer(&ctx->guard, NGX_HTTP_STEPCA_GUARD);
 }
 
 
@@ -659,13 +674,20 @@ ngx_http_stepca_thread_handler(void *data, ngx_log_t *log)
 static void
 ngx_http_stepca_thread_event_handler(ngx_event_t *ev)
 {
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
+    ngx_connection_t       *c;
+    ngx_http_request_t     *r;
+    ngx_http_stepca_ctx_t  *ctx;
 
     r = ev->data;
     c = r->connection;
 
     ngx_http_set_log_request(c->log, r);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_stepca_module);
+
+    if (ctx && ctx->guard.timer_set) {
+        ngx_del_timer(&ctx->guard);
+    }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "stepca thread done: \"%V?%V\"", &r->uri, &r->args);
@@ -681,6 +703,19 @@ ngx_http_stepca_thread_event_handler(ngx_event_t *ev)
     r->write_event_handler(r);
 
     ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_stepca_guard_handler(ngx_event_t *ev)
+{
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "stepca: the request has been in the thread pool for "
+                  "%M ms", (ngx_msec_t) NGX_HTTP_STEPCA_GUARD);
+
+    ev->timedout = 0;
+
+    ngx_add_timer(ev, NGX_HTTP_STEPCA_GUARD);
 }
 
 

@@ -258,7 +258,7 @@ class Nginx:
     """One private nginx: prefix, config, process."""
 
     def __init__(self, base, pki, crt, key, store=None, workers=2,
-                 password_file=None, pool="stepca", http_extra="",
+                 password_file="", pool="stepca", http_extra="",
                  server_extra="", module=MODULE):
         self.prefix = base
         self.pki = pki
@@ -269,6 +269,10 @@ class Nginx:
         os.makedirs(os.path.join(base, "tmp"), exist_ok=True)
         self.conf = os.path.join(base, "conf", "nginx.conf")
         self.store = store or "lmdb:" + os.path.join(base, "db")
+        if password_file == "":
+            # the fixture ca.json has no "password": step-ca ran with
+            # --password-file; None leaves the directive out
+            password_file = pki.password_file
         self.params = dict(
             module=module, workers=workers, prefix=base, ca_json=pki.ca_json,
             password_line=("    stepca_password_file %s;\n" % password_file

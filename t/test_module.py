@@ -207,3 +207,27 @@ def test_confd_stepca_conf_parses(nginx_factory, pki, server_tls, prefix):
     res = n.test_config()
     assert res.returncode == 0, res.stderr
     assert "[emerg]" not in res.stderr
+
+
+def test_reload_under_load(nginx):
+    """Requests in flight while workers are told to shut down (SIGHUP) all
+    complete: a worker must not exit while a task is in the pool."""
+    import threading
+    stop = threading.Event()
+    results = []
+
+    def client():
+        while not stop.is_set():
+            results.append(nginx.get("/health")[0])
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(3):
+            nginx.reload()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert results and all(s == 200 for s in results), set(results)
