@@ -340,9 +340,10 @@ ngx_http_stepca_body_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_stepca_gather(ngx_http_request_t *r, ngx_http_stepca_task_ctx_t *tctx)
 {
-    ngx_str_t          s;
-    ngx_table_elt_t   *h;
-    stepca_request_t  *req;
+    ngx_str_t                  s;
+    ngx_table_elt_t           *h;
+    stepca_request_t          *req;
+    ngx_http_core_srv_conf_t  *cscf;
 
     req = &tctx->req;
 
@@ -375,7 +376,8 @@ ngx_http_stepca_gather(ngx_http_request_t *r, ngx_http_stepca_task_ctx_t *tctx)
         s = r->headers_in.host->value;
 
     } else {
-        s = r->headers_in.server;
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+        s = cscf->server_name;
     }
 
     if (ngx_http_stepca_copy_str(r->pool, &req->host, &s) != NGX_OK) {

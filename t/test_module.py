@@ -231,3 +231,20 @@ def test_reload_under_load(nginx):
         for t in threads:
             t.join(timeout=30)
     assert results and all(s == 200 for s in results), set(results)
+
+
+def test_legacy_request_id_used(nginx):
+    status, headers, _ = nginx.get("/health", headers={"X-Smallstep-Id": "legacy-42"})
+    assert status == 200
+    assert headers["X-Request-Id"] == "legacy-42"
+
+
+def test_lmdb_dir_belongs_to_worker_user(nginx):
+    """The master prepares the LMDB directory for the worker user."""
+    import os
+    import pwd
+    assert nginx.get("/health")[0] == 200
+    db = nginx.store[len("lmdb:"):]
+    assert os.path.isdir(db)
+    if os.geteuid() == 0:
+        assert os.stat(db).st_uid == pwd.getpwnam("nobody").pw_uid
