@@ -248,3 +248,31 @@ def test_lmdb_dir_belongs_to_worker_user(nginx):
     assert os.path.isdir(db)
     if os.geteuid() == 0:
         assert os.stat(db).st_uid == pwd.getpwnam("nobody").pw_uid
+
+
+@pytest.mark.allow_error_log
+def test_reload_with_broken_ca_json_keeps_old_config(nginx):
+    """A reload whose ca.json is broken is refused ([emerg] naming the file
+    and the field); the running workers keep serving the old authority."""
+    import os
+    import signal
+    import time
+    doc = nginx.pki.read_ca_json()
+    doc["authority"]["provisioners"][0]["type"] = "NOSUCHTYPE"
+    nginx.pki.write_ca_json(doc)
+    os.kill(nginx.proc.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        log = nginx.read_file("error.log")
+        if "authority.provisioners[0].type" in log:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("no [emerg] after the reload:\n" + nginx.read_file("error.log"))
+    emerg = [l for l in log.splitlines() if "[emerg]" in l]
+    assert len(emerg) == 1 and "ca.json" in emerg[0], emerg
+    for _ in range(5):
+        assert nginx.get("/health")[0] == 200
+    other = [l for l in log.splitlines()
+             if any(t in l for t in ("[error]", "[crit]", "[alert]"))]
+    assert not other, other
