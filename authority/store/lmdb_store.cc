@@ -228,10 +228,17 @@ Status LmdbStore::SweepInTxn(MDB_txn* txn, size_t max, uint64_t now) {
 Status LmdbStore::CommitWrite(MDB_txn* txn, uint64_t now) {
   if (writes_.fetch_add(1, std::memory_order_relaxed) % kSweepEvery ==
       kSweepEvery - 1) {
-    // A failed sweep must not fail the caller's write; the next one retries.
-    // An error inside the txn (e.g. MAP_FULL on a page split) would poison
-    // it, but deletions only free pages.
-    (void)SweepInTxn(txn, kSweepBatch, now);
+    // In a nested transaction: an error there (even MAP_FULL from a page
+    // copy) aborts only the sweep, never the caller's write, and costs no
+    // extra fsync. The next sweep retries.
+    MDB_txn* child = nullptr;
+    if (mdb_txn_begin(env_, txn, 0, &child) == 0) {
+      if (SweepInTxn(child, kSweepBatch, now).ok()) {
+        if (mdb_txn_commit(child) != 0) sweep_next_.clear();
+      } else {
+        mdb_txn_abort(child);
+      }
+    }
   }
   int rc = mdb_txn_commit(txn);
   if (rc != 0) return MdbError("commit", rc);
