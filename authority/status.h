@@ -37,11 +37,12 @@ class Status {
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
 
-  // Prefix context for the log ("jwk.authorizeToken: ...").
+  // Prefix context for the log ("jwk.authorizeToken: ..."); the client's
+  // message stays as it is.
   Status Wrap(const std::string& context) const {
     if (ok()) return *this;
-    Status s(code_, context + ": " + message_);
-    s.detail_ = detail_;
+    Status s = *this;
+    s.context_ = context + ": " + context_;
     return s;
   }
 
@@ -52,13 +53,16 @@ class Status {
     return s;
   }
   const std::string& detail() const { return detail_; }
-  // message, then the detail when there is one.
-  std::string LogText() const { return detail_.empty() ? message_ : message_ + ": " + detail_; }
+  // For the log: context, message, then the detail when there is one.
+  std::string LogText() const {
+    return context_ + message_ + (detail_.empty() ? "" : ": " + detail_);
+  }
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
   std::string detail_;
+  std::string context_;
 };
 
 inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
