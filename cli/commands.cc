@@ -293,6 +293,13 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     cmd = rest[0];
     rest.erase(rest.begin());
   }
+  for (const std::string& a : rest) {
+    if (a == "--help" || a == "-h") {
+      out << kUsage;
+      return 0;
+    }
+    if (a == "--") break;
+  }
   if (cmd == "init") return RunInit(rest, out, err);
   if (cmd == "token") return RunToken(rest, out, err);
   if (cmd == "certificate") return RunCertificate(rest, out, err);
