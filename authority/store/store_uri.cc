@@ -2,7 +2,10 @@
 //
 // Every error names the part that is wrong. The password is never part of an
 // error message, neither whole nor in pieces: userinfo problems are reported
-// by what is wrong, not by what was written.
+// by what is wrong, not by what was written. Errors for redis/unix URIs echo
+// no text from the URI at all (a password with an unencoded '/' or '?' would
+// otherwise surface as a "port" or a "query parameter"); lmdb URIs, which
+// hold no secret, echo the offending value.
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
