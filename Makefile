@@ -7,7 +7,7 @@ JOBS    ?= $(shell nproc)
 PYTHON  ?= /usr/bin/python3
 NGX_SRC ?= /usr/share/nginx/src
 
-.PHONY: all deps lib module test unit e2e demo demo-stop clean bench
+.PHONY: all deps lib module test unit e2e e2e-asan demo demo-stop clean bench
 
 all: lib module
 
@@ -30,6 +30,17 @@ unit: lib
 
 e2e: module
 	STEPCA_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q t/
+
+# The end-to-end suite with the library and the module under AddressSanitizer,
+# loaded into the stock nginx with libasan preloaded.
+ASAN_BUILD ?= $(BUILD)/asan
+e2e-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEPCA_ASAN=ON
+	cmake --build $(ASAN_BUILD) -j$(JOBS) --target stepca_authority
+	STEPCA_MODULE_CC_OPT="-fsanitize=address -fno-omit-frame-pointer" \
+	  scripts/build-module.sh $(ASAN_BUILD)
+	STEPCA_NGINX_PRELOAD=$$(gcc -print-file-name=libasan.so) \
+	  STEPCA_BUILD=$(abspath $(ASAN_BUILD)) $(PYTHON) -m pytest -q t/
 
 test: deps
 	$(MAKE) all

@@ -10,10 +10,13 @@ objs=$build/nginx-objs
 lib=${STEPCA_LIB:-$build/libstepca_authority.a}
 [ -f "$lib" ] || { echo "$0: $lib not found (build the library first)" >&2; exit 1; }
 
+# STEPCA_MODULE_CC_OPT: extra compiler flags for the module (e.g. -fsanitize=address).
+extra=${STEPCA_MODULE_CC_OPT:-}
+
 stamp=$objs/configured
 # The archive path is baked into nginx's generated Makefile: reconfigure
 # when it changes, as when config or Debian's flags change.
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lib" ] \
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lib $extra" ] \
    || [ "$top/config" -nt "$stamp" ] || [ "$src/conf_flags" -nt "$stamp" ]; then
   rm -rf "$objs"
   (
@@ -21,13 +24,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lib" ] \
     # shellcheck disable=SC1091
     . ./conf_flags
     STEPCA_LIB=$lib ./configure \
-      --with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS)" \
-      --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+      --with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS) $extra" \
+      --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC $extra" \
       "${NGX_CONF_FLAGS[@]}" \
       --add-dynamic-module="$top" --builddir="$objs" > "$build/nginx-configure.log" 2>&1 \
       || { tail -20 "$build/nginx-configure.log"; exit 1; }
   )
-  printf '%s\n' "$lib" > "$stamp"
+  printf '%s\n' "$lib $extra" > "$stamp"
 fi
 
 # The archive is a link input nginx's Makefile does not track.

@@ -11,6 +11,8 @@ Environment:
     STEPCA_FIXTURES  the step-0.19 fixtures (default <repo>/../shared/reference/step-0.19-fixtures)
     STEPCA_KEEP      keep the scratch directories (and print where they are)
     NGINX            the nginx binary (default /usr/sbin/nginx)
+    STEPCA_NGINX_PRELOAD  LD_PRELOAD for nginx only (an ASan build of the
+                     module needs libasan preloaded into the stock binary)
 """
 
 import datetime
@@ -100,6 +102,16 @@ def make_readable(top):
         for f in files:
             p = os.path.join(root, f)
             os.chmod(p, os.stat(p).st_mode | 0o644)
+
+
+def nginx_env():
+    env = dict(os.environ)
+    preload = os.environ.get("STEPCA_NGINX_PRELOAD")
+    if preload:
+        env["LD_PRELOAD"] = preload
+        # nginx's master keeps its config pools until exit; leaks are noise
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
+    return env
 
 
 def bad_log_lines(text):
@@ -293,14 +305,14 @@ class Nginx:
         """`nginx -t`: returns the CompletedProcess."""
         return subprocess.run(
             [NGINX, "-p", self.prefix, "-c", "conf/nginx.conf", "-t"],
-            capture_output=True, text=True, timeout=60)
+            capture_output=True, text=True, timeout=60, env=nginx_env())
 
     def start(self):
         assert self.proc is None
         self.stdout = open(os.path.join(self.prefix, "stdout.log"), "wb")
         self.proc = subprocess.Popen(
             [NGINX, "-p", self.prefix, "-c", "conf/nginx.conf"],
-            stdout=self.stdout, stderr=subprocess.STDOUT)
+            stdout=self.stdout, stderr=subprocess.STDOUT, env=nginx_env())
         if not wait_for_port(self.port, self.proc):
             out = self.read_file("stdout.log") + self.read_file("error.log")
             stop_process(self.proc)
@@ -425,6 +437,9 @@ def nginx_factory(request, prefix, pki, server_tls, module_path):
 
     for n in made:
         n.stop()
+    for n in made:
+        out = n.read_file("stdout.log")
+        assert "AddressSanitizer" not in out, out
     if request.node.get_closest_marker("allow_error_log") is None:
         for n in made:
             assert_clean_log(n.error_log)
