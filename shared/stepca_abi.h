@@ -40,8 +40,10 @@ typedef struct {
     stepca_str_t content_type;
     stepca_str_t request_id;        /* X-Request-Id, or empty */
     stepca_str_t legacy_request_id; /* X-Smallstep-Id, or empty */
-    stepca_str_t client_addr;       /* after realip */
-    stepca_str_t peer_cert_der;     /* verified TLS client certificate, may be empty */
+    stepca_str_t client_addr;       /* address text after realip, no port */
+    stepca_str_t peer_cert_der;     /* the TLS client certificate, may be empty;
+                                     * NOT verified by nginx (optional_no_ca):
+                                     * the library checks it against its roots */
     stepca_str_t body;
 } stepca_request_t;
 
