@@ -1,5 +1,6 @@
 # make            build the library, the CLI, the unit tests and the module
 # make test       unit tests, then end-to-end tests against the stock nginx
+#                 (and against the real step-ca 0.19 built from Debian's sources)
 # make demo       a CA on 127.0.0.1 with the embedded store, one certificate
 # make deps       install the Debian packages the build and tests need
 BUILD   ?= build
@@ -7,7 +8,7 @@ JOBS    ?= $(shell nproc)
 PYTHON  ?= /usr/bin/python3
 NGX_SRC ?= /usr/share/nginx/src
 
-.PHONY: all deps lib module test unit e2e e2e-asan demo demo-stop clean bench
+.PHONY: all deps lib module smallstep test unit e2e e2e-asan demo demo-stop clean bench
 
 all: lib module
 
@@ -42,10 +43,16 @@ e2e-asan:
 	STEPCA_NGINX_PRELOAD=$$(gcc -print-file-name=libasan.so) \
 	  STEPCA_BUILD=$(abspath $(ASAN_BUILD)) $(PYTHON) -m pytest -q t/
 
+# The real step-ca 0.19 (and a client on smallstep's Go client library),
+# built from Debian's Go sources, for the compatibility tests.
+smallstep:
+	@scripts/build-smallstep.sh
+
 test: deps
 	$(MAKE) all
+	$(MAKE) smallstep
 	$(MAKE) unit
-	$(MAKE) e2e
+	STEPCA_REQUIRE_SMALLSTEP=1 $(MAKE) e2e
 
 demo: deps
 	$(MAKE) all
