@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import FIXTURES
-from tokens import Provisioner, make_csr, rsa_key, unsigned_jwt
+from tokens import Provisioner, make_csr, rsa_key, unb64u, unsigned_jwt
 
 WIRE = os.path.join(FIXTURES, "wire")
 PROVISIONER_PASSWORD = "fixture-provisioner-password"
@@ -113,7 +113,14 @@ def test_one_token_from_50_connections_gives_one_certificate(
     for status, _, body in results:
         if status == 401:
             assert body == wire_body("sign-replay")
-    assert n.read_file("error.log").count("issued certificate serial=") == 1
+    log = n.read_file("error.log")
+    assert log.count("issued certificate serial=") == 1
+    # The token is a bearer credential until it expires: never in a log.
+    jti = json.loads(unb64u(ott.split(".")[1]))["jti"]
+    for name in ("error.log", "access.log", "stdout.log"):
+        text = n.read_file(name)
+        assert ott.split(".")[2] not in text, name
+        assert jti not in text, name
 
 
 def test_spent_token_stays_spent_after_restart(nginx_factory, prov):
