@@ -2,6 +2,7 @@
 # make test       unit tests, then end-to-end tests against the stock nginx
 #                 (and against the real step-ca 0.19 built from Debian's sources)
 # make demo       a CA on 127.0.0.1 with the embedded store, one certificate
+# make bench      the benchmark (bench/README.md): prints the results table
 # make deps       install the Debian packages the build and tests need
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
@@ -57,6 +58,9 @@ test: deps
 demo: deps
 	$(MAKE) all
 	@scripts/demo.sh
+
+bench: module
+	cmake --build $(BUILD) -j$(JOBS) --target stepca stepca_bench && STEPCA_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/run.py
 
 demo-stop:
 	@scripts/demo.sh stop
