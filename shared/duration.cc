@@ -278,6 +278,24 @@ std::string FormatRfc3339(TimePoint t) {
   return buf;
 }
 
+TimePoint SaturatingAdd(TimePoint t, Duration d) {
+  int64_t r;
+  if (__builtin_add_overflow(t.time_since_epoch().count(), d.count(), &r))
+    r = d.count() > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  return TimePoint(Duration(r));
+}
+
+Duration SaturatingSub(TimePoint a, TimePoint b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a.time_since_epoch().count(), b.time_since_epoch().count(), &r))
+    r = a > b ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  return Duration(r);
+}
+
+TimePoint TimeDuration::Resolve(TimePoint base) const {
+  return kind == Kind::kTime ? time : SaturatingAdd(base, duration);
+}
+
 std::optional<TimeDuration> ParseTimeDuration(std::string_view text) {
   TimeDuration td;
   if (text.empty()) return td;

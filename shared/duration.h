@@ -33,11 +33,15 @@ struct TimeDuration {
   Duration duration{};
 
   bool set() const { return kind != Kind::kUnset; }
-  // A time stands for itself; a duration is relative to base.
-  TimePoint Resolve(TimePoint base) const {
-    return kind == Kind::kTime ? time : base + duration;
-  }
+  // A time stands for itself; a duration is relative to base (saturating).
+  TimePoint Resolve(TimePoint base) const;
 };
+
+// t + d and a - b, saturating at the ends of the int64 nanosecond range
+// (about years 1677 and 2262) instead of overflowing; Go's Time.Sub
+// saturates the same way.
+TimePoint SaturatingAdd(TimePoint t, Duration d);
+Duration SaturatingSub(TimePoint a, TimePoint b);
 
 // "" -> unset; otherwise RFC 3339 first, then a Go duration.
 std::optional<TimeDuration> ParseTimeDuration(std::string_view text);

@@ -1,15 +1,19 @@
 #include "authority/x509/validity.h"
 
+#include <limits>
+
 namespace stepca {
 
 namespace {
 
 // Certificates carry whole seconds; compare as step-ca does after
 // truncating to the second.
+// (Rounds up instead in the last second before the earliest TimePoint,
+// where rounding down would overflow.)
 TimePoint TruncateToSecond(TimePoint t) {
   const int64_t ns = t.time_since_epoch().count();
   int64_t r = ns % 1000000000;
-  if (r < 0) r += 1000000000;
+  if (r < 0 && ns >= std::numeric_limits<int64_t>::min() + 1000000000) r += 1000000000;
   return TimePoint(Duration(ns - r));
 }
 
@@ -22,7 +26,8 @@ Result<Validity> ComputeValidity(TimePoint now, const TimeDuration& not_before,
   if (backdate < Duration(0)) backdate = Duration(0);
   const bool backdated = !not_before.set();
   const TimePoint start = backdated ? now : not_before.Resolve(now);
-  const TimePoint end = not_after.set() ? not_after.Resolve(start) : start + claims.default_tls;
+  const TimePoint end =
+      not_after.set() ? not_after.Resolve(start) : SaturatingAdd(start, claims.default_tls);
 
   Validity v;
   v.not_before = TruncateToSecond(backdated ? start - backdate : start);
@@ -36,7 +41,7 @@ Result<Validity> ComputeValidity(TimePoint now, const TimeDuration& not_before,
     return PermissionDenied("notAfter cannot be before notBefore; na=" +
                             FormatRfc3339(v.not_after) + ", nb=" + FormatRfc3339(v.not_before));
   }
-  const Duration d = v.not_after - v.not_before;
+  const Duration d = SaturatingSub(v.not_after, v.not_before);
   if (d < claims.min_tls) {
     return PermissionDenied("requested duration of " + FormatGoDuration(d) +
                             " is less than the authorized minimum certificate duration of " +

@@ -117,5 +117,39 @@ TEST(ComputeValidity, ClampsToIssuer) {
   EXPECT_EQ(expired.status().code(), Code::kPermissionDenied);
 }
 
+// Found by fuzz_http: requested times at the ends of TimePoint's range
+// (int64 nanoseconds, years 1677 to 2262) overflowed when resolved and
+// subtracted (signed overflow, undefined behaviour). They saturate now,
+// and the request is refused as any too-long or past window is.
+TEST(ComputeValidity, HugeNotAfterDurationIsRefusedNotOverflowed) {
+  auto v = Compute("", "2562047h");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(v.status().message().find("is more than the authorized maximum"), std::string::npos)
+      << v.status().message();
+}
+
+TEST(ComputeValidity, HugeNotBeforeDurationIsRefusedNotOverflowed) {
+  auto v = Compute("2562047h", "");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), Code::kPermissionDenied);
+}
+
+TEST(ComputeValidity, EarliestNotBeforeWithNegativeNotAfterIsInThePast) {
+  auto v = Compute("1677-09-21T00:12:45Z", "-2562047h");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(v.status().message().find("notAfter cannot be in the past"), std::string::npos)
+      << v.status().message();
+}
+
+TEST(ComputeValidity, LatestNotBeforeWithHugeNotAfterIsTooLong) {
+  auto v = Compute("1677-09-21T00:12:45Z", "2262-04-11T23:47:15Z");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(v.status().message().find("is more than the authorized maximum"), std::string::npos)
+      << v.status().message();
+}
+
 }  // namespace
 }  // namespace stepca
