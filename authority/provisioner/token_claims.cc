@@ -10,7 +10,13 @@ Result<std::optional<int64_t>> ReadTime(const json_t* payload, const char* name)
   const json_t* v = json_object_get(payload, name);
   if (v == nullptr || json_is_null(v)) return std::optional<int64_t>();
   if (json_is_integer(v)) return std::optional<int64_t>(json_integer_value(v));
-  if (json_is_real(v)) return std::optional<int64_t>(static_cast<int64_t>(json_real_value(v)));
+  if (json_is_real(v)) {
+    // Converting a double outside int64's range is undefined behaviour.
+    const double r = json_real_value(v);
+    if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0))
+      return Unauthenticated(std::string("claim \"") + name + "\" is out of range");
+    return std::optional<int64_t>(static_cast<int64_t>(r));
+  }
   return Unauthenticated(std::string("claim \"") + name + "\" is not a number");
 }
 

@@ -132,5 +132,21 @@ TEST(AudiencesTest, Ipv6Names) {
   EXPECT_FALSE(a.Matches(TokenMethod::kSign, {"https://[::2]/1.0/sign"}));
 }
 
+// Found by fuzz_jws: a real time claim beyond int64 ("exp":1.8e48) was
+// converted with undefined behaviour, before any signature check.
+TEST(TokenClaimsTest, RealTimeClaimOutOfRangeIsRejected) {
+  for (const char* text : {R"({"exp":1.79542e+48})", R"({"nbf":-1e19})", R"({"iat":9.3e18})"}) {
+    auto p = Parse(text);
+    auto c = ReadTokenClaims(p.get());
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), Code::kUnauthenticated);
+    EXPECT_NE(c.status().message().find("out of range"), std::string::npos) << c.status().message();
+  }
+  auto p = Parse(R"({"exp":1795409619.5})");
+  auto c = ReadTokenClaims(p.get());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c->expiry, 1795409619);
+}
+
 }  // namespace
 }  // namespace stepca
