@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "authority/acme/server.h"
 #include "authority/jose/jws.h"
 #include "authority/x509/csr.h"
 #include "authority/x509/validity.h"
@@ -55,8 +56,11 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   STEPCA_ASSIGN_OR_RETURN(auto signer, MakeFileSigner(std::move(c.key)));
   a->issuer_.reset(new Issuer(std::move(issuer_cert), std::move(signer)));
   a->audiences_.reset(new Audiences(c.dns_names));
+  a->acme_.reset(new acme::Service(*a, options));
   return a;
 }
+
+Authority::~Authority() = default;
 
 Status Authority::PrepareStore(long uid, long gid) {
   return ::stepca::PrepareStore(store_config_, uid, gid);
@@ -64,7 +68,10 @@ Status Authority::PrepareStore(long uid, long gid) {
 
 Status Authority::InitProcess() { return store_->OpenInProcess(); }
 
-void Authority::ExitProcess() { store_->CloseInProcess(); }
+void Authority::ExitProcess() {
+  if (acme_) acme_->Stop();
+  store_->CloseInProcess();
+}
 
 // step-ca refuses tokens issued before the CA process started, because its
 // record of spent tokens did not survive a restart. Ours survives restarts
@@ -173,6 +180,39 @@ Result<SignResult> Authority::Sign(const SignRequest& req, TimePoint now) {
 
   SignResult result{std::move(issued).value(), prov->name()};
   return result;
+}
+
+Result<IssuedCertificate> Authority::IssueFromCsr(const CsrIssueRequest& req, TimePoint now) {
+  const Provisioner* prov = req.provisioner;
+  if (prov == nullptr || req.csr == nullptr) return Internal("IssueFromCsr: missing provisioner or csr");
+  EVP_PKEY* key = X509_REQ_get0_pubkey(req.csr->req.get());
+  STEPCA_RETURN_IF_ERROR(CheckPublicKey(key));
+  STEPCA_ASSIGN_OR_RETURN(Validity validity,
+                          ComputeValidity(now, req.not_before, req.not_after, prov->claims(),
+                                          config_.backdate, issuer_->not_after()));
+  LeafRequest leaf;
+  leaf.public_key = key;
+  leaf.common_name = req.common_name;
+  leaf.sans = req.sans;
+  leaf.validity = validity;
+  leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
+  leaf.provisioner.type = prov->type();
+  leaf.provisioner.name = prov->name();
+  auto issued = issuer_->IssueLeaf(leaf);
+  if (!issued.ok()) return issued.status().Wrap("error signing certificate");
+
+  JsonPtr record(json_object());
+  json_object_set_new(record.get(), "der", json_string(Base64Encode(issued->der).c_str()));
+  json_object_set_new(record.get(), "provisioner",
+                      json_pack("{s:s,s:s,s:s}", "id", prov->id().c_str(), "name",
+                                prov->name().c_str(), "type", prov->type_name().c_str()));
+  json_object_set_new(record.get(), "issuedAt", json_string(FormatRfc3339(now).c_str()));
+  json_object_set_new(record.get(), "notAfter",
+                      json_string(FormatRfc3339(validity.not_after).c_str()));
+  std::string value = JsonBody(record.get());
+  value.pop_back();
+  STEPCA_RETURN_IF_ERROR(store_->Put("x509_certs/" + issued->serial, value, std::chrono::seconds(0)));
+  return issued;
 }
 
 }  // namespace stepca

@@ -12,6 +12,7 @@
 #include "authority/config/ca_config.h"
 #include "authority/status.h"
 #include "authority/store/store.h"
+#include "authority/x509/csr.h"
 #include "authority/x509/issuer.h"
 #include "shared/duration.h"
 
@@ -22,6 +23,14 @@ struct AuthorityOptions {
   std::string password_file;
   std::string store_uri;  // empty: kDefaultStoreUri
   std::string version;    // empty: the build's version
+  // ACME (authority/acme/server.h). Empty / 0: the environment variables
+  // STEPCA_ACME_BASE_URL, STEPCA_ACME_HTTP01_PORT, STEPCA_ACME_TLSALPN01_PORT,
+  // STEPCA_ACME_DNS_RESOLVER, then the RFC's defaults (Host-derived URLs,
+  // ports 80 and 443, the system resolver).
+  std::string acme_base_url;      // "https://ca.example.com[:port]"
+  int acme_http01_port = 0;
+  int acme_tls_alpn01_port = 0;
+  std::string acme_dns_resolver;  // "ip[:port]"
 };
 
 constexpr const char* kDefaultStoreUri = "lmdb:/var/lib/nginx-stepca";
@@ -32,6 +41,21 @@ struct SignRequest {
   TimeDuration not_before;
   TimeDuration not_after;
 };
+
+// ACME finalize: a CSR whose names the caller has already matched to the
+// order's identifiers.
+struct CsrIssueRequest {
+  const Provisioner* provisioner = nullptr;
+  const Csr* csr = nullptr;
+  std::string common_name;
+  SanSet sans;
+  TimeDuration not_before;
+  TimeDuration not_after;
+};
+
+namespace acme {
+class Service;
+}
 
 struct SignResult {
   IssuedCertificate leaf;
@@ -61,6 +85,11 @@ class Authority {
   // Thread-safe.
   HttpResponse Handle(const HttpRequest& request);
   Result<SignResult> Sign(const SignRequest& request, TimePoint now);
+  // The same issuer, claims, validity and record-before-respond as Sign,
+  // without a token (ACME finalize).
+  Result<IssuedCertificate> IssueFromCsr(const CsrIssueRequest& request, TimePoint now);
+  acme::Service& acme() { return *acme_; }
+  ~Authority();
 
  private:
   Authority() = default;
@@ -77,6 +106,7 @@ class Authority {
   // Seconds since the epoch at which this store began recording spent
   // tokens; -1 until read from the store.
   std::atomic<int64_t> store_epoch_{-1};
+  std::unique_ptr<acme::Service> acme_;
 };
 
 }  // namespace stepca

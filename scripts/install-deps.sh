@@ -9,6 +9,7 @@ packages=(
   libssl-dev libjansson-dev libhiredis-dev libcurl4-openssl-dev liblmdb-dev
   libgtest-dev libgmock-dev googletest
   redis-server curl openssl python3-pytest
+  certbot lego uacme dehydrated knot
 )
 
 missing=()

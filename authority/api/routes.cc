@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "authority/acme/server.h"
 #include "authority/api/http.h"
 #include "authority/authority.h"
 
@@ -56,6 +57,7 @@ class Router {
   Router(Authority& a, const HttpRequest& r) : a_(a), req_(r) {}
 
   HttpResponse Route() {
+    if (acme::IsAcmePath(req_.path)) return a_.acme().Handle(req_);
     std::string_view path = req_.path;
     if (path == "/1.0") path = "/";
     else if (path.substr(0, 5) == "/1.0/") path.remove_prefix(4);

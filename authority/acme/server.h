@@ -1,0 +1,91 @@
+// The RFC 8555 server: one Service per Authority, serving every ACME
+// provisioner of ca.json at /acme/<name>/... and /2.0/acme/<name>/...
+// All state lives in the Authority's store (see state.h), so any worker of
+// any node can answer any request; only the validation queue is per process.
+//
+// URLs are built from, in order: the configured public base URL
+// (AuthorityOptions::acme_base_url, else the environment variable
+// STEPCA_ACME_BASE_URL), or "https://" + the request's Host when its host
+// part is one of ca.json's dnsNames (any port), else "https://" +
+// dnsNames[0]. An arbitrary Host is never echoed.
+//
+// Per provisioner, ca.json may carry an "nginxStepca" object (step-ca
+// ignores unknown members):
+//   "nginxStepca": {
+//     "http01Port": 80, "tlsAlpn01Port": 443,
+//     "dnsResolver": "127.0.0.1:53",
+//     "eabKeys": {"<key id>": "<base64url HMAC key>"}
+//   }
+// which overrides the process-wide defaults (AuthorityOptions, else the
+// environment STEPCA_ACME_HTTP01_PORT, STEPCA_ACME_TLSALPN01_PORT,
+// STEPCA_ACME_DNS_RESOLVER). eabKeys is where the HMAC keys of
+// "requireEAB": true come from (step-ca keeps them in its database and
+// manages them through its admin API, which we do not have).
+#ifndef STEPCA_AUTHORITY_ACME_SERVER_H
+#define STEPCA_AUTHORITY_ACME_SERVER_H
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "authority/acme/problem.h"
+#include "authority/acme/validate.h"
+#include "authority/api/http.h"
+
+namespace stepca {
+
+class Authority;
+struct AuthorityOptions;
+class Provisioner;
+
+namespace acme {
+
+// True for /acme/... and /2.0/acme/...
+bool IsAcmePath(std::string_view path);
+
+struct ProvisionerSettings {
+  ValidationConfig validation;
+  bool require_eab = false;
+  std::map<std::string, std::string> eab_keys;  // kid -> raw HMAC key
+  std::vector<std::string> challenges;          // allowed types; empty: all
+};
+
+class Service {
+ public:
+  Service(Authority& authority, const AuthorityOptions& options);
+  ~Service();
+
+  // Thread-safe; blocking (store, crypto).
+  HttpResponse Handle(const HttpRequest& request);
+
+  // Joins the validation threads (worker exit).
+  void Stop();
+
+  // Tests: replaces the network checks.
+  using Validator = std::function<Problem(const ValidationTask&)>;
+  void SetValidatorForTesting(Validator v) { validator_ = std::move(v); }
+  // Tests: shortens retries.
+  void SetRetryDelayForTesting(std::chrono::milliseconds d) { retry_delay_override_ = d; }
+
+ private:
+  friend class Request;
+  bool Submit(ValidationTask task);
+  void RunValidation(const ValidationTask& task, const std::atomic<bool>& stop);
+  const ProvisionerSettings& Settings(const Provisioner& p) const;
+
+  Authority& authority_;
+  std::string base_url_;
+  std::map<std::string, ProvisionerSettings> settings_;
+  ProvisionerSettings defaults_;
+  std::unique_ptr<ValidationPool> pool_;
+  Validator validator_;
+  std::chrono::milliseconds retry_delay_override_{-1};
+};
+
+}  // namespace acme
+}  // namespace stepca
+
+#endif  // STEPCA_AUTHORITY_ACME_SERVER_H
