@@ -4,6 +4,7 @@
 # make demo       a CA on 127.0.0.1 with the embedded store, one certificate
 # make bench      the benchmark (bench/README.md): prints the results table
 # make deps       install the Debian packages the build and tests need
+# make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each; see fuzz/README.md
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
 PYTHON  ?= /usr/bin/python3
@@ -67,3 +68,10 @@ demo-stop:
 
 clean:
 	rm -rf $(BUILD)
+
+# Fuzzing is not part of make test: clang, ASan+UBSan, in $(BUILD)/fuzz.
+.PHONY: fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_BUILD=$(BUILD)/fuzz fuzz/run.sh
