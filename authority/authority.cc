@@ -5,6 +5,7 @@
 
 #include "authority/acme/server.h"
 #include "authority/jose/jws.h"
+#include "authority/provisioner/x5c_provisioner.h"
 #include "authority/x509/csr.h"
 #include "authority/x509/validity.h"
 #include "shared/base64.h"
@@ -144,6 +145,8 @@ Result<SignResult> Authority::Sign(const SignRequest& req, TimePoint now) {
   STEPCA_ASSIGN_OR_RETURN(Validity validity,
                           ComputeValidity(now, req.not_before, req.not_after, prov->claims(),
                                           config_.backdate, issuer_->not_after()));
+  STEPCA_RETURN_IF_ERROR(LimitValidityToWindow(grant.value(), req.not_before.set(),
+                                               req.not_after.set(), &validity));
 
   // Spend the token before anything is signed: one winner in the fleet.
   auto ttl = std::chrono::duration_cast<std::chrono::seconds>(grant->token_expiry - now) +

@@ -57,6 +57,24 @@ namespace acme {
 class Service;
 }
 
+// POST /renew, /rekey (authority/renew.cc).
+struct RenewRequest {
+  std::string_view peer_cert_der;  // the client certificate (TLS or a trusted proxy)
+  std::string_view authorization;  // "Bearer <x5cInsecure token>" (renew only)
+  bool rekey = false;
+  std::string csr_pem;             // rekey: the CSR with the new key
+};
+
+// POST /revoke (authority/renew.cc).
+struct RevokeRequest {
+  std::string serial;              // as sent: decimal or 0x-hex
+  std::string ott;
+  int64_t reason_code = 0;
+  std::string reason;
+  bool passive = false;
+  std::string_view peer_cert_der;
+};
+
 struct SignResult {
   IssuedCertificate leaf;
   std::string provisioner;  // name, for the log
@@ -85,6 +103,9 @@ class Authority {
   // Thread-safe.
   HttpResponse Handle(const HttpRequest& request);
   Result<SignResult> Sign(const SignRequest& request, TimePoint now);
+  Result<SignResult> Renew(const RenewRequest& request, TimePoint now);
+  // The decimal serial revoked.
+  Result<std::string> Revoke(const RevokeRequest& request, TimePoint now);
   // The same issuer, claims, validity and record-before-respond as Sign,
   // without a token (ACME finalize).
   Result<IssuedCertificate> IssueFromCsr(const CsrIssueRequest& request, TimePoint now);
@@ -94,6 +115,7 @@ class Authority {
  private:
   Authority() = default;
   Status CheckIssuedAt(const TokenClaims& claims);
+  friend class Renewal;  // authority/renew.cc
 
   CaConfig config_;
   std::string version_;

@@ -6,6 +6,7 @@
 
 #include "authority/acme/server.h"
 #include "authority/api/http.h"
+#include "authority/api/renew_routes.h"
 #include "authority/authority.h"
 
 namespace stepca {
@@ -82,9 +83,10 @@ class Router {
     }
     if (path == "/provisioners") return get ? Provisioners() : MethodNotAllowed();
     if (path == "/sign") return post ? Sign() : MethodNotAllowed();
-    if (path == "/renew" || path == "/re-sign" || path == "/rekey" || path == "/revoke")
-      return post ? ErrorResponse(Unimplemented(std::string(path.substr(1)) + " is not implemented yet"))
-                  : MethodNotAllowed();
+    if (path == "/renew" || path == "/re-sign")
+      return post ? RenewRoute(a_, req_, false) : MethodNotAllowed();
+    if (path == "/rekey") return post ? RenewRoute(a_, req_, true) : MethodNotAllowed();
+    if (path == "/revoke") return post ? RevokeRoute(a_, req_) : MethodNotAllowed();
 
     // One-segment parameters.
     if (path.substr(0, 6) == "/root/" && path.size() > 6 &&

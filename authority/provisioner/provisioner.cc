@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "authority/jose/jwk.h"
+#include "authority/provisioner/x5c_provisioner.h"
 #include "shared/base64.h"
 
 namespace stepca {
@@ -112,6 +113,8 @@ Result<std::unique_ptr<Provisioner>> ParseProvisioner(const json_t* obj, const s
                           ApplyClaims(global, json_object_get(obj, "claims"), true, field + ".claims"));
   JsonPtr json(json_deep_copy(obj));
 
+  if (tn->type == ProvisionerType::kX5c)
+    return ParseX5cProvisioner(obj, field, name, claims, std::move(json));
   if (tn->type != ProvisionerType::kJwk) {
     warnings->push_back(std::string(tn->name) + " provisioner " + Quote(name) + " (" + field +
                         ") is listed, but this version does not authorize requests with it yet");

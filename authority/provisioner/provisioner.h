@@ -28,6 +28,9 @@ struct SignGrant {
   std::string cnf_x5rt;           // when set, the CSR must have this hash
   std::string token_key;          // one-time-use key: "<provisioner id>/<jti>"
   TimePoint token_expiry;
+  // X5C: the x5c leaf's validity, which the new certificate must not leave.
+  bool has_window = false;
+  TimePoint window_not_before{}, window_not_after{};
 };
 
 class Provisioner {
@@ -54,6 +57,12 @@ class Provisioner {
                                           const Audiences& audiences,
                                           TimePoint now) const;
 
+  // Verifies a revoke token (audience /revoke); the caller checks that sub
+  // is the serial. The default: this type has no token flow. (revoke.cc)
+  virtual Result<SignGrant> AuthorizeRevoke(const Jws& jws, const TokenClaims& claims,
+                                            const Audiences& audiences,
+                                            TimePoint now) const;
+
  private:
   ProvisionerType type_;
   std::string type_name_;
@@ -74,6 +83,9 @@ class JwkProvisioner : public Provisioner {
   Result<SignGrant> AuthorizeSign(const Jws& jws, const TokenClaims& claims,
                                   const Audiences& audiences,
                                   TimePoint now) const override;
+  Result<SignGrant> AuthorizeRevoke(const Jws& jws, const TokenClaims& claims,
+                                    const Audiences& audiences,
+                                    TimePoint now) const override;
 
  private:
   EvpPkeyPtr key_;

@@ -46,6 +46,13 @@ struct IssuedCertificate {
   std::string serial;  // decimal
 };
 
+// Renew and rekey: a new certificate from an existing one.
+struct ReissueRequest {
+  X509* old = nullptr;                 // not owned
+  EVP_PKEY* new_public_key = nullptr;  // rekey: the CSR's key; nullptr keeps the old key
+  Validity validity;
+};
+
 std::string CertificateToPem(X509* cert);
 std::string SerialDecimal(X509* cert);
 
@@ -61,6 +68,13 @@ class Issuer {
   // authorityKeyIdentifier (keyid), subjectAltName (DNS, email, IP, URI;
   // omitted when empty), the provisioner extension (non-critical).
   Result<IssuedCertificate> IssueLeaf(const LeafRequest& request) const;
+
+  // Re-issues request.old (step-ca's renew/rekey): same subject and every
+  // extension except the authorityKeyIdentifier, a new serial, the given
+  // validity. Renew: our AKI first, then the old extensions in order.
+  // Rekey: a new subjectKeyIdentifier first, then our AKI, then the old
+  // extensions without the old SKI. (reissue.cc)
+  Result<IssuedCertificate> Reissue(const ReissueRequest& request) const;
 
   X509* certificate() const { return cert_.get(); }
   TimePoint not_after() const;
