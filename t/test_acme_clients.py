@@ -202,3 +202,147 @@ def test_dehydrated_http01_issue_renew_revoke(nginx_factory, pki, prefix, webroo
                           capture_output=True, text=True, timeout=CLIENT_TIMEOUT)
     assert proc.returncode != 0
     assert "alreadyRevoked" in proc.stdout + proc.stderr
+
+
+# ------------------------------------------------------------ lego dns-01
+
+KNOT_CONF = """\
+server:
+    listen: 127.0.0.1@{port}
+    rundir: {dir}
+control:
+    listen: {dir}/knot.sock
+database:
+    storage: {dir}/db
+log:
+  - target: {dir}/knotd.log
+    any: info
+key:
+  - id: lego
+    algorithm: hmac-sha256
+    secret: {secret}
+acl:
+  - id: lego-update
+    key: lego
+    action: update
+template:
+  - id: default
+    storage: {dir}
+    file: "%s.zone"
+    zonefile-sync: -1
+    journal-content: none
+zone:
+  - domain: {zone}
+    acl: lego-update
+"""
+
+ZONE = """\
+$ORIGIN {zone}.
+$TTL 60
+@    SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 60
+@    NS  ns
+ns   A   127.0.0.1
+www  A   127.0.0.1
+"""
+
+
+class Knot:
+    """A private authoritative knotd on 127.0.0.1 (UDP and TCP) for one zone
+    that accepts TSIG-signed dynamic updates."""
+
+    zone = "acme.test"
+
+    def __init__(self, base):
+        self.dir = base
+        os.makedirs(base)
+        self.port = free_port()
+        self.secret = base64.b64encode(os.urandom(32)).decode()
+        conf = os.path.join(base, "knot.conf")
+        with open(conf, "w") as f:
+            f.write(KNOT_CONF.format(port=self.port, dir=base, secret=self.secret,
+                                     zone=self.zone))
+        with open(os.path.join(base, self.zone + ".zone"), "w") as f:
+            f.write(ZONE.format(zone=self.zone))
+        self.out = open(os.path.join(base, "stdout.log"), "wb")
+        self.proc = subprocess.Popen(["knotd", "-c", conf], stdout=self.out,
+                                     stderr=subprocess.STDOUT)
+        if not wait_for_port(self.port, self.proc):
+            self.stop()
+            with open(os.path.join(base, "stdout.log")) as f:
+                raise AssertionError("knotd did not start:\n" + f.read())
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def stop(self):
+        stop_process(self.proc, signal.SIGTERM)
+        self.out.close()
+
+
+@pytest.fixture
+def knot(prefix):
+    if shutil.which("knotd") is None:
+        pytest.skip("knotd not installed")
+    k = Knot(os.path.join(prefix, "knot"))
+    yield k
+    k.stop()
+
+
+@pytest.mark.skipif(shutil.which("lego") is None, reason="lego not installed")
+def test_lego_dns01_issue_renew_revoke(nginx_factory, pki, prefix, knot):
+    n = start_acme_nginx(nginx_factory, pki, {"dnsResolver": knot.address})
+    work = os.path.join(prefix, "lego")
+    os.makedirs(work)
+    name = "www." + knot.zone
+    env = dict(os.environ, LEGO_CA_CERTIFICATES=pki.root_crt,
+               RFC2136_NAMESERVER=knot.address,
+               RFC2136_TSIG_KEY="lego", RFC2136_TSIG_SECRET=knot.secret,
+               RFC2136_TSIG_ALGORITHM="hmac-sha256.",
+               RFC2136_TTL="1", RFC2136_DNS_TIMEOUT="10s",
+               RFC2136_POLLING_INTERVAL="1s", RFC2136_PROPAGATION_TIMEOUT="30s")
+    # the zone's NS is not reachable on port 53: no propagation check
+    common = ["lego", "--server", n.directory, "--email", "ops@example.test",
+              "--accept-tos", "--domains", name, "--dns", "rfc2136",
+              "--dns.resolvers", knot.address, "--dns.disable-cp", "--path", work]
+    run(common + ["run"], env, work)
+    crt = os.path.join(work, "certificates", name + ".crt")
+    first = load_cert(crt)
+    assert_ours(first, pki, name)
+
+    run(common + ["renew", "--days", "9999", "--no-random-sleep"], env, work)
+    second = load_cert(crt)
+    assert_ours(second, pki, name)
+    assert second.serial_number != first.serial_number
+
+    run(common + ["revoke"], env, work)
+    # the challenge records were updated into the zone and removed again
+    with open(os.path.join(knot.dir, "knotd.log")) as f:
+        log = f.read()
+    assert log.count("DDNS, finished") >= 4, log[-2000:]
+
+
+# -------------------------------------------------------- lego tls-alpn-01
+
+
+@pytest.mark.skipif(shutil.which("lego") is None, reason="lego not installed")
+def test_lego_tlsalpn01_issue_renew_revoke(nginx_factory, pki, prefix):
+    port = free_port()
+    n = start_acme_nginx(nginx_factory, pki, {"tlsAlpn01Port": port})
+    work = os.path.join(prefix, "lego")
+    os.makedirs(work)
+    env = dict(os.environ, LEGO_CA_CERTIFICATES=pki.root_crt)
+    common = ["lego", "--server", n.directory, "--email", "ops@example.test",
+              "--accept-tos", "--domains", "localhost", "--tls",
+              "--tls.port", "127.0.0.1:%d" % port, "--path", work]
+    run(common + ["run"], env, work)
+    crt = os.path.join(work, "certificates", "localhost.crt")
+    first = load_cert(crt)
+    assert_ours(first, pki, "localhost")
+
+    run(common + ["renew", "--days", "9999", "--no-random-sleep"], env, work)
+    second = load_cert(crt)
+    assert_ours(second, pki, "localhost")
+    assert second.serial_number != first.serial_number
+
+    run(common + ["revoke"], env, work)
