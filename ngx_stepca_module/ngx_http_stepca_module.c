@@ -38,6 +38,9 @@ typedef struct {
     ngx_str_t                   password_file;
     ngx_str_t                   store;
     ngx_str_t                   thread_pool_name;
+    ngx_str_t                   client_cert_header;
+    ngx_array_t                *trusted_proxies;    /* of ngx_cidr_t */
+    ngx_int_t                   realip_index;       /* $realip_remote_addr */
 
     ngx_thread_pool_t          *thread_pool;    /* looked up per worker */
     stepca_authority_t         *authority;
@@ -98,6 +101,8 @@ static ngx_table_elt_t *ngx_http_stepca_find_header(ngx_http_request_t *r,
     u_char *name, size_t len);
 static ngx_int_t ngx_http_stepca_peer_cert(ngx_http_request_t *r,
     stepca_str_t *dst);
+static ngx_int_t ngx_http_stepca_forwarded_cert(ngx_http_request_t *r,
+    stepca_str_t *dst);
 static void ngx_http_stepca_thread_handler(void *data, ngx_log_t *log);
 static void ngx_http_stepca_thread_event_handler(ngx_event_t *ev);
 static void ngx_http_stepca_guard_handler(ngx_event_t *ev);
@@ -113,6 +118,8 @@ static ngx_int_t ngx_http_stepca_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_stepca_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_stepca_init_main_conf(ngx_conf_t *cf, void *conf);
 static char *ngx_http_stepca_cstr(ngx_conf_t *cf, ngx_str_t *s);
+static char *ngx_http_stepca_trusted_proxy(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static void ngx_http_stepca_authority_cleanup(void *data);
 static ngx_int_t ngx_http_stepca_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_stepca_init_process(ngx_cycle_t *cycle);
@@ -147,6 +154,20 @@ static ngx_command_t  ngx_http_stepca_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_stepca_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("stepca_client_cert_header"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_stepca_main_conf_t, client_cert_header),
+      NULL },
+
+    { ngx_string("stepca_trusted_proxy"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_stepca_trusted_proxy,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("stepca"),
@@ -419,6 +440,14 @@ ngx_http_stepca_gather(ngx_http_request_t *r, ngx_http_stepca_task_ctx_t *tctx)
         return NGX_ERROR;
     }
 
+    /* our own handshake's certificate always wins */
+
+    if (req->peer_cert_der.len == 0
+        && ngx_http_stepca_forwarded_cert(r, &req->peer_cert_der) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return ngx_http_stepca_gather_body(r, tctx);
 }
 
@@ -617,6 +646,113 @@ ngx_http_stepca_peer_cert(ngx_http_request_t *r, stepca_str_t *dst)
     if (len <= 0) {
         ngx_ssl_error(NGX_LOG_ERR, r->connection->log, 0,
                       "stepca: i2d_X509() failed");
+        return NGX_ERROR;
+    }
+
+    dst->data = (const char *) der;
+    dst->len = len;
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * The client certificate a trusted TLS-terminating proxy forwards in
+ * stepca_client_cert_header (URL-encoded PEM, as $ssl_client_escaped_cert).
+ * Trust is decided on the address that connected to us: the one before
+ * realip (and the PROXY protocol) replaced it, so that a client can never
+ * make itself a "proxy" by what it writes in a header.  From anyone else
+ * the header is ignored with a warning.  The library verifies the
+ * certificate itself, as it does a handshake's.
+ */
+
+static ngx_int_t
+ngx_http_stepca_forwarded_cert(ngx_http_request_t *r, stepca_str_t *dst)
+{
+#if (NGX_HTTP_SSL)
+    int                           len;
+    BIO                          *bio;
+    X509                         *cert;
+    u_char                       *p, *der, *pem;
+    ngx_str_t                     addr;
+    ngx_addr_t                    peer;
+    ngx_table_elt_t              *h;
+    ngx_http_variable_value_t    *vv;
+    ngx_http_stepca_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_stepca_module);
+
+    if (smcf->client_cert_header.len == 0) {
+        return NGX_OK;
+    }
+
+    h = ngx_http_stepca_find_header(r, smcf->client_cert_header.data,
+                                    smcf->client_cert_header.len);
+    if (h == NULL || h->value.len == 0) {
+        return NGX_OK;
+    }
+
+    addr = r->connection->addr_text;
+
+    if (smcf->realip_index != NGX_ERROR) {
+        vv = ngx_http_get_indexed_variable(r, smcf->realip_index);
+
+        if (vv && !vv->not_found && vv->len) {
+            addr.data = vv->data;
+            addr.len = vv->len;
+        }
+    }
+
+    if (smcf->trusted_proxies == NULL
+        || ngx_parse_addr(r->pool, &peer, addr.data, addr.len) != NGX_OK
+        || ngx_cidr_match(peer.sockaddr, smcf->trusted_proxies) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "stepca: ignoring the \"%V\" header from %V, "
+                      "which is not a trusted proxy",
+                      &smcf->client_cert_header, &addr);
+        return NGX_OK;
+    }
+
+    pem = ngx_pnalloc(r->pool, h->value.len);
+    if (pem == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = h->value.data;
+    der = pem;
+    ngx_unescape_uri(&der, &p, h->value.len, 0);
+
+    bio = BIO_new_mem_buf(pem, (int) (der - pem));
+    if (bio == NULL) {
+        return NGX_ERROR;
+    }
+
+    cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+
+    if (cert == NULL) {
+        ERR_clear_error();
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "stepca: the \"%V\" header from %V does not hold "
+                      "a PEM certificate", &smcf->client_cert_header, &addr);
+        return NGX_OK;
+    }
+
+    len = i2d_X509(cert, NULL);
+    der = len > 0 ? ngx_pnalloc(r->pool, len) : NULL;
+
+    if (der == NULL) {
+        X509_free(cert);
+        return NGX_ERROR;
+    }
+
+    p = der;
+    len = i2d_X509(cert, &p);
+    X509_free(cert);
+
+    if (len <= 0) {
         return NGX_ERROR;
     }
 
@@ -986,11 +1122,15 @@ ngx_http_stepca_create_main_conf(ngx_conf_t *cf)
      *     smcf->password_file = { 0, NULL };
      *     smcf->store = { 0, NULL };
      *     smcf->thread_pool_name = { 0, NULL };
+     *     smcf->client_cert_header = { 0, NULL };
      *     smcf->thread_pool = NULL;
      *     smcf->authority = NULL;
      *     smcf->ready = 0;
      *     smcf->used = 0;
+     *     smcf->trusted_proxies = NULL;
      */
+
+    smcf->realip_index = NGX_ERROR;
 
     return smcf;
 }
@@ -1028,6 +1168,22 @@ ngx_http_stepca_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&smcf->store, NGX_HTTP_STEPCA_DEFAULT_STORE);
     }
 
+    if (smcf->client_cert_header.len) {
+        ngx_str_t  realip = ngx_string("realip_remote_addr");
+
+        if (smcf->trusted_proxies == NULL) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "stepca: \"stepca_client_cert_header\" is set "
+                          "but no \"stepca_trusted_proxy\": the header "
+                          "will always be ignored");
+        }
+
+        smcf->realip_index = ngx_http_get_variable_index(cf, &realip);
+        if (smcf->realip_index == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
     if (ngx_http_stepca_cstr(cf, &smcf->store) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
@@ -1040,6 +1196,50 @@ ngx_http_stepca_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (ngx_thread_pool_add(cf, &smcf->thread_pool_name) == NULL) {
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* stepca_trusted_proxy <address or CIDR>: may be repeated */
+
+static char *
+ngx_http_stepca_trusted_proxy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_stepca_main_conf_t *smcf = conf;
+
+    ngx_int_t    rc;
+    ngx_str_t   *value;
+    ngx_cidr_t  *cidr;
+
+    value = cf->args->elts;
+
+    if (smcf->trusted_proxies == NULL) {
+        smcf->trusted_proxies = ngx_array_create(cf->pool, 2,
+                                                 sizeof(ngx_cidr_t));
+        if (smcf->trusted_proxies == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    cidr = ngx_array_push(smcf->trusted_proxies);
+    if (cidr == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rc = ngx_ptocidr(&value[1], cidr);
+
+    if (rc == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc == NGX_DONE) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "low address bits of %V are meaningless",
+                           &value[1]);
     }
 
     return NGX_CONF_OK;

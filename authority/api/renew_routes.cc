@@ -94,7 +94,12 @@ HttpResponse RevokeRoute(Authority& a, const HttpRequest& req) {
   if (rr.reason.size() > kMaxReason) return ErrorResponse(InvalidArgument("reason is too long"));
 
   auto serial = a.Revoke(rr, Clock::now());
-  if (!serial.ok()) return ErrorResponse(serial.status().Wrap("revoke"));
+  if (!serial.ok()) {
+    HttpResponse r = ErrorResponse(serial.status().Wrap("revoke"));
+    // passive: false is the client's choice, not the CA's failure.
+    if (r.status == 501) r.log_level = LogLevel::kInfo;
+    return r;
+  }
   JsonPtr out(json_pack("{s:s}", "status", "ok"));
   HttpResponse r = JsonResponse(200, out.get());
   r.log_level = LogLevel::kInfo;
