@@ -7,6 +7,7 @@
 #include "cli/crypto.h"
 #include "cli/files.h"
 #include "cli/init.h"
+#include "cli/renew.h"
 #include "cli/sign_flow.h"
 #include "cli/token.h"
 
@@ -21,7 +22,9 @@ constexpr const char kUsage[] =
     "  init         create a PKI and the CA configuration (like 'step ca init')\n"
     "  token        generate a one-time token (like 'step ca token')\n"
     "  certificate  create a key and get a certificate (like 'step ca certificate')\n"
-    "  sign         get a certificate for a CSR (like 'step ca sign')\n";
+    "  sign         get a certificate for a CSR (like 'step ca sign')\n"
+    "  renew        renew a certificate over mTLS or with a token (like 'step ca renew')\n"
+    "  revoke       revoke a certificate by token or over mTLS (like 'step ca revoke')\n";
 
 int Fail(std::ostream& err, const Status& st) {
   err << "error: " << st.message() << "\n";
@@ -304,6 +307,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (cmd == "token") return RunToken(rest, out, err);
   if (cmd == "certificate") return RunCertificate(rest, out, err);
   if (cmd == "sign") return RunSign(rest, out, err);
+  if (cmd == "renew") return RunRenew(rest, out, err);
+  if (cmd == "revoke") return RunRevoke(rest, out, err);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     out << kUsage;
     return 0;

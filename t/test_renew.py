@@ -552,3 +552,42 @@ def test_trusted_proxy_directive_errors(nginx_factory):
     out = n.test_config()
     assert out.returncode != 0
     assert 'invalid value "not-an-address"' in out.stderr
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_renew_and_revoke(nginx, prov, tmp_path, pki):
+    from conftest import BUILD
+    cli = os.path.join(BUILD, "stepca")
+    if not os.path.exists(cli):
+        pytest.skip("stepca CLI not built")
+    base = ["--ca-url", "https://127.0.0.1:%d" % nginx.port, "--root", pki.root_crt]
+
+    def run(*args):
+        return subprocess.run([cli] + list(args), capture_output=True, text=True, timeout=60)
+
+    h = issue(nginx, prov, tmp_path, "svc.example.test")
+    out = os.path.join(str(tmp_path), "renewed.crt")
+    r = run("renew", h.crt_path, h.key_path, "--out", out, *base)
+    assert r.returncode == 0, r.stderr
+    renewed = load_pems(open(out).read())
+    assert renewed[0].serial_number != h.cert.serial_number
+    r = run("renew", h.crt_path, h.key_path, "--mtls=false", "--out", out, *base)
+    assert r.returncode == 0, r.stderr
+    r = run("renew", h.crt_path, h.key_path, *base)
+    assert r.returncode != 0 and "--force" in r.stderr
+
+    other = issue(nginx, prov, tmp_path, "other.example.test")
+    r = run("revoke", other.serial, "--cert", h.crt_path, "--key", h.key_path, *base)
+    assert r.returncode != 0
+    r = run("revoke", h.serial, "--cert", h.crt_path, "--key", h.key_path,
+            "--reasonCode", "1", "--reason", "keyCompromise", *base)
+    assert r.returncode == 0, r.stderr
+    assert "has been revoked" in r.stdout
+    r = run("revoke", other.serial, "--provisioner", "fixture@example.test",
+            "--provisioner-password-file", os.path.join(pki.path, "provisioner-password.txt"),
+            *base)
+    assert r.returncode == 0, r.stderr
+    r = run("renew", other.crt_path, other.key_path, "--out", out, *base)
+    assert r.returncode != 0
