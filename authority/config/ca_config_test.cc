@@ -210,3 +210,25 @@ TEST(CaConfigTest, PasswordFileIsTrimmed) {
 
 }  // namespace
 }  // namespace stepca
+
+namespace stepca {
+namespace {
+
+TEST(CaConfigWarningsTest, AcmeIsServedAndOtherUnservedTypesAreNamed) {
+  testing::FixturePki pki;
+  pki.EditCaJson([](json_t* r) {
+    json_t* list = json_object_get(json_object_get(r, "authority"), "provisioners");
+    json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "type", "OIDC", "name", "google",
+                                          "clientID", "x", "configurationEndpoint",
+                                          "https://accounts.example/.well-known/openid-configuration"));
+  });
+  auto cfg = LoadCaConfig({pki.ca_json(), pki.password_file()});
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  std::string all;
+  for (auto& w : cfg->warnings) all += w + "\n";
+  EXPECT_EQ(all.find("\"acme\""), std::string::npos) << all;
+  EXPECT_NE(all.find("OIDC provisioner \"google\""), std::string::npos) << all;
+}
+
+}  // namespace
+}  // namespace stepca

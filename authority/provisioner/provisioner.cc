@@ -116,8 +116,10 @@ Result<std::unique_ptr<Provisioner>> ParseProvisioner(const json_t* obj, const s
   if (tn->type == ProvisionerType::kX5c)
     return ParseX5cProvisioner(obj, field, name, claims, std::move(json));
   if (tn->type != ProvisionerType::kJwk) {
-    warnings->push_back(std::string(tn->name) + " provisioner " + Quote(name) + " (" + field +
-                        ") is listed, but this version does not authorize requests with it yet");
+    // ACME provisioners are served by the ACME endpoints and take no tokens.
+    if (tn->type != ProvisionerType::kAcme)
+      warnings->push_back(std::string(tn->name) + " provisioner " + Quote(name) + " (" + field +
+                          ") is listed, but this version does not authorize requests with it yet");
     return std::unique_ptr<Provisioner>(
         new Provisioner(tn->type, tn->name, name, claims, std::move(json)));
   }
