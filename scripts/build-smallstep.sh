@@ -154,21 +154,113 @@ cat > "$gopath/src/nginx-stepca.local/step-client/main.go" <<'EOF'
 //   step-client certificate SUBJECT CRT KEY --provisioner NAME
 //       --provisioner-password-file FILE --ca-url URL
 //       (--root FILE | --fingerprint SHA256) [--san NAME]...
+//   step-client renew CRT KEY [--mtls=false] [--out FILE] --ca-url URL --root FILE
+//       mTLS: Client.Renew over a transport presenting CRT/KEY (step ca renew);
+//       --mtls=false: Client.RenewWithToken with step's x5cInsecure token
+//       (iss step-ca-client/1.0, aud <ca>/1.0/renew, sub CN). Writes the new
+//       chain to --out, else over CRT.
+//   step-client rekey CRT KEY --out-cert FILE --out-key FILE --ca-url URL --root FILE
+//       Client.Rekey over mTLS with a CSR for a new P-256 key (step ca rekey).
+//   step-client revoke SERIAL --provisioner NAME --provisioner-password-file FILE
+//       [--reason TEXT] [--reasonCode N] --ca-url URL --root FILE
+//       Client.Revoke with a JWK token (aud <ca>/1.0/revoke, sub SERIAL).
+//   step-client revoke --cert CRT --key KEY [--reason..] --ca-url URL --root FILE
+//       Client.Revoke over mTLS, the serial taken from CRT (step ca revoke --cert).
 package main
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 	"unicode"
 
+	"github.com/smallstep/certificates/api"
 	"github.com/smallstep/certificates/ca"
+	"go.step.sm/cli-utils/token"
+	"go.step.sm/cli-utils/token/provision"
+	"go.step.sm/crypto/jose"
 	"go.step.sm/crypto/pemutil"
+	"go.step.sm/crypto/randutil"
 )
+
+// writeChain writes a sign response's chain (leaf first) as PEM.
+func writeChain(file string, resp *api.SignResponse) error {
+	var chain []byte
+	certs := resp.CertChainPEM
+	if len(certs) == 0 {
+		certs = append(certs, resp.ServerPEM, resp.CaPEM)
+	}
+	for _, c := range certs {
+		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return os.WriteFile(file, chain, 0o644)
+}
+
+// mtlsTransport presents crt/key and trusts the client's roots, as step's
+// renew/rekey/revoke transports do.
+func mtlsTransport(client *ca.Client, crt, key string) (*http.Transport, error) {
+	pair, err := tls.LoadX509KeyPair(crt, key)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		TLSClientConfig: &tls.Config{
+			Certificates:             []tls.Certificate{pair},
+			RootCAs:                  client.GetRootCAs(),
+			MinVersion:               tls.VersionTLS12,
+			PreferServerCipherSuites: true,
+		},
+	}, nil
+}
+
+func sigAlg(key crypto.PrivateKey) (string, error) {
+	switch k := key.(type) {
+	case *ecdsa.PrivateKey:
+		switch k.Curve.Params().BitSize {
+		case 256:
+			return jose.ES256, nil
+		case 384:
+			return jose.ES384, nil
+		case 521:
+			return jose.ES512, nil
+		}
+	case *rsa.PrivateKey:
+		return jose.RS256, nil
+	case ed25519.PrivateKey:
+		return jose.EdDSA, nil
+	}
+	return "", fmt.Errorf("unsupported key type %T", key)
+}
+
+// readLeaf returns the first certificate of a PEM bundle (leaf first).
+func readLeaf(file string) (*x509.Certificate, error) {
+	certs, err := pemutil.ReadCertificateBundle(file)
+	if err != nil {
+		return nil, err
+	}
+	return certs[0], nil
+}
+
+func readPassword(file string) []byte {
+	pw, err := os.ReadFile(file)
+	if err != nil {
+		die(err)
+	}
+	return bytes.TrimRightFunc(pw, unicode.IsSpace)
+}
 
 type multi []string
 
@@ -192,6 +284,13 @@ func main() {
 	out := fs.String("out", "", "bootstrap: where to write the root")
 	prov := fs.String("provisioner", "", "JWK provisioner name")
 	ppf := fs.String("provisioner-password-file", "", "provisioner password file")
+	mtls := fs.Bool("mtls", true, "renew: over mTLS (false: x5cInsecure token)")
+	outCert := fs.String("out-cert", "", "rekey: new chain")
+	outKey := fs.String("out-key", "", "rekey: new key")
+	certFile := fs.String("cert", "", "revoke over mTLS: certificate")
+	keyFile := fs.String("key", "", "revoke over mTLS: key")
+	reason := fs.String("reason", "", "revoke: reason text")
+	reasonCode := fs.Int("reasonCode", 0, "revoke: RFC 5280 reason code")
 	var sans multi
 	fs.Var(&sans, "san", "subject alternative name (repeatable)")
 	// Accept flags before and after the positional arguments.
@@ -294,6 +393,164 @@ func main() {
 			die(err)
 		}
 		fmt.Printf("Your certificate has been saved in %s.\nYour private key has been saved in %s.\n", pos[1], pos[2])
+	case "renew":
+		if len(pos) != 2 {
+			die(errors.New("renew CRT KEY [--mtls=false] [--out FILE]"))
+		}
+		dest := pos[0]
+		if *out != "" {
+			dest = *out
+		}
+		var resp *api.SignResponse
+		if *mtls {
+			tr, err := mtlsTransport(client, pos[0], pos[1])
+			if err != nil {
+				die(err)
+			}
+			if resp, err = client.Renew(tr); err != nil {
+				die(err)
+			}
+		} else {
+			// step ca renew --mtls=false: an x5cInsecure token signed by
+			// the certificate's key.
+			leaf, err := readLeaf(pos[0])
+			if err != nil {
+				die(err)
+			}
+			key, err := pemutil.Read(pos[1])
+			if err != nil {
+				die(err)
+			}
+			alg, err := sigAlg(key)
+			if err != nil {
+				die(err)
+			}
+			jti, err := randutil.Hex(64)
+			if err != nil {
+				die(err)
+			}
+			now := time.Now()
+			tok, err := provision.New(leaf.Subject.CommonName,
+				token.WithJWTID(jti),
+				token.WithIssuer("step-ca-client/1.0"),
+				token.WithAudience(strings.TrimRight(*caURL, "/")+"/1.0/renew"),
+				token.WithValidity(now, now.Add(5*time.Minute)),
+				token.WithX5CInsecureFile(pos[0], key))
+			if err != nil {
+				die(err)
+			}
+			ott, err := tok.SignedString(alg, key)
+			if err != nil {
+				die(err)
+			}
+			if resp, err = client.RenewWithToken(ott); err != nil {
+				die(err)
+			}
+		}
+		if err := writeChain(dest, resp); err != nil {
+			die(err)
+		}
+		fmt.Printf("Your certificate has been saved in %s.\n", dest)
+	case "rekey":
+		if len(pos) != 2 || *outCert == "" || *outKey == "" {
+			die(errors.New("rekey CRT KEY --out-cert FILE --out-key FILE"))
+		}
+		leaf, err := readLeaf(pos[0])
+		if err != nil {
+			die(err)
+		}
+		csr, key, err := ca.CreateCertificateRequest(leaf.Subject.CommonName)
+		if err != nil {
+			die(err)
+		}
+		tr, err := mtlsTransport(client, pos[0], pos[1])
+		if err != nil {
+			die(err)
+		}
+		resp, err := client.Rekey(&api.RekeyRequest{CsrPEM: *csr}, tr)
+		if err != nil {
+			die(err)
+		}
+		if err := writeChain(*outCert, resp); err != nil {
+			die(err)
+		}
+		kb, err := pemutil.Serialize(key)
+		if err != nil {
+			die(err)
+		}
+		if err := os.WriteFile(*outKey, pem.EncodeToMemory(kb), 0o600); err != nil {
+			die(err)
+		}
+		fmt.Printf("Your certificate has been saved in %s.\nYour private key has been saved in %s.\n", *outCert, *outKey)
+	case "revoke":
+		req := &api.RevokeRequest{ReasonCode: *reasonCode, Reason: *reason, Passive: true}
+		var tr http.RoundTripper
+		switch {
+		case *certFile != "" && *keyFile != "" && len(pos) == 0:
+			leaf, err := readLeaf(*certFile)
+			if err != nil {
+				die(err)
+			}
+			req.Serial = leaf.SerialNumber.String()
+			if tr, err = mtlsTransport(client, *certFile, *keyFile); err != nil {
+				die(err)
+			}
+		case len(pos) == 1 && *prov != "" && *ppf != "":
+			// step ca revoke SERIAL: a JWK token with aud /1.0/revoke
+			// and the serial as subject, signed by the provisioner key
+			// (looked up and decrypted through the library).
+			pw := readPassword(*ppf)
+			p, err := ca.NewProvisioner(*prov, "", *caURL, pw, opts...)
+			if err != nil {
+				die(err)
+			}
+			kr, err := client.ProvisionerKey(p.Kid())
+			if err != nil {
+				die(err)
+			}
+			enc, err := jose.ParseEncrypted(kr.Key)
+			if err != nil {
+				die(err)
+			}
+			data, err := enc.Decrypt(pw)
+			if err != nil {
+				die(err)
+			}
+			jwk, err := jose.ParseKey(data)
+			if err != nil {
+				die(err)
+			}
+			fp, err := client.RootFingerprint()
+			if err != nil {
+				die(err)
+			}
+			jti, err := randutil.Hex(64)
+			if err != nil {
+				die(err)
+			}
+			now := time.Now()
+			tok, err := provision.New(pos[0],
+				token.WithJWTID(jti),
+				token.WithKid(p.Kid()),
+				token.WithIssuer(*prov),
+				token.WithAudience(strings.TrimRight(*caURL, "/")+"/1.0/revoke"),
+				token.WithValidity(now, now.Add(5*time.Minute)),
+				token.WithSHA(fp))
+			if err != nil {
+				die(err)
+			}
+			if req.OTT, err = tok.SignedString(jwk.Algorithm, jwk.Key); err != nil {
+				die(err)
+			}
+			req.Serial = pos[0]
+		default:
+			die(errors.New("revoke SERIAL --provisioner NAME --provisioner-password-file FILE | revoke --cert CRT --key KEY"))
+		}
+		resp, err := client.Revoke(req, tr)
+		if err != nil {
+			die(err)
+		}
+		fmt.Printf("Certificate with Serial Number %s has been revoked (%s).\n", req.Serial, resp.Status)
 	default:
 		die(fmt.Errorf("unknown command %q", cmd))
 	}

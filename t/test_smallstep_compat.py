@@ -331,3 +331,136 @@ def test_smallstep_client_bootstrap_and_certificate_from_our_module(
     assert ours[0].extensions.get_extension_for_oid(
         STEP_PROVISIONER_OID).value.value == theirs[0].extensions.get_extension_for_oid(
         STEP_PROVISIONER_OID).value.value
+
+
+# ------------------------------------- renew, rekey, revoke against our module
+
+
+def _pubkey(cert):
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding, PublicFormat)
+    return cert.public_key().public_bytes(Encoding.DER,
+                                          PublicFormat.SubjectPublicKeyInfo)
+
+
+def _key_pub(key_path):
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding, PublicFormat, load_pem_private_key)
+    with open(key_path, "rb") as f:
+        key = load_pem_private_key(f.read(), None)
+    return key.public_key().public_bytes(Encoding.DER,
+                                         PublicFormat.SubjectPublicKeyInfo)
+
+
+def _issue(nginx, prefix, cn):
+    """A certificate from our module through smallstep's client library."""
+    url = "https://127.0.0.1:%d" % nginx.port
+    client("certificate", cn, cn + ".crt", cn + ".key",
+           "--provisioner", FIXTURE_PROVISIONER,
+           "--provisioner-password-file",
+           os.path.join(nginx.pki.path, "provisioner-password.txt"),
+           "--ca-url", url, "--root", nginx.pki.root_crt, cwd=prefix)
+    crt = os.path.join(prefix, cn + ".crt")
+    return crt, os.path.join(prefix, cn + ".key"), load_chain(crt)[0]
+
+
+def _ca(nginx):
+    return ["--ca-url", "https://127.0.0.1:%d" % nginx.port,
+            "--root", nginx.pki.root_crt]
+
+
+def _check_same_identity(old, chain_file, root):
+    verify_chain(root, chain_file)
+    new = load_chain(chain_file)[0]
+    assert new.subject == old.subject
+    assert new.serial_number != old.serial_number
+    san = x509.SubjectAlternativeName
+    assert (new.extensions.get_extension_for_class(san).value ==
+            old.extensions.get_extension_for_class(san).value)
+    assert new.extensions.get_extension_for_oid(STEP_PROVISIONER_OID)
+    return new
+
+
+def test_smallstep_client_renews_and_rekeys_with_our_module(prefix, nginx):
+    """ca.Client.Renew over mTLS (step ca renew), ca.Client.RenewWithToken
+    with step's x5cInsecure token (step ca renew --mtls=false) and
+    ca.Client.Rekey over mTLS (step ca rekey), against our module."""
+    crt, key, old = _issue(nginx, prefix, "svc.example.test")
+    root = nginx.pki.root_crt
+
+    res = client("renew", crt, key, "--out", "mtls.crt", *_ca(nginx), cwd=prefix)
+    assert "mtls.crt" in res.stdout
+    new = _check_same_identity(old, os.path.join(prefix, "mtls.crt"), root)
+    assert _pubkey(new) == _pubkey(old)
+
+    client("renew", crt, key, "--mtls=false", "--out", "token.crt", *_ca(nginx),
+           cwd=prefix)
+    tnew = _check_same_identity(old, os.path.join(prefix, "token.crt"), root)
+    assert _pubkey(tnew) == _pubkey(old)
+    assert tnew.serial_number != new.serial_number
+
+    client("rekey", crt, key, "--out-cert", "rekey.crt", "--out-key", "rekey.key",
+           *_ca(nginx), cwd=prefix)
+    rnew = _check_same_identity(old, os.path.join(prefix, "rekey.crt"), root)
+    assert _pubkey(rnew) == _key_pub(os.path.join(prefix, "rekey.key"))
+    assert _pubkey(rnew) != _pubkey(old)
+
+    # the rekeyed certificate and key work for the next mTLS renew
+    client("renew", "rekey.crt", "rekey.key", "--out", "rekey2.crt",
+           *_ca(nginx), cwd=prefix)
+    _check_same_identity(old, os.path.join(prefix, "rekey2.crt"), root)
+
+    log = nginx.read_file("error.log")
+    assert "renewed certificate serial=" in log
+    assert "rekeyed certificate serial=" in log
+
+
+def test_smallstep_client_revokes_by_token_with_our_module(prefix, nginx):
+    """ca.Client.Revoke with a provisioner JWK token (aud /1.0/revoke, sub the
+    serial), like step ca revoke SERIAL; then renewals of it are refused."""
+    crt, key, old = _issue(nginx, prefix, "svc.example.test")
+    _, _, other = _issue(nginx, prefix, "other.example.test")
+    serial = str(old.serial_number)
+    res = client("revoke", serial, "--provisioner", FIXTURE_PROVISIONER,
+                 "--provisioner-password-file",
+                 os.path.join(nginx.pki.path, "provisioner-password.txt"),
+                 "--reason", "superseded", "--reasonCode", "4",
+                 *_ca(nginx), cwd=prefix)
+    assert serial in res.stdout and "(ok)" in res.stdout, res.stdout
+
+    for extra in ([], ["--mtls=false"]):
+        res = client("renew", crt, key, "--out", "after.crt", *extra,
+                     *_ca(nginx), cwd=prefix, check=False)
+        assert res.returncode != 0, res.stdout
+        assert not os.path.exists(os.path.join(prefix, "after.crt"))
+    res = client("rekey", crt, key, "--out-cert", "after.crt",
+                 "--out-key", "after.key", *_ca(nginx), cwd=prefix, check=False)
+    assert res.returncode != 0, res.stdout
+
+    # revoked twice: refused
+    res = client("revoke", serial, "--provisioner", FIXTURE_PROVISIONER,
+                 "--provisioner-password-file",
+                 os.path.join(nginx.pki.path, "provisioner-password.txt"),
+                 *_ca(nginx), cwd=prefix, check=False)
+    assert res.returncode != 0
+    assert "already revoked" in res.stderr, res.stderr
+
+    # the other certificate is untouched
+    client("renew", "other.example.test.crt", "other.example.test.key",
+           "--out", "other2.crt", *_ca(nginx), cwd=prefix)
+    _check_same_identity(other, os.path.join(prefix, "other2.crt"),
+                         nginx.pki.root_crt)
+
+
+def test_smallstep_client_revokes_over_mtls_with_our_module(prefix, nginx):
+    """ca.Client.Revoke over mTLS with the certificate's own key (step ca
+    revoke --cert --key); then renewals of it are refused."""
+    crt, key, old = _issue(nginx, prefix, "svc.example.test")
+    res = client("revoke", "--cert", crt, "--key", key, "--reason",
+                 "keyCompromise", "--reasonCode", "1", *_ca(nginx), cwd=prefix)
+    assert str(old.serial_number) in res.stdout, res.stdout
+    for extra in ([], ["--mtls=false"]):
+        res = client("renew", crt, key, "--out", "after.crt", *extra,
+                     *_ca(nginx), cwd=prefix, check=False)
+        assert res.returncode != 0, res.stdout
+        assert not os.path.exists(os.path.join(prefix, "after.crt"))
