@@ -159,6 +159,7 @@ Result<SignResult> Authority::Sign(const SignRequest& req, TimePoint now) {
 
   LeafRequest leaf;
   leaf.public_key = key;
+  leaf.spki = X509_REQ_get_X509_PUBKEY(csr->req.get());
   leaf.common_name = grant->subject;
   leaf.sans = ClassifySans(grant->sans);
   leaf.validity = validity;
@@ -195,6 +196,7 @@ Result<IssuedCertificate> Authority::IssueFromCsr(const CsrIssueRequest& req, Ti
                                           config_.backdate, issuer_->not_after()));
   LeafRequest leaf;
   leaf.public_key = key;
+  leaf.spki = X509_REQ_get_X509_PUBKEY(req.csr->req.get());
   leaf.common_name = req.common_name;
   leaf.sans = req.sans;
   leaf.validity = validity;

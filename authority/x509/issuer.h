@@ -32,6 +32,10 @@ std::string EncodeProvisionerExtension(const ProvisionerInfo& info);
 
 struct LeafRequest {
   EVP_PKEY* public_key = nullptr;   // not owned
+  // Optional, not owned: the CSR's SubjectPublicKeyInfo that public_key was
+  // decoded from. When set, IssueLeaf can take a cheaper way to the same
+  // SPKI bytes than re-encoding public_key (see SetEcPubkeyFast).
+  const X509_PUBKEY* spki = nullptr;
   std::string common_name;          // subject CN=..., omitted when empty
   SanSet sans;
   Validity validity;
