@@ -24,7 +24,9 @@
 #    client library, github.com/smallstep/certificates/ca (0.19.0), which is
 #    what `step` uses underneath: root fingerprint pinning (`bootstrap`),
 #    provisioner lookup, encrypted-key download and decryption, JWK token,
-#    CSR and /1.0/sign (`certificate`).
+#    CSR and /1.0/sign (`certificate`); renew over mTLS or with step's
+#    x5cInsecure token (`renew [--mtls=false]`), `rekey` over mTLS, and
+#    `revoke` by provisioner token or over mTLS.
 #
 # Usage: scripts/build-smallstep.sh [--force]
 # Skips all work when both binaries exist (unless --force). Needs root (or

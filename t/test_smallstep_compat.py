@@ -336,6 +336,10 @@ def test_smallstep_client_bootstrap_and_certificate_from_our_module(
 # ------------------------------------- renew, rekey, revoke against our module
 
 
+# step-ca's message for a 401, as smallstep's client library reports it
+UNAUTHORIZED = "The request lacked necessary authorization to be completed."
+
+
 def _pubkey(cert):
     from cryptography.hazmat.primitives.serialization import (
         Encoding, PublicFormat)
@@ -432,10 +436,12 @@ def test_smallstep_client_revokes_by_token_with_our_module(prefix, nginx):
         res = client("renew", crt, key, "--out", "after.crt", *extra,
                      *_ca(nginx), cwd=prefix, check=False)
         assert res.returncode != 0, res.stdout
+        assert UNAUTHORIZED in res.stderr, res.stderr
         assert not os.path.exists(os.path.join(prefix, "after.crt"))
     res = client("rekey", crt, key, "--out-cert", "after.crt",
                  "--out-key", "after.key", *_ca(nginx), cwd=prefix, check=False)
     assert res.returncode != 0, res.stdout
+    assert UNAUTHORIZED in res.stderr, res.stderr
 
     # revoked twice: refused
     res = client("revoke", serial, "--provisioner", FIXTURE_PROVISIONER,
@@ -463,4 +469,5 @@ def test_smallstep_client_revokes_over_mtls_with_our_module(prefix, nginx):
         res = client("renew", crt, key, "--out", "after.crt", *extra,
                      *_ca(nginx), cwd=prefix, check=False)
         assert res.returncode != 0, res.stdout
+        assert UNAUTHORIZED in res.stderr, res.stderr
         assert not os.path.exists(os.path.join(prefix, "after.crt"))
