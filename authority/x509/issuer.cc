@@ -77,15 +77,6 @@ struct Asn1ObjectFree {
   void operator()(ASN1_OBJECT* p) const { ASN1_OBJECT_free(p); }
 };
 
-Result<std::string> KeyId(X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (X509_pubkey_digest(cert, EVP_sha1(), md, &len) != 1) {
-    return Internal("issuer: cannot hash public key: " + OpensslError());
-  }
-  return std::string(reinterpret_cast<char*>(md), len);
-}
-
 // X509_set_pubkey in OpenSSL 3 encodes a provider EVP_PKEY with the provider
 // encoder and decodes the DER back (OSSL_DECODER chain, openssl#20051): about
 // 30% of the CPU of a P-256 issuance (~190 us). For a legacy (EC_KEY-backed)
@@ -214,6 +205,15 @@ std::string EncodeProvisionerExtension(const ProvisionerInfo& info) {
   return out;
 }
 
+Result<std::string> PublicKeyId(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_pubkey_digest(cert, EVP_sha1(), md, &len) != 1) {
+    return Internal("issuer: cannot hash public key: " + OpensslError());
+  }
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
 std::string CertificateToPem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return "";
@@ -246,27 +246,8 @@ Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
     return InvalidArgument("issuer: empty validity window");
   }
 
-  X509Ptr cert(X509_new());
-  if (!cert) return Internal("issuer: out of memory");
+  STEPCA_ASSIGN_OR_RETURN(X509Ptr cert, NewCertificate(request.validity));
   X509* c = cert.get();
-  if (X509_set_version(c, X509_VERSION_3) != 1) return Internal("issuer: " + OpensslError());
-
-  // 128 random bits as a positive integer (step-ca's serial size).
-  unsigned char rnd[16];
-  BignumPtr bn;
-  do {
-    if (RAND_bytes(rnd, sizeof rnd) != 1) return Internal("issuer: no randomness");
-    bn.reset(BN_bin2bn(rnd, sizeof rnd, nullptr));
-    if (!bn) return Internal("issuer: out of memory");
-  } while (BN_is_zero(bn.get()));
-  Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
-  if (!serial || X509_set_serialNumber(c, serial.get()) != 1) {
-    return Internal("issuer: cannot set serial: " + OpensslError());
-  }
-
-  if (X509_set_issuer_name(c, X509_get_subject_name(cert_.get())) != 1) {
-    return Internal("issuer: cannot set issuer: " + OpensslError());
-  }
   X509NamePtr subject(X509_NAME_new());
   if (!subject) return Internal("issuer: out of memory");
   if (!request.common_name.empty()) {
@@ -283,10 +264,6 @@ Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
     return Internal("issuer: cannot set subject: " + OpensslError());
   }
 
-  if (!ASN1_TIME_set(X509_getm_notBefore(c), ToTimeT(request.validity.not_before)) ||
-      !ASN1_TIME_set(X509_getm_notAfter(c), ToTimeT(request.validity.not_after))) {
-    return Internal("issuer: cannot set validity: " + OpensslError());
-  }
   if (!SetEcPubkeyFast(c, request.public_key, request.spki) &&
       X509_set_pubkey(c, request.public_key) != 1) {
     return Internal("issuer: cannot set public key: " + OpensslError());
@@ -310,7 +287,7 @@ Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
   STEPCA_RETURN_IF_ERROR(AddExtension(c, NID_ext_key_usage, eku.get(), false));
 
   // subjectKeyIdentifier: SHA-1 of the subjectPublicKey bits.
-  STEPCA_ASSIGN_OR_RETURN(std::string ski, KeyId(c));
+  STEPCA_ASSIGN_OR_RETURN(std::string ski, PublicKeyId(c));
   Asn1OctetStringPtr ski_os(ASN1_OCTET_STRING_new());
   if (!ski_os || ASN1_OCTET_STRING_set(ski_os.get(), reinterpret_cast<const unsigned char*>(ski.data()),
                                        static_cast<int>(ski.size())) != 1) {
@@ -318,23 +295,7 @@ Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
   }
   STEPCA_RETURN_IF_ERROR(AddExtension(c, NID_subject_key_identifier, ski_os.get(), false));
 
-  // authorityKeyIdentifier: the issuer's key id.
-  std::string aki;
-  if (const ASN1_OCTET_STRING* issuer_ski = X509_get0_subject_key_id(cert_.get())) {
-    aki.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(issuer_ski)),
-               static_cast<size_t>(ASN1_STRING_length(issuer_ski)));
-  } else {
-    STEPCA_ASSIGN_OR_RETURN(aki, KeyId(cert_.get()));
-  }
-  std::unique_ptr<AUTHORITY_KEYID, AuthorityKeyIdFree> akid(AUTHORITY_KEYID_new());
-  if (!akid) return Internal("issuer: out of memory");
-  akid->keyid = ASN1_OCTET_STRING_new();
-  if (!akid->keyid ||
-      ASN1_OCTET_STRING_set(akid->keyid, reinterpret_cast<const unsigned char*>(aki.data()),
-                            static_cast<int>(aki.size())) != 1) {
-    return Internal("issuer: out of memory");
-  }
-  STEPCA_RETURN_IF_ERROR(AddExtension(c, NID_authority_key_identifier, akid.get(), false));
+  STEPCA_RETURN_IF_ERROR(AddAuthorityKeyId(c));
 
   // subjectAltName: DNS, email, IP, URI. Critical when the subject is empty
   // (RFC 5280 4.2.1.6).
@@ -385,8 +346,59 @@ Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
     }
   }
 
-  STEPCA_RETURN_IF_ERROR(signer_->SignCertificate(c));
+  return Finish(std::move(cert));
+}
 
+Result<X509Ptr> Issuer::NewCertificate(const Validity& validity) const {
+  X509Ptr cert(X509_new());
+  if (!cert) return Internal("issuer: out of memory");
+  X509* c = cert.get();
+  if (X509_set_version(c, X509_VERSION_3) != 1) return Internal("issuer: " + OpensslError());
+
+  // 128 random bits as a positive integer (step-ca's serial size).
+  unsigned char rnd[16];
+  BignumPtr bn;
+  do {
+    if (RAND_bytes(rnd, sizeof rnd) != 1) return Internal("issuer: no randomness");
+    bn.reset(BN_bin2bn(rnd, sizeof rnd, nullptr));
+    if (!bn) return Internal("issuer: out of memory");
+  } while (BN_is_zero(bn.get()));
+  Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  if (!serial || X509_set_serialNumber(c, serial.get()) != 1) {
+    return Internal("issuer: cannot set serial: " + OpensslError());
+  }
+  if (X509_set_issuer_name(c, X509_get_subject_name(cert_.get())) != 1) {
+    return Internal("issuer: cannot set issuer: " + OpensslError());
+  }
+  if (!ASN1_TIME_set(X509_getm_notBefore(c), ToTimeT(validity.not_before)) ||
+      !ASN1_TIME_set(X509_getm_notAfter(c), ToTimeT(validity.not_after))) {
+    return Internal("issuer: cannot set validity: " + OpensslError());
+  }
+  return cert;
+}
+
+Status Issuer::AddAuthorityKeyId(X509* c) const {
+  std::string aki;
+  if (const ASN1_OCTET_STRING* issuer_ski = X509_get0_subject_key_id(cert_.get())) {
+    aki.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(issuer_ski)),
+               static_cast<size_t>(ASN1_STRING_length(issuer_ski)));
+  } else {
+    STEPCA_ASSIGN_OR_RETURN(aki, PublicKeyId(cert_.get()));
+  }
+  std::unique_ptr<AUTHORITY_KEYID, AuthorityKeyIdFree> akid(AUTHORITY_KEYID_new());
+  if (!akid) return Internal("issuer: out of memory");
+  akid->keyid = ASN1_OCTET_STRING_new();
+  if (!akid->keyid ||
+      ASN1_OCTET_STRING_set(akid->keyid, reinterpret_cast<const unsigned char*>(aki.data()),
+                            static_cast<int>(aki.size())) != 1) {
+    return Internal("issuer: out of memory");
+  }
+  return AddExtension(c, NID_authority_key_identifier, akid.get(), false);
+}
+
+Result<IssuedCertificate> Issuer::Finish(X509Ptr cert) const {
+  X509* c = cert.get();
+  STEPCA_RETURN_IF_ERROR(signer_->SignCertificate(c));
   IssuedCertificate out;
   unsigned char* der = nullptr;
   const int len = i2d_X509(c, &der);

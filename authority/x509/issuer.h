@@ -58,6 +58,8 @@ struct ReissueRequest {
 };
 
 std::string CertificateToPem(X509* cert);
+// SHA-1 of a certificate's subjectPublicKey bits: its subject key id.
+Result<std::string> PublicKeyId(X509* cert);
 std::string SerialDecimal(X509* cert);
 
 class Issuer {
@@ -84,6 +86,14 @@ class Issuer {
   TimePoint not_after() const;
 
  private:
+  // What every certificate of this issuer shares: version 3, a 128-bit
+  // random positive serial, our subject as issuer, the validity window.
+  Result<X509Ptr> NewCertificate(const Validity& validity) const;
+  // authorityKeyIdentifier: our own key id.
+  Status AddAuthorityKeyId(X509* cert) const;
+  // Signs, then encodes as DER and PEM.
+  Result<IssuedCertificate> Finish(X509Ptr cert) const;
+
   X509Ptr cert_;
   std::unique_ptr<Signer> signer_;
 };
