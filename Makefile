@@ -2,6 +2,7 @@
 # make test       unit tests, then end-to-end tests against the stock nginx
 #                 (and against the real step-ca 0.19 built from Debian's sources)
 # make demo       a CA on 127.0.0.1 with the embedded store, one certificate
+# make fleet      Redis, two CA nodes and an L4 balancer on 127.0.0.1 (docs/fleet.md)
 # make bench      the benchmark (bench/README.md): prints the results table
 # make deps       install the Debian packages the build and tests need
 # make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each; see fuzz/README.md
@@ -10,7 +11,7 @@ JOBS    ?= $(shell nproc)
 PYTHON  ?= /usr/bin/python3
 NGX_SRC ?= /usr/share/nginx/src
 
-.PHONY: all deps lib module smallstep test unit e2e e2e-asan demo demo-stop clean bench
+.PHONY: all deps lib module smallstep test unit e2e e2e-asan demo demo-stop clean bench fleet fleet-stop
 
 all: lib module
 
@@ -62,6 +63,13 @@ demo: deps
 
 bench: module
 	cmake --build $(BUILD) -j$(JOBS) --target stepca stepca_bench && STEPCA_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/run.py
+
+fleet: deps
+	$(MAKE) all
+	@STEPCA_BUILD=$(abspath $(BUILD)) scripts/fleet.sh start
+
+fleet-stop:
+	@STEPCA_BUILD=$(abspath $(BUILD)) scripts/fleet.sh stop
 
 demo-stop:
 	@scripts/demo.sh stop

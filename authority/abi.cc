@@ -9,6 +9,7 @@
 #include <new>
 
 #include "authority/authority.h"
+#include "authority/metrics.h"
 
 #define STEPCA_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -165,6 +166,21 @@ STEPCA_EXPORT void stepca_handle(stepca_authority_t* a, const stepca_request_t* 
     r.peer_cert_der = View(req->peer_cert_der);
     r.body = View(req->body);
     Fill(a->authority->Handle(r), resp);
+  } catch (const std::bad_alloc&) {
+    FillInternalError("out of memory", resp);
+  } catch (const std::exception& e) {
+    FillInternalError(e.what(), resp);
+  } catch (...) {
+    FillInternalError("unknown exception", resp);
+  }
+}
+
+STEPCA_EXPORT void stepca_metrics(stepca_authority_t* a, stepca_response_t* resp) {
+  try {
+    stepca::HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = a->authority->metrics().Render(*a->authority);
+    Fill(r, resp);
   } catch (const std::bad_alloc&) {
     FillInternalError("out of memory", resp);
   } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 
 #include "authority/acme/server.h"
 #include "authority/jose/jws.h"
+#include "authority/metrics.h"
 #include "authority/provisioner/x5c_provisioner.h"
 #include "authority/x509/csr.h"
 #include "authority/x509/validity.h"
@@ -41,6 +42,9 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
     return InvalidArgument("stepca_store: " + store_config.status().message());
   a->store_config_ = store_config.value();
   STEPCA_ASSIGN_OR_RETURN(a->store_, MakeStore(a->store_config_));
+  // Counters in shared memory, mapped here in the master before fork.
+  STEPCA_ASSIGN_OR_RETURN(a->metrics_, Metrics::Create(a->config_.provisioners));
+  a->store_ = MeteredStore(std::move(a->store_), a->metrics_.get());
 
   CaConfig& c = a->config_;
   for (auto& r : c.roots) {

@@ -75,6 +75,8 @@ struct RevokeRequest {
   std::string_view peer_cert_der;
 };
 
+class Metrics;  // authority/metrics.h
+
 struct SignResult {
   IssuedCertificate leaf;
   std::string provisioner;  // name, for the log
@@ -99,6 +101,8 @@ class Authority {
   Status InitProcess();
   void ExitProcess();
   Store& store() { return *store_; }
+  // Prometheus counters shared by all workers (authority/metrics.h).
+  Metrics& metrics() const { return *metrics_; }
 
   // Thread-safe.
   HttpResponse Handle(const HttpRequest& request);
@@ -128,6 +132,7 @@ class Authority {
   // Seconds since the epoch at which this store began recording spent
   // tokens; -1 until read from the store.
   std::atomic<int64_t> store_epoch_{-1};
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<acme::Service> acme_;
 };
 

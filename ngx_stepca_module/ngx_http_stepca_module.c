@@ -112,8 +112,12 @@ static ngx_int_t ngx_http_stepca_send(ngx_http_request_t *r,
 static void ngx_http_stepca_internal_error(ngx_http_request_t *r);
 static ngx_int_t ngx_http_stepca_send_error(ngx_http_request_t *r);
 static void ngx_http_stepca_response_cleanup(void *data);
+static ngx_int_t ngx_http_stepca_metrics_handler(ngx_http_request_t *r);
+static void ngx_http_stepca_metrics_cleanup(void *data);
 
 static char *ngx_http_stepca(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_stepca_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_stepca_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_stepca_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_stepca_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -173,6 +177,13 @@ static ngx_command_t  ngx_http_stepca_commands[] = {
     { ngx_string("stepca"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_stepca,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("stepca_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_stepca_metrics,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -1077,7 +1088,83 @@ ngx_http_stepca_response_cleanup(void *data)
 }
 
 
+/*
+ * stepca_metrics: the Prometheus text of the node's counters.  The library
+ * only reads shared memory here, so it runs on the event loop.
+ */
+
+static ngx_int_t
+ngx_http_stepca_metrics_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                     rc;
+    stepca_response_t            *resp;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_stepca_main_conf_t  *smcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_stepca_module);
+
+    if (smcf->authority == NULL) {
+        return ngx_http_stepca_send_error(r);
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(stepca_response_t));
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    resp = cln->data;
+    ngx_memzero(resp, sizeof(stepca_response_t));
+
+    stepca_metrics(smcf->authority, resp);
+    cln->handler = ngx_http_stepca_metrics_cleanup;
+
+    return ngx_http_stepca_send(r, resp);
+}
+
+
+static void
+ngx_http_stepca_metrics_cleanup(void *data)
+{
+    stepca_response_free(data);
+}
+
+
 /* configuration */
+
+static char *
+ngx_http_stepca_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_stepca_main_conf_t  *smcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler == ngx_http_stepca_metrics_handler) {
+        return "is duplicate";
+    }
+
+    clcf->handler = ngx_http_stepca_metrics_handler;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_stepca_module);
+
+    if (!smcf->used) {
+        smcf->used = 1;
+        smcf->used_file = cf->conf_file->file.name.data;
+        smcf->used_line = cf->conf_file->line;
+    }
+
+    return NGX_CONF_OK;
+}
+
 
 static char *
 ngx_http_stepca(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)

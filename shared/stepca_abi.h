@@ -104,6 +104,12 @@ void stepca_handle(stepca_authority_t *a, const stepca_request_t *req,
 
 void stepca_response_free(stepca_response_t *resp);
 
+/* The node's counters and gauges as Prometheus text (format 0.0.4), summed
+ * over every worker (the counters live in memory shared since the master
+ * loaded the authority). Only reads memory: safe on the event loop. Always
+ * fills resp (200, or a 500 body); free it with stepca_response_free. */
+void stepca_metrics(stepca_authority_t *a, stepca_response_t *resp);
+
 #ifdef __cplusplus
 }
 #endif

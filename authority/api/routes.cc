@@ -6,8 +6,10 @@
 
 #include "authority/acme/server.h"
 #include "authority/api/http.h"
+#include "authority/api/json_log.h"
 #include "authority/api/renew_routes.h"
 #include "authority/authority.h"
+#include "authority/metrics.h"
 
 namespace stepca {
 namespace {
@@ -229,12 +231,16 @@ class Router {
 
 HttpResponse Authority::Handle(const HttpRequest& request) {
   HttpResponse resp = Router(*this, request).Route();
+  metrics_->Request(request.path, resp.status);
   std::string id;
   if (UsableRequestId(request.request_id)) id = request.request_id;
   else if (UsableRequestId(request.legacy_request_id)) id = request.legacy_request_id;
   else id = NewRequestId();
   resp.headers.emplace_back("X-Request-Id", id);
-  if (!resp.log_message.empty())
+  if (!resp.log_message.empty() && config_.logger_format == "json")
+    resp.log_message = JsonLogLine(resp.log_level, id, resp.status, request.method, request.path,
+                                   resp.log_message);
+  else if (!resp.log_message.empty())
     resp.log_message = "stepca: " + std::to_string(resp.status) + " " + std::string(request.method) +
                        " " + std::string(request.path.substr(0, 256)) + " request-id=" + id + ": " +
                        resp.log_message;

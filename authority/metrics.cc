@@ -1,0 +1,304 @@
+#include "authority/metrics.h"
+
+#include <jansson.h>
+#include <openssl/x509.h>
+#include <sys/mman.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <new>
+
+#include "authority/authority.h"
+
+namespace stepca {
+namespace {
+
+static_assert(std::atomic<uint64_t>::is_always_lock_free,
+              "counters shared between processes must be lock-free atomics");
+
+constexpr std::string_view kRoutes[] = {
+    "health", "version", "roots", "root", "federation", "intermediates", "provisioners",
+    "sign", "renew", "rekey", "revoke", "acme", "other"};
+constexpr size_t kNumRoutes = sizeof kRoutes / sizeof kRoutes[0];
+constexpr int kMinStatus = 100;
+constexpr int kNumStatuses = 500;  // 100..599
+
+// Store latency buckets, seconds (Prometheus "le" bounds; +Inf is implicit).
+constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                               0.05,   0.1,   0.25,   0.5,   1,    2.5};
+constexpr size_t kNumBuckets = sizeof kBuckets / sizeof kBuckets[0];
+
+using Counter = std::atomic<uint64_t>;
+
+std::string Escape(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+void Head(std::string* out, const char* name, const char* type, const char* help) {
+  *out += "# HELP ";
+  *out += name;
+  *out += ' ';
+  *out += help;
+  *out += "\n# TYPE ";
+  *out += name;
+  *out += ' ';
+  *out += type;
+  *out += '\n';
+}
+
+std::string Number(double v, const char* format = "%.17g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+// Days from now until the certificate's notAfter (negative once expired).
+double DaysLeft(X509* cert) {
+  int days = 0, secs = 0;
+  if (ASN1_TIME_diff(&days, &secs, nullptr, X509_get0_notAfter(cert)) != 1) return NAN;
+  return days + secs / 86400.0;
+}
+
+double MinDaysLeft(const std::vector<X509Ptr>& certs) {
+  double min = NAN;
+  for (auto& c : certs) {
+    double d = DaysLeft(c.get());
+    if (std::isnan(min) || d < min) min = d;
+  }
+  return min;
+}
+
+}  // namespace
+
+struct Metrics::Shared {
+  Counter requests[kNumRoutes][kNumStatuses];
+  Counter replays;
+  Counter store_calls;
+  Counter store_errors;
+  Counter store_nanos;
+  Counter store_buckets[kNumBuckets];  // non-cumulative; summed at render
+  Counter issued_other;
+  Counter issued[1];  // one per provisioner (the mapping is sized for them)
+};
+
+Result<std::unique_ptr<Metrics>> Metrics::Create(const ProvisionerCollection& provisioners) {
+  std::unique_ptr<Metrics> m(new Metrics());
+  for (size_t i = 0; i < provisioners.size(); ++i) m->provisioners_.push_back(provisioners.at(i).name());
+  m->size_ = sizeof(Shared) + m->provisioners_.size() * sizeof(Counter);
+  void* p = mmap(nullptr, m->size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return Internal("metrics: cannot map shared memory for the counters");
+  // The mapping is zero-filled: every counter starts at 0.
+  m->shared_ = new (p) Shared;
+  return m;
+}
+
+Metrics::~Metrics() {
+  if (shared_ != nullptr) munmap(shared_, size_);
+}
+
+std::string_view Metrics::RouteOf(std::string_view path) {
+  if (path.substr(0, 6) == "/acme/" || path == "/acme") return "acme";
+  if (path.substr(0, 5) == "/1.0/") path.remove_prefix(4);
+  if (path == "/roots" || path == "/roots.pem") return "roots";
+  if (path.substr(0, 6) == "/root/") return "root";
+  if (path == "/intermediates" || path == "/intermediates.pem") return "intermediates";
+  if (path == "/provisioners" || path.substr(0, 14) == "/provisioners/") return "provisioners";
+  if (path == "/renew" || path == "/re-sign") return "renew";
+  for (auto r : {"health", "version", "federation", "sign", "rekey", "revoke"}) {
+    if (path.size() == 1 + std::char_traits<char>::length(r) && path.substr(1) == r) return r;
+  }
+  return "other";
+}
+
+void Metrics::Request(std::string_view path, int status) {
+  std::string_view route = RouteOf(path);
+  size_t r = 0;
+  while (r + 1 < kNumRoutes && kRoutes[r] != route) ++r;
+  if (status < kMinStatus || status >= kMinStatus + kNumStatuses) status = 500;
+  shared_->requests[r][status - kMinStatus].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::CertificateIssued(std::string_view provisioner) {
+  for (size_t i = 0; i < provisioners_.size(); ++i) {
+    if (provisioners_[i] == provisioner) {
+      (&shared_->issued[0])[i].fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  shared_->issued_other.fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t Metrics::token_replays() const { return shared_->replays.load(); }
+uint64_t Metrics::store_errors() const { return shared_->store_errors.load(); }
+uint64_t Metrics::store_calls() const { return shared_->store_calls.load(); }
+uint64_t Metrics::certificates_issued() const {
+  uint64_t n = shared_->issued_other.load();
+  for (size_t i = 0; i < provisioners_.size(); ++i) n += (&shared_->issued[0])[i].load();
+  return n;
+}
+
+void Metrics::TokenReplay() { shared_->replays.fetch_add(1, std::memory_order_relaxed); }
+
+void Metrics::StoreCall(std::chrono::nanoseconds elapsed, bool failed) {
+  shared_->store_calls.fetch_add(1, std::memory_order_relaxed);
+  shared_->store_nanos.fetch_add(static_cast<uint64_t>(elapsed.count()), std::memory_order_relaxed);
+  if (failed) shared_->store_errors.fetch_add(1, std::memory_order_relaxed);
+  const double s = std::chrono::duration<double>(elapsed).count();
+  for (size_t i = 0; i < kNumBuckets; ++i) {
+    if (s <= kBuckets[i]) {
+      shared_->store_buckets[i].fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+std::string Metrics::Render(const Authority& a) const {
+  auto get = [](const Counter& c) { return std::to_string(c.load(std::memory_order_relaxed)); };
+  std::string out;
+  out.reserve(4096);
+
+  Head(&out, "stepca_requests_total", "counter", "CA API requests answered, by route and status.");
+  for (size_t r = 0; r < kNumRoutes; ++r) {
+    for (int s = 0; s < kNumStatuses; ++s) {
+      uint64_t v = shared_->requests[r][s].load(std::memory_order_relaxed);
+      if (v == 0) continue;
+      out += "stepca_requests_total{route=\"" + std::string(kRoutes[r]) + "\",status=\"" +
+             std::to_string(s + kMinStatus) + "\"} " + std::to_string(v) + "\n";
+    }
+  }
+
+  Head(&out, "stepca_certificates_issued_total", "counter",
+       "Certificates issued (recorded in the store), by provisioner.");
+  for (size_t i = 0; i < provisioners_.size(); ++i)
+    out += "stepca_certificates_issued_total{provisioner=\"" + Escape(provisioners_[i]) + "\"} " +
+           get((&shared_->issued[0])[i]) + "\n";
+  if (shared_->issued_other.load(std::memory_order_relaxed) != 0 || provisioners_.empty())
+    out += "stepca_certificates_issued_total{provisioner=\"\"} " + get(shared_->issued_other) + "\n";
+
+  Head(&out, "stepca_token_replays_total", "counter",
+       "One-time tokens refused because they were already spent.");
+  out += "stepca_token_replays_total " + get(shared_->replays) + "\n";
+
+  Head(&out, "stepca_store_errors_total", "counter",
+       "Store calls that failed (store unavailable, timeout).");
+  out += "stepca_store_errors_total " + get(shared_->store_errors) + "\n";
+
+  Head(&out, "stepca_store_latency_seconds", "histogram", "Duration of store calls.");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kNumBuckets; ++i) {
+    cumulative += shared_->store_buckets[i].load(std::memory_order_relaxed);
+    out += "stepca_store_latency_seconds_bucket{le=\"" + Number(kBuckets[i], "%g") + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  // Read count first: a call in flight may land in a bucket after this, so
+  // +Inf is the larger of the two and the histogram stays monotonic.
+  uint64_t count = shared_->store_calls.load(std::memory_order_relaxed);
+  if (count < cumulative) count = cumulative;
+  out += "stepca_store_latency_seconds_bucket{le=\"+Inf\"} " + std::to_string(count) + "\n";
+  out += "stepca_store_latency_seconds_sum " +
+         Number(shared_->store_nanos.load(std::memory_order_relaxed) / 1e9, "%.9f") + "\n";
+  out += "stepca_store_latency_seconds_count " + std::to_string(count) + "\n";
+
+  const CaConfig& c = a.config();
+  Head(&out, "stepca_intermediate_expiry_days", "gauge",
+       "Days until the issuing intermediate certificate expires.");
+  out += "stepca_intermediate_expiry_days " +
+         Number(c.intermediates.empty() ? NAN : DaysLeft(c.intermediates[0].get())) + "\n";
+  Head(&out, "stepca_root_expiry_days", "gauge",
+       "Days until the first of the CA's root certificates expires.");
+  out += "stepca_root_expiry_days " + Number(MinDaysLeft(c.roots)) + "\n";
+  // TODO(acme): stepca_acme_orders{state} once the ACME service keeps order
+  // counts (authority/acme is being built).
+  return out;
+}
+
+// ---------------------------------------------------------------- MeteredStore
+
+namespace {
+
+class Metered final : public Store {
+ public:
+  Metered(std::unique_ptr<Store> inner, Metrics* m) : inner_(std::move(inner)), m_(m) {}
+
+  Status OpenInProcess() override { return inner_->OpenInProcess(); }
+  void CloseInProcess() override { inner_->CloseInProcess(); }
+
+  Status PutIfAbsent(std::string_view key, std::string_view value,
+                     std::chrono::seconds ttl) override {
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = inner_->PutIfAbsent(key, value, ttl);
+    Done(t0, st);
+    if (st.code() == Code::kAlreadyExists && key.substr(0, 9) == "used_ott/") m_->TokenReplay();
+    return st;
+  }
+
+  Status Put(std::string_view key, std::string_view value, std::chrono::seconds ttl) override {
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = inner_->Put(key, value, ttl);
+    Done(t0, st);
+    if (st.ok() && key.substr(0, 11) == "x509_certs/") m_->CertificateIssued(ProvisionerOf(value));
+    return st;
+  }
+
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = inner_->Get(key);
+    Done(t0, r.ok() ? Status::Ok() : r.status());
+    return r;
+  }
+
+  Result<std::optional<std::string>> Take(std::string_view key) override {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = inner_->Take(key);
+    Done(t0, r.ok() ? Status::Ok() : r.status());
+    return r;
+  }
+
+  Status Delete(std::string_view key) override {
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = inner_->Delete(key);
+    Done(t0, st);
+    return st;
+  }
+
+  std::string Kind() const override { return inner_->Kind(); }
+
+ private:
+  void Done(std::chrono::steady_clock::time_point t0, const Status& st) {
+    bool failed = !st.ok() && st.code() != Code::kAlreadyExists && st.code() != Code::kNotFound;
+    m_->StoreCall(std::chrono::steady_clock::now() - t0, failed);
+  }
+
+  // The certificate record's provisioner.name (authority.cc writes it).
+  static std::string ProvisionerOf(std::string_view record) {
+    json_error_t err;
+    json_t* doc = json_loadb(record.data(), record.size(), 0, &err);
+    std::string name;
+    if (doc != nullptr) {
+      const json_t* n = json_object_get(json_object_get(doc, "provisioner"), "name");
+      if (json_is_string(n)) name = json_string_value(n);
+      json_decref(doc);
+    }
+    return name;
+  }
+
+  std::unique_ptr<Store> inner_;
+  Metrics* m_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> MeteredStore(std::unique_ptr<Store> inner, Metrics* metrics) {
+  if (metrics == nullptr) return inner;
+  return std::make_unique<Metered>(std::move(inner), metrics);
+}
+
+}  // namespace stepca
