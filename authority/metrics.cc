@@ -28,6 +28,27 @@ constexpr int kNumStatuses = 500;  // 100..599
 constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                0.05,   0.1,   0.25,   0.5,   1,    2.5};
 constexpr size_t kNumBuckets = sizeof kBuckets / sizeof kBuckets[0];
+// RFC 8555 states of orders and authorizations.
+constexpr std::string_view kAcmeStates[] = {"pending", "ready", "processing", "valid",
+                                            "invalid", "deactivated", "expired", "revoked"};
+constexpr size_t kNumAcmeStates = sizeof kAcmeStates / sizeof kAcmeStates[0];
+
+size_t AcmeStateIndex(std::string_view state) {
+  for (size_t i = 0; i < kNumAcmeStates; ++i)
+    if (kAcmeStates[i] == state) return i;
+  return kNumAcmeStates;
+}
+
+// The "status" member of a record as the ACME service writes it (compact
+// JSON); empty when there is none.
+std::string_view StatusOf(std::string_view json) {
+  static constexpr std::string_view kMember = "\"status\":\"";
+  const size_t at = json.find(kMember);
+  if (at == std::string_view::npos) return {};
+  const size_t start = at + kMember.size();
+  const size_t end = json.find('"', start);
+  return end == std::string_view::npos ? std::string_view() : json.substr(start, end - start);
+}
 
 using Counter = std::atomic<uint64_t>;
 
@@ -85,6 +106,8 @@ struct Metrics::Shared {
   Counter store_errors;
   Counter store_nanos;
   Counter store_buckets[kNumBuckets];  // non-cumulative; summed at render
+  Counter acme_orders[kNumAcmeStates];
+  Counter acme_authzs[kNumAcmeStates];
   Counter issued_other;
   Counter issued[1];  // one per provisioner (the mapping is sized for them)
 };
@@ -143,6 +166,20 @@ uint64_t Metrics::certificates_issued() const {
   uint64_t n = shared_->issued_other.load();
   for (size_t i = 0; i < provisioners_.size(); ++i) n += (&shared_->issued[0])[i].load();
   return n;
+}
+
+void Metrics::AcmeRecord(std::string_view key, std::string_view value) {
+  Counter* counters = nullptr;
+  if (key.substr(0, 11) == "acme_order/") counters = shared_->acme_orders;
+  else if (key.substr(0, 11) == "acme_authz/") counters = shared_->acme_authzs;
+  if (counters == nullptr) return;
+  const size_t i = AcmeStateIndex(StatusOf(value));
+  if (i < kNumAcmeStates) counters[i].fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t Metrics::acme_orders(std::string_view state) const {
+  const size_t i = AcmeStateIndex(state);
+  return i < kNumAcmeStates ? shared_->acme_orders[i].load(std::memory_order_relaxed) : 0;
 }
 
 void Metrics::TokenReplay() { shared_->replays.fetch_add(1, std::memory_order_relaxed); }
@@ -215,8 +252,16 @@ std::string Metrics::Render(const Authority& a) const {
   Head(&out, "stepca_root_expiry_days", "gauge",
        "Days until the first of the CA's root certificates expires.");
   out += "stepca_root_expiry_days " + Number(MinDaysLeft(c.roots)) + "\n";
-  // TODO(acme): stepca_acme_orders{state} once the ACME service keeps order
-  // counts (authority/acme is being built).
+  Head(&out, "stepca_acme_orders_total", "counter",
+       "ACME orders written into each state (created pending, finalized valid).");
+  for (size_t i = 0; i < kNumAcmeStates; ++i)
+    out += "stepca_acme_orders_total{state=\"" + std::string(kAcmeStates[i]) + "\"} " +
+           std::to_string(shared_->acme_orders[i].load(std::memory_order_relaxed)) + "\n";
+  Head(&out, "stepca_acme_authorizations_total", "counter",
+       "ACME authorizations written into each state; an invalid one makes its order invalid.");
+  for (size_t i = 0; i < kNumAcmeStates; ++i)
+    out += "stepca_acme_authorizations_total{state=\"" + std::string(kAcmeStates[i]) + "\"} " +
+           std::to_string(shared_->acme_authzs[i].load(std::memory_order_relaxed)) + "\n";
   return out;
 }
 
@@ -237,6 +282,7 @@ class Metered final : public Store {
     Status st = inner_->PutIfAbsent(key, value, ttl);
     Done(t0, st);
     if (st.code() == Code::kAlreadyExists && key.substr(0, 9) == "used_ott/") m_->TokenReplay();
+    if (st.ok()) m_->AcmeRecord(key, value);
     return st;
   }
 
@@ -245,6 +291,7 @@ class Metered final : public Store {
     Status st = inner_->Put(key, value, ttl);
     Done(t0, st);
     if (st.ok() && key.substr(0, 11) == "x509_certs/") m_->CertificateIssued(ProvisionerOf(value));
+    if (st.ok()) m_->AcmeRecord(key, value);
     return st;
   }
 

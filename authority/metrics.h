@@ -14,6 +14,9 @@
 //   Put("x509_certs/...") done  -> a certificate issued, by the provisioner
 //                                  named in the record (record-before-respond:
 //                                  no certificate leaves without its record)
+//   Put("acme_order/..."), Put("acme_authz/...") done -> an ACME order or
+//                                  authorization written in the state its
+//                                  record carries (a transition into it)
 #ifndef STEPCA_AUTHORITY_METRICS_H
 #define STEPCA_AUTHORITY_METRICS_H
 
@@ -45,6 +48,8 @@ class Metrics {
   void CertificateIssued(std::string_view provisioner);
   void TokenReplay();
   void StoreCall(std::chrono::nanoseconds elapsed, bool failed);
+  // An ACME record written under key with a JSON value carrying "status".
+  void AcmeRecord(std::string_view key, std::string_view value);
 
   // The Prometheus text exposition (format 0.0.4) of the counters and the
   // gauges computed now from the authority (days left on the certificates).
@@ -59,6 +64,7 @@ class Metrics {
   uint64_t store_errors() const;
   uint64_t store_calls() const;
   uint64_t certificates_issued() const;  // all provisioners
+  uint64_t acme_orders(std::string_view state) const;
 
  private:
   struct Shared;

@@ -89,5 +89,27 @@ TEST(MetricsTest, MeteredStoreCountsReplaysErrorsAndCertificates) {
   EXPECT_EQ(m.value()->certificates_issued(), 1u);  // the failed record is not
 }
 
+TEST(MetricsTest, AcmeOrdersAreCountedByTheStateWritten) {
+  ProvisionerCollection none;
+  auto m = Metrics::Create(none);
+  ASSERT_TRUE(m.ok());
+  auto fake = std::make_unique<FakeStore>();
+  FakeStore* raw = fake.get();
+  auto store = MeteredStore(std::move(fake), m.value().get());
+  const auto ttl = std::chrono::seconds(60);
+  EXPECT_TRUE(store->Put("acme_order/o1", R"({"id":"o1","status":"pending"})", ttl).ok());
+  EXPECT_TRUE(store->Put("acme_order/o2", R"({"id":"o2","status":"pending"})", ttl).ok());
+  EXPECT_TRUE(store->Put("acme_order/o1", R"({"id":"o1","status":"valid"})", ttl).ok());
+  // Guards and locks are not orders; unknown states are not counted.
+  EXPECT_TRUE(store->PutIfAbsent("acme_order_fin/o1", R"({"status":"valid"})", ttl).ok());
+  EXPECT_TRUE(store->Put("acme_order/o3", R"({"status":"bogus"})", ttl).ok());
+  EXPECT_TRUE(store->Put("acme_authz/a1", R"({"status":"invalid"})", ttl).ok());
+  raw->down = true;
+  EXPECT_FALSE(store->Put("acme_order/o4", R"({"status":"pending"})", ttl).ok());
+  EXPECT_EQ(m.value()->acme_orders("pending"), 2u);
+  EXPECT_EQ(m.value()->acme_orders("valid"), 1u);
+  EXPECT_EQ(m.value()->acme_orders("invalid"), 0u);
+}
+
 }  // namespace
 }  // namespace stepca
