@@ -116,6 +116,8 @@ static ngx_int_t ngx_http_stepca_metrics_handler(ngx_http_request_t *r);
 static void ngx_http_stepca_metrics_cleanup(void *data);
 
 static char *ngx_http_stepca(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_stepca_set_handler(ngx_conf_t *cf,
+    ngx_http_handler_pt handler);
 static char *ngx_http_stepca_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_stepca_postconfiguration(ngx_conf_t *cf);
@@ -1143,42 +1145,31 @@ ngx_http_stepca_metrics_cleanup(void *data)
 static char *
 ngx_http_stepca_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_core_loc_conf_t     *clcf;
-    ngx_http_stepca_main_conf_t  *smcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler == ngx_http_stepca_metrics_handler) {
-        return "is duplicate";
-    }
-
-    clcf->handler = ngx_http_stepca_metrics_handler;
-
-    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_stepca_module);
-
-    if (!smcf->used) {
-        smcf->used = 1;
-        smcf->used_file = cf->conf_file->file.name.data;
-        smcf->used_line = cf->conf_file->line;
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_stepca_set_handler(cf, ngx_http_stepca_metrics_handler);
 }
 
 
 static char *
 ngx_http_stepca(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    return ngx_http_stepca_set_handler(cf, ngx_http_stepca_handler);
+}
+
+
+/* A location served by the module; the first one also makes the CA required. */
+static char *
+ngx_http_stepca_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
+{
     ngx_http_core_loc_conf_t     *clcf;
     ngx_http_stepca_main_conf_t  *smcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    if (clcf->handler == ngx_http_stepca_handler) {
+    if (clcf->handler == handler) {
         return "is duplicate";
     }
 
-    clcf->handler = ngx_http_stepca_handler;
+    clcf->handler = handler;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_stepca_module);
 
