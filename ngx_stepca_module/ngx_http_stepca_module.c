@@ -101,6 +101,10 @@ static ngx_table_elt_t *ngx_http_stepca_find_header(ngx_http_request_t *r,
     u_char *name, size_t len);
 static ngx_int_t ngx_http_stepca_peer_cert(ngx_http_request_t *r,
     stepca_str_t *dst);
+#if (NGX_HTTP_SSL)
+static ngx_int_t ngx_http_stepca_cert_der(ngx_http_request_t *r, X509 *cert,
+    stepca_str_t *dst);
+#endif
 static ngx_int_t ngx_http_stepca_forwarded_cert(ngx_http_request_t *r,
     stepca_str_t *dst);
 static void ngx_http_stepca_thread_handler(void *data, ngx_log_t *log);
@@ -625,9 +629,7 @@ static ngx_int_t
 ngx_http_stepca_peer_cert(ngx_http_request_t *r, stepca_str_t *dst)
 {
 #if (NGX_HTTP_SSL)
-    int             len;
-    X509           *cert;
-    u_char         *p, *der;
+    X509  *cert;
 
     if (r->connection->ssl == NULL) {
         return NGX_OK;
@@ -638,15 +640,26 @@ ngx_http_stepca_peer_cert(ngx_http_request_t *r, stepca_str_t *dst)
         return NGX_OK;
     }
 
-    len = i2d_X509(cert, NULL);
-    if (len <= 0) {
-        ngx_ssl_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "stepca: i2d_X509() failed");
-        X509_free(cert);
-        return NGX_ERROR;
-    }
+    return ngx_http_stepca_cert_der(r, cert, dst);
+#else
+    return NGX_OK;
+#endif
+}
 
-    der = ngx_pnalloc(r->pool, len);
+
+#if (NGX_HTTP_SSL)
+
+/* cert's DER in request memory; cert is freed */
+
+static ngx_int_t
+ngx_http_stepca_cert_der(ngx_http_request_t *r, X509 *cert, stepca_str_t *dst)
+{
+    int      len;
+    u_char  *p, *der;
+
+    len = i2d_X509(cert, NULL);
+    der = len > 0 ? ngx_pnalloc(r->pool, len) : NULL;
+
     if (der == NULL) {
         X509_free(cert);
         return NGX_ERROR;
@@ -664,10 +677,11 @@ ngx_http_stepca_peer_cert(ngx_http_request_t *r, stepca_str_t *dst)
 
     dst->data = (const char *) der;
     dst->len = len;
-#endif
 
     return NGX_OK;
 }
+
+#endif
 
 
 /*
@@ -684,7 +698,6 @@ static ngx_int_t
 ngx_http_stepca_forwarded_cert(ngx_http_request_t *r, stepca_str_t *dst)
 {
 #if (NGX_HTTP_SSL)
-    int                           len;
     BIO                          *bio;
     X509                         *cert;
     u_char                       *p, *der, *pem;
@@ -753,27 +766,10 @@ ngx_http_stepca_forwarded_cert(ngx_http_request_t *r, stepca_str_t *dst)
         return NGX_OK;
     }
 
-    len = i2d_X509(cert, NULL);
-    der = len > 0 ? ngx_pnalloc(r->pool, len) : NULL;
-
-    if (der == NULL) {
-        X509_free(cert);
-        return NGX_ERROR;
-    }
-
-    p = der;
-    len = i2d_X509(cert, &p);
-    X509_free(cert);
-
-    if (len <= 0) {
-        return NGX_ERROR;
-    }
-
-    dst->data = (const char *) der;
-    dst->len = len;
-#endif
-
+    return ngx_http_stepca_cert_der(r, cert, dst);
+#else
     return NGX_OK;
+#endif
 }
 
 
