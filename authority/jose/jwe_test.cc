@@ -1,3 +1,4 @@
+#include "authority/testing/fixture_pki.h"
 #include "authority/jose/jwe.h"
 
 #include <gtest/gtest.h>
@@ -12,29 +13,8 @@
 namespace stepca {
 namespace {
 
-std::string ReadFixture(const std::string& rel) {
-  std::ifstream in(std::string(STEPCA_FIXTURES_DIR) + "/" + rel, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The JWK provisioner object of the fixture ca.json.
-JsonPtr FixtureProvisioner() {
-  std::string text = ReadFixture("pki/config/ca.json");
-  json_error_t err;
-  JsonPtr ca(json_loadb(text.data(), text.size(), 0, &err));
-  if (!ca) return nullptr;
-  json_t* provs = json_object_get(json_object_get(ca.get(), "authority"), "provisioners");
-  size_t i;
-  json_t* p;
-  json_array_foreach(provs, i, p) {
-    if (std::string(json_string_value(json_object_get(p, "type"))) == "JWK") {
-      return JsonPtr(json_incref(p));
-    }
-  }
-  return nullptr;
-}
+using testing::FixtureJwkProvisioner;
+using testing::ReadFixture;
 
 std::string FixturePassword() {
   std::string pw = ReadFixture("pki/provisioner-password.txt");
@@ -62,7 +42,7 @@ std::string Join(const std::vector<std::string>& parts) {
 constexpr char kKid[] = "dGow9tg6f8QNmFNqqdT7UCUC4Ehxuz5RGW4EMf84lFg";
 
 TEST(JweFixtureTest, DecryptsStepProvisionerKey) {
-  JsonPtr prov = FixtureProvisioner();
+  JsonPtr prov = FixtureJwkProvisioner();
   ASSERT_TRUE(prov);
   const char* jwe = json_string_value(json_object_get(prov.get(), "encryptedKey"));
   ASSERT_NE(jwe, nullptr);
@@ -105,7 +85,7 @@ TEST(JweFixtureTest, DecryptsStepProvisionerKey) {
 }
 
 TEST(JweFixtureTest, WrongPasswordRejected) {
-  JsonPtr prov = FixtureProvisioner();
+  JsonPtr prov = FixtureJwkProvisioner();
   ASSERT_TRUE(prov);
   const char* jwe = json_string_value(json_object_get(prov.get(), "encryptedKey"));
   for (const char* pw : {"fixture-provisioner-passwore", "", "fixture-provisioner-password\n"}) {

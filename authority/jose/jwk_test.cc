@@ -1,3 +1,4 @@
+#include "authority/testing/fixture_pki.h"
 #include "authority/jose/jwk.h"
 
 #include <gtest/gtest.h>
@@ -11,27 +12,11 @@
 namespace stepca {
 namespace {
 
-std::string ReadFixture(const std::string& rel) {
-  std::ifstream in(std::string(STEPCA_FIXTURES_DIR) + "/" + rel, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFixture;
 
 JsonPtr ProvisionerKeyJson() {
-  std::string text = ReadFixture("pki/config/ca.json");
-  json_error_t err;
-  JsonPtr ca(json_loadb(text.data(), text.size(), 0, &err));
-  if (!ca) return nullptr;
-  json_t* provs = json_object_get(json_object_get(ca.get(), "authority"), "provisioners");
-  size_t i;
-  json_t* p;
-  json_array_foreach(provs, i, p) {
-    if (std::string(json_string_value(json_object_get(p, "type"))) == "JWK") {
-      return JsonPtr(json_deep_copy(json_object_get(p, "key")));
-    }
-  }
-  return nullptr;
+  JsonPtr p = testing::FixtureJwkProvisioner();
+  return p ? JsonPtr(json_deep_copy(json_object_get(p.get(), "key"))) : nullptr;
 }
 
 std::string Dump(const json_t* j) {

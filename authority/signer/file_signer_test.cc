@@ -5,17 +5,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "authority/testing/fixture_pki.h"
 #include "authority/signer/signer.h"
 
 namespace stepca {
 namespace {
 
-std::string ReadFixture(const std::string& rel) {
-  std::ifstream in(std::string(STEPCA_FIXTURES_DIR) + "/" + rel, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFixture;
 
 std::string CaPassword() {
   std::string p = ReadFixture("pki/password.txt");

@@ -40,6 +40,27 @@ inline void WriteFile(const std::string& path, const std::string& data) {
   out << data;
 }
 
+// A file of ../shared/reference/step-0.19-fixtures, as it is.
+inline std::string ReadFixture(const std::string& rel) {
+  return ReadFile(FixturesDir() + "/" + rel);
+}
+
+// The JWK provisioner object of the fixture ca.json (unmodified).
+inline JsonPtr FixtureJwkProvisioner() {
+  const std::string text = ReadFixture("pki/config/ca.json");
+  json_error_t err;
+  JsonPtr ca(json_loadb(text.data(), text.size(), 0, &err));
+  if (!ca) return nullptr;
+  json_t* provs = json_object_get(json_object_get(ca.get(), "authority"), "provisioners");
+  size_t i;
+  json_t* p;
+  json_array_foreach(provs, i, p) {
+    if (std::string(json_string_value(json_object_get(p, "type"))) == "JWK")
+      return JsonPtr(json_incref(p));
+  }
+  return nullptr;
+}
+
 inline std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
   for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
     s.replace(p, from.size(), to);

@@ -1,3 +1,4 @@
+#include "authority/testing/fixture_pki.h"
 #include "authority/x509/csr.h"
 
 #include <gtest/gtest.h>
@@ -10,12 +11,7 @@
 namespace stepca {
 namespace {
 
-std::string ReadFixture(const std::string& rel) {
-  std::ifstream in(std::string(STEPCA_FIXTURES_DIR) + "/" + rel, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFixture;
 
 EvpPkeyPtr Key(const char* type, const char* curve = nullptr, size_t bits = 2048) {
   if (curve) return EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, type, curve));

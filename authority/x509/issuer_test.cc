@@ -1,3 +1,4 @@
+#include "authority/testing/fixture_pki.h"
 #include "authority/x509/issuer.h"
 
 #include <arpa/inet.h>
@@ -15,12 +16,7 @@ using std::chrono::minutes;
 
 constexpr char kKid[] = "dGow9tg6f8QNmFNqqdT7UCUC4Ehxuz5RGW4EMf84lFg";
 
-std::string ReadFixture(const std::string& rel) {
-  std::ifstream in(std::string(STEPCA_FIXTURES_DIR) + "/" + rel, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFixture;
 
 X509Ptr ReadCert(const std::string& rel) {
   std::string pem = ReadFixture(rel);
