@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 
+#include "authority/abi_response.h"
 #include "authority/authority.h"
 #include "authority/metrics.h"
 
@@ -25,49 +26,21 @@ void CopyError(const std::string& msg, char* err, size_t errlen) {
   err[errlen - 1] = '\0';
 }
 
-char* Dup(const std::string& s) {
-  char* p = static_cast<char*>(std::malloc(s.size() + 1));
-  if (p == nullptr) return nullptr;
-  std::memcpy(p, s.data(), s.size());
-  p[s.size()] = '\0';
-  return p;
-}
-
 std::string_view View(const stepca_str_t& s) {
   return s.data == nullptr ? std::string_view() : std::string_view(s.data, s.len);
 }
 
-int LogLevel(stepca::LogLevel l) {
-  switch (l) {
-    case stepca::LogLevel::kError: return STEPCA_LOG_ERR;
-    case stepca::LogLevel::kWarn: return STEPCA_LOG_WARN;
-    case stepca::LogLevel::kInfo: return STEPCA_LOG_INFO;
-    default: return STEPCA_LOG_NONE;
-  }
-}
-
 void Fill(const stepca::HttpResponse& r, stepca_response_t* out) {
-  std::memset(out, 0, sizeof *out);
-  out->status = r.status;
-  out->content_type = r.content_type.empty() ? nullptr : Dup(r.content_type);
-  out->body = Dup(r.body);
-  out->body_len = out->body != nullptr ? r.body.size() : 0;
-  for (const auto& h : r.headers) {
-    if (out->nheaders == STEPCA_MAX_HEADERS) break;
-    out->headers[out->nheaders].name = Dup(h.first);
-    out->headers[out->nheaders].value = Dup(h.second);
-    out->nheaders++;
-  }
-  out->log_level = LogLevel(r.log_level);
-  out->log_message = r.log_message.empty() ? nullptr : Dup(r.log_message);
+  stepca::FillAbiResponse(r, out, std::malloc);
 }
 
 void FillInternalError(const char* why, stepca_response_t* out) {
-  stepca::HttpResponse r = stepca::ErrorResponse(stepca::Internal(why));
-  r.log_message = std::string("stepca: ") + why;
   try {
+    stepca::HttpResponse r = stepca::ErrorResponse(stepca::Internal(why));
+    r.log_message = why;  // the module adds the "stepca: " prefix
     Fill(r, out);
   } catch (...) {
+    // The ABI's "no memory" response: the module answers its own 500.
     std::memset(out, 0, sizeof *out);
     out->status = 500;
   }
@@ -87,6 +60,14 @@ STEPCA_EXPORT stepca_authority_t* stepca_authority_load(const stepca_options_t* 
     if (opts->password_file) o.password_file = opts->password_file;
     if (opts->store_uri) o.store_uri = opts->store_uri;
     if (opts->version) o.version = opts->version;
+    // 0 / NULL keep AcmeOptions' defaults; anything else is checked by Load.
+    if (opts->acme_base_url) o.acme.base_url = opts->acme_base_url;
+    if (opts->acme_http01_port != 0) o.acme.http01_port = opts->acme_http01_port;
+    if (opts->acme_tls_alpn01_port != 0) o.acme.tls_alpn01_port = opts->acme_tls_alpn01_port;
+    if (opts->acme_dns_resolver) o.acme.dns_resolver = opts->acme_dns_resolver;
+    if (opts->acme_validation_threads != 0)
+      o.acme.validation_threads = opts->acme_validation_threads;
+    if (opts->acme_validation_queue != 0) o.acme.validation_queue = opts->acme_validation_queue;
     auto a = stepca::Authority::Load(o);
     if (!a.ok()) {
       CopyError(a.status().LogText(), err, errlen);
@@ -106,6 +87,22 @@ STEPCA_EXPORT stepca_authority_t* stepca_authority_load(const stepca_options_t* 
 STEPCA_EXPORT const char* stepca_authority_warning(stepca_authority_t* a, size_t i) {
   if (a == nullptr || i >= a->authority->warnings().size()) return nullptr;
   return a->authority->warnings()[i].c_str();
+}
+
+STEPCA_EXPORT size_t stepca_metrics_size(void) { return stepca::Metrics::SharedSize(); }
+
+STEPCA_EXPORT int stepca_authority_use_metrics_memory(stepca_authority_t* a, void* mem,
+                                                      size_t size, char* err, size_t errlen) {
+  try {
+    stepca::Status st = a->authority->metrics().UseSharedMemory(mem, size);
+    if (st.ok()) return 0;
+    CopyError(st.LogText(), err, errlen);
+  } catch (const std::exception& e) {
+    CopyError(e.what(), err, errlen);
+  } catch (...) {
+    CopyError("internal error while placing the counters", err, errlen);
+  }
+  return -1;
 }
 
 STEPCA_EXPORT int stepca_authority_prepare_store(stepca_authority_t* a, long uid, long gid,
@@ -192,12 +189,5 @@ STEPCA_EXPORT void stepca_metrics(stepca_authority_t* a, stepca_response_t* resp
 
 STEPCA_EXPORT void stepca_response_free(stepca_response_t* resp) {
   if (resp == nullptr) return;
-  std::free(resp->content_type);
-  std::free(resp->body);
-  for (size_t i = 0; i < resp->nheaders; ++i) {
-    std::free(resp->headers[i].name);
-    std::free(resp->headers[i].value);
-  }
-  std::free(resp->log_message);
-  std::memset(resp, 0, sizeof *resp);
+  stepca::FreeAbiResponse(resp);
 }

@@ -32,6 +32,7 @@ int64_t Seconds(TimePoint t) {
 }  // namespace
 
 Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& options) {
+  STEPCA_RETURN_IF_ERROR(acme::ValidateAcmeOptions(options.acme));
   std::unique_ptr<Authority> a(new Authority());
   a->loaded_at_ = Clock::now();
   a->version_ = options.version.empty() ? STEPCA_VERSION : options.version;

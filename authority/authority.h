@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "authority/acme/options.h"
 #include "authority/api/http.h"
 #include "authority/config/ca_config.h"
 #include "authority/status.h"
@@ -23,14 +24,7 @@ struct AuthorityOptions {
   std::string password_file;
   std::string store_uri;  // empty: kDefaultStoreUri
   std::string version;    // empty: the build's version
-  // ACME (authority/acme/server.h). Empty / 0: the environment variables
-  // STEPCA_ACME_BASE_URL, STEPCA_ACME_HTTP01_PORT, STEPCA_ACME_TLSALPN01_PORT,
-  // STEPCA_ACME_DNS_RESOLVER, then the RFC's defaults (Host-derived URLs,
-  // ports 80 and 443, the system resolver).
-  std::string acme_base_url;      // "https://ca.example.com[:port]"
-  int acme_http01_port = 0;
-  int acme_tls_alpn01_port = 0;
-  std::string acme_dns_resolver;  // "ip[:port]"
+  acme::AcmeOptions acme;  // checked by Load (InvalidArgument)
 };
 
 constexpr const char* kDefaultStoreUri = "lmdb:/var/lib/nginx-stepca";

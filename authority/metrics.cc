@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <new>
 
@@ -97,9 +98,25 @@ double MinDaysLeft(const std::vector<X509Ptr>& certs) {
   return min;
 }
 
+// Provisioner slots in the shared memory: enough for any real ca.json; a
+// provisioner beyond them is counted under provisioner="".
+constexpr size_t kProvisionerSlots = 256;
+// Changes whenever Shared's layout does, so memory of another layout is
+// never read as counters.
+constexpr uint64_t kLayoutMagic = 0x7374657063610002ull;  // "stepca" v2
+
+// FNV-1a, never 0 (0 marks a free slot).
+uint64_t NameKey(std::string_view name) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  return h == 0 ? 1 : h;
+}
+
 }  // namespace
 
 struct Metrics::Shared {
+  uint64_t magic;
+  uint64_t size;
   Counter requests[kNumRoutes][kNumStatuses];
   Counter replays;
   Counter store_calls;
@@ -109,22 +126,76 @@ struct Metrics::Shared {
   Counter acme_orders[kNumAcmeStates];
   Counter acme_authzs[kNumAcmeStates];
   Counter issued_other;
-  Counter issued[1];  // one per provisioner (the mapping is sized for them)
+  struct Slot {
+    std::atomic<uint64_t> key;  // NameKey of the provisioner; 0: free
+    Counter issued;
+  } slots[kProvisionerSlots];
 };
 
 Result<std::unique_ptr<Metrics>> Metrics::Create(const ProvisionerCollection& provisioners) {
   std::unique_ptr<Metrics> m(new Metrics());
   for (size_t i = 0; i < provisioners.size(); ++i) m->provisioners_.push_back(provisioners.at(i).name());
-  m->size_ = sizeof(Shared) + m->provisioners_.size() * sizeof(Counter);
-  void* p = mmap(nullptr, m->size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* p = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return Internal("metrics: cannot map shared memory for the counters");
-  // The mapping is zero-filled: every counter starts at 0.
-  m->shared_ = new (p) Shared;
+  m->own_ = p;
+  m->own_size_ = sizeof(Shared);
+  STEPCA_RETURN_IF_ERROR(m->UseSharedMemory(p, sizeof(Shared)));
   return m;
 }
 
 Metrics::~Metrics() {
-  if (shared_ != nullptr) munmap(shared_, size_);
+  if (own_ != nullptr) munmap(own_, own_size_);
+}
+
+size_t Metrics::SharedSize() { return sizeof(Shared); }
+
+Status Metrics::UseSharedMemory(void* mem, size_t size) {
+  static_assert(alignof(Shared) <= 8, "nginx's slab allocator hands out 8-byte aligned memory");
+  if (mem == nullptr || size < sizeof(Shared))
+    return InvalidArgument("metrics: the shared memory holds " + std::to_string(size) +
+                           " bytes, the counters need " + std::to_string(sizeof(Shared)));
+  if (reinterpret_cast<uintptr_t>(mem) % alignof(Shared) != 0)
+    return InvalidArgument("metrics: the shared memory is not aligned for the counters");
+  auto* shared = static_cast<Shared*>(mem);
+  if (shared->magic != kLayoutMagic || shared->size != sizeof(Shared)) {
+    // New memory (or another layout's): every counter starts at 0.
+    std::memset(mem, 0, sizeof(Shared));
+    shared = new (mem) Shared;
+    shared->magic = kLayoutMagic;
+    shared->size = sizeof(Shared);
+  }
+  shared_ = shared;
+  if (own_ != nullptr && own_ != mem) {
+    munmap(own_, own_size_);
+    own_ = nullptr;
+  }
+  BindProvisioners();
+  return Status::Ok();
+}
+
+// Runs where no other process claims slots (nginx: the master, at
+// configuration time; workers of an older configuration only increment).
+void Metrics::BindProvisioners() {
+  issued_.clear();
+  for (const auto& name : provisioners_) {
+    const uint64_t key = NameKey(name);
+    Counter* counter = &shared_->issued_other;
+    Shared::Slot* free_slot = nullptr;
+    for (auto& slot : shared_->slots) {
+      const uint64_t k = slot.key.load(std::memory_order_relaxed);
+      if (k == key) {
+        free_slot = nullptr;
+        counter = &slot.issued;
+        break;
+      }
+      if (k == 0 && free_slot == nullptr) free_slot = &slot;
+    }
+    if (free_slot != nullptr) {
+      free_slot->key.store(key, std::memory_order_relaxed);
+      counter = &free_slot->issued;
+    }
+    issued_.push_back(counter);
+  }
 }
 
 std::string_view Metrics::RouteOf(std::string_view path) {
@@ -152,7 +223,7 @@ void Metrics::Request(std::string_view path, int status) {
 void Metrics::CertificateIssued(std::string_view provisioner) {
   for (size_t i = 0; i < provisioners_.size(); ++i) {
     if (provisioners_[i] == provisioner) {
-      (&shared_->issued[0])[i].fetch_add(1, std::memory_order_relaxed);
+      issued_[i]->fetch_add(1, std::memory_order_relaxed);
       return;
     }
   }
@@ -164,7 +235,8 @@ uint64_t Metrics::store_errors() const { return shared_->store_errors.load(); }
 uint64_t Metrics::store_calls() const { return shared_->store_calls.load(); }
 uint64_t Metrics::certificates_issued() const {
   uint64_t n = shared_->issued_other.load();
-  for (size_t i = 0; i < provisioners_.size(); ++i) n += (&shared_->issued[0])[i].load();
+  for (auto* c : issued_)
+    if (c != &shared_->issued_other) n += c->load();
   return n;
 }
 
@@ -216,7 +288,7 @@ std::string Metrics::Render(const Authority& a) const {
        "Certificates issued (recorded in the store), by provisioner.");
   for (size_t i = 0; i < provisioners_.size(); ++i)
     out += "stepca_certificates_issued_total{provisioner=\"" + Escape(provisioners_[i]) + "\"} " +
-           get((&shared_->issued[0])[i]) + "\n";
+           get(*issued_[i]) + "\n";
   if (shared_->issued_other.load(std::memory_order_relaxed) != 0 || provisioners_.empty())
     out += "stepca_certificates_issued_total{provisioner=\"\"} " + get(shared_->issued_other) + "\n";
 

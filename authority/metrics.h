@@ -1,11 +1,13 @@
 // Prometheus counters for the CA, shared by every nginx worker of a node.
 //
-// The counters live in one anonymous shared mapping (MAP_SHARED |
-// MAP_ANONYMOUS) made when the authority is loaded, which is in the nginx
-// master before it forks the workers: every worker increments the same
-// std::atomic<uint64_t> slots, and whichever worker answers a scrape sees
-// the sum of all of them. A reload loads a new authority, so the counters
-// start again from zero (Prometheus treats that as a counter reset).
+// The counters are std::atomic<uint64_t> slots in memory shared by every
+// worker, so whichever worker answers a scrape sees the sum of all of them.
+// Create maps its own anonymous shared memory (enough for a process that
+// forks after it, as the CLI's tests do). nginx hands in a shared memory
+// zone instead (UseSharedMemory): the zone outlives a reload, the new
+// authority finds the counters the old one left, and they keep counting.
+// Per-provisioner counters are found by the provisioner's name, so a reload
+// that adds, removes or reorders provisioners keeps each one's count.
 //
 // Everything is counted here and in MeteredStore, nowhere else:
 //   Authority::Handle           -> Request(path, status)
@@ -42,6 +44,15 @@ class Metrics {
   static Result<std::unique_ptr<Metrics>> Create(const ProvisionerCollection& provisioners);
   ~Metrics();
   Metrics(const Metrics&) = delete;
+
+  // The size of the memory UseSharedMemory needs.
+  static size_t SharedSize();
+  // Moves the counters into mem (SharedSize() bytes, 8-byte aligned, shared
+  // by every process that counts). Zeroed memory, or memory another layout
+  // wrote, starts from zero; memory an earlier Metrics used keeps its
+  // counts. Call before any process counts (nginx: in the master, at
+  // configuration time); mem must outlive this object.
+  Status UseSharedMemory(void* mem, size_t size);
   Metrics& operator=(const Metrics&) = delete;
 
   void Request(std::string_view path, int status);
@@ -69,9 +80,13 @@ class Metrics {
  private:
   struct Shared;
   Metrics() = default;
+  // Finds or claims each provisioner's slot in shared_.
+  void BindProvisioners();
   std::vector<std::string> provisioners_;
+  std::vector<std::atomic<uint64_t>*> issued_;  // by provisioner index
   Shared* shared_ = nullptr;
-  size_t size_ = 0;
+  void* own_ = nullptr;  // the mapping Create made, until UseSharedMemory
+  size_t own_size_ = 0;
 };
 
 // A Store that forwards every call to inner and counts it in metrics.

@@ -4,7 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include <set>
+#include <vector>
 
 #include "authority/store/store.h"
 
@@ -109,6 +112,65 @@ TEST(MetricsTest, AcmeOrdersAreCountedByTheStateWritten) {
   EXPECT_EQ(m.value()->acme_orders("pending"), 2u);
   EXPECT_EQ(m.value()->acme_orders("valid"), 1u);
   EXPECT_EQ(m.value()->acme_orders("invalid"), 0u);
+}
+
+ProvisionerCollection Named(std::vector<std::string> names) {
+  ProvisionerCollection c;
+  std::vector<std::string> warnings;
+  for (size_t i = 0; i < names.size(); ++i) {
+    json_t* j = json_pack("{s:s,s:s}", "type", "ACME", "name", names[i].c_str());
+    auto p = ParseProvisioner(j, "provisioners[" + std::to_string(i) + "]", Claims(), &warnings);
+    json_decref(j);
+    EXPECT_TRUE(p.ok()) << p.status().LogText();
+    EXPECT_TRUE(c.Add(std::move(p).value(), names[i]).ok());
+  }
+  return c;
+}
+
+// What nginx does on reload: a new Metrics for the new configuration on the
+// zone the old one used. Counts survive, per provisioner by name.
+TEST(MetricsTest, CountersSurviveInHandedInMemory) {
+  std::vector<uint64_t> zone(Metrics::SharedSize() / 8 + 1, 0);
+  auto a = Metrics::Create(Named({"jwk", "acme"}));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a.value()->UseSharedMemory(zone.data(), Metrics::SharedSize()).ok());
+  a.value()->TokenReplay();
+  a.value()->CertificateIssued("acme");
+  a.value()->CertificateIssued("acme");
+  a.value()->CertificateIssued("jwk");
+  a.value()->Request("/1.0/sign", 201);
+
+  // reordered, one added
+  auto b = Metrics::Create(Named({"new", "acme", "jwk"}));
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(b.value()->UseSharedMemory(zone.data(), Metrics::SharedSize()).ok());
+  EXPECT_EQ(b.value()->token_replays(), 1u);
+  EXPECT_EQ(b.value()->certificates_issued(), 3u);
+  b.value()->CertificateIssued("new");
+  a.value()->TokenReplay();  // an old worker still counting during the reload
+  EXPECT_EQ(b.value()->token_replays(), 2u);
+}
+
+TEST(MetricsTest, RefusesMemoryTooSmall) {
+  auto m = Metrics::Create(Named({}));
+  ASSERT_TRUE(m.ok());
+  std::vector<uint64_t> zone(16, 0);
+  Status st = m.value()->UseSharedMemory(zone.data(), zone.size() * 8);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(m.value()->UseSharedMemory(nullptr, Metrics::SharedSize()).code(),
+            Code::kInvalidArgument);
+  m.value()->TokenReplay();  // still counts in its own memory
+  EXPECT_EQ(m.value()->token_replays(), 1u);
+}
+
+TEST(MetricsTest, ForeignBytesStartFromZero) {
+  std::vector<uint64_t> zone(Metrics::SharedSize() / 8 + 1, 0xababababababababull);
+  auto m = Metrics::Create(Named({"p"}));
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m.value()->UseSharedMemory(zone.data(), Metrics::SharedSize()).ok());
+  EXPECT_EQ(m.value()->token_replays(), 0u);
+  EXPECT_EQ(m.value()->certificates_issued(), 0u);
+  EXPECT_EQ(m.value()->store_calls(), 0u);
 }
 
 }  // namespace

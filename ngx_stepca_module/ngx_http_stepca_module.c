@@ -4,6 +4,11 @@
  * module.  This file is the glue: directives, configuration, and the
  * hand-off of each request to the authority library (shared/stepca_abi.h)
  * in an nginx thread pool, so that the event loop never blocks.
+ *
+ * The CA directives are allowed in http{} and server{}, with the usual
+ * inheritance.  One authority is loaded per distinct CA configuration (a
+ * server that only inherits shares its parent's), each with its own store
+ * and its own shared memory zone for the counters.
  */
 
 
@@ -19,8 +24,8 @@
 #endif
 
 
-#define NGX_HTTP_STEPCA_MAX_BODY   (1024 * 1024)
-#define NGX_HTTP_STEPCA_GUARD      60000
+#define NGX_HTTP_STEPCA_MAX_BODY       (1024 * 1024)
+#define NGX_HTTP_STEPCA_GUARD          60000
 
 #define NGX_HTTP_STEPCA_DEFAULT_STORE  "lmdb:/var/lib/nginx-stepca"
 #define NGX_HTTP_STEPCA_DEFAULT_POOL   "default"
@@ -31,7 +36,25 @@
     "for more info.\"}\n"
 
 
-/* per cycle: the http main configuration, which owns the authority */
+/* per cycle: one loaded authority, shared by the servers that configure it */
+
+typedef struct {
+    stepca_authority_t         *authority;
+    ngx_shm_zone_t             *metrics_zone;
+    ngx_str_t                   store_id;       /* what two CAs may not share */
+    void                       *conf;           /* the srv conf that loaded it */
+    ngx_uint_t                  ready;          /* init_process succeeded */
+} ngx_http_stepca_ca_t;
+
+
+/* per cycle */
+
+typedef struct {
+    ngx_array_t                 cas;            /* of ngx_http_stepca_ca_t * */
+} ngx_http_stepca_main_conf_t;
+
+
+/* per server (and http{}, which servers inherit from) */
 
 typedef struct {
     ngx_str_t                   ca_json;
@@ -40,16 +63,25 @@ typedef struct {
     ngx_str_t                   thread_pool_name;
     ngx_str_t                   client_cert_header;
     ngx_array_t                *trusted_proxies;    /* of ngx_cidr_t */
+
+    ngx_str_t                   acme_base_url;
+    ngx_int_t                   acme_http01_port;
+    ngx_int_t                   acme_tls_alpn01_port;
+    ngx_str_t                   acme_dns_resolver;
+    ngx_int_t                   acme_validation_threads;
+    ngx_int_t                   acme_validation_queue;
+    size_t                      max_body_size;
+
     ngx_int_t                   realip_index;       /* $realip_remote_addr */
+    ngx_thread_pool_t          *thread_pool;
+    ngx_http_stepca_ca_t       *ca;
 
-    ngx_thread_pool_t          *thread_pool;    /* looked up per worker */
-    stepca_authority_t         *authority;
-
-    ngx_uint_t                  ready;          /* init_process succeeded */
+    u_char                     *file;           /* where the block starts */
+    ngx_uint_t                  line;
     ngx_uint_t                  used;           /* a location says "stepca" */
     u_char                     *used_file;
     ngx_uint_t                  used_line;
-} ngx_http_stepca_main_conf_t;
+} ngx_http_stepca_srv_conf_t;
 
 
 /* per request: one part of the body that nginx spooled to a temp file */
@@ -124,60 +156,147 @@ static char *ngx_http_stepca_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
 static char *ngx_http_stepca_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_int_t ngx_http_stepca_postconfiguration(ngx_conf_t *cf);
-static void *ngx_http_stepca_create_main_conf(ngx_conf_t *cf);
-static char *ngx_http_stepca_init_main_conf(ngx_conf_t *cf, void *conf);
-static char *ngx_http_stepca_cstr(ngx_conf_t *cf, ngx_str_t *s);
+static char *ngx_http_stepca_set_path(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_stepca_set_num(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_stepca_set_size(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_stepca_set_base_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_stepca_set_resolver(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_stepca_is_port(u_char *p, size_t len);
 static char *ngx_http_stepca_trusted_proxy(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_stepca_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_stepca_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_stepca_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_http_stepca_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_stepca_same_ca(ngx_http_stepca_srv_conf_t *a,
+    ngx_http_stepca_srv_conf_t *b);
+static void ngx_http_stepca_store_id(ngx_str_t *store, ngx_str_t *id);
+static ngx_http_stepca_ca_t *ngx_http_stepca_load(ngx_conf_t *cf,
+    ngx_http_stepca_main_conf_t *smcf, ngx_http_stepca_srv_conf_t *sscf);
+static ngx_int_t ngx_http_stepca_init_metrics_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static char *ngx_http_stepca_cstr(ngx_conf_t *cf, ngx_str_t *s);
 static void ngx_http_stepca_authority_cleanup(void *data);
 static ngx_int_t ngx_http_stepca_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_stepca_init_process(ngx_cycle_t *cycle);
 static void ngx_http_stepca_exit_process(ngx_cycle_t *cycle);
 
 
+static ngx_conf_num_bounds_t  ngx_http_stepca_port_bounds = {
+    NULL, 1, 65535
+};
+
+static ngx_conf_num_bounds_t  ngx_http_stepca_threads_bounds = {
+    NULL, 1, 256
+};
+
+static ngx_conf_num_bounds_t  ngx_http_stepca_queue_bounds = {
+    NULL, 1, 1000000
+};
+
+/* cmd->post of a path directive: relative to the configuration prefix */
+static ngx_uint_t  ngx_http_stepca_full_name = 1;
+
+
+#define NGX_HTTP_STEPCA_CONF  (NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1)
+
 static ngx_command_t  ngx_http_stepca_commands[] = {
 
     { ngx_string("stepca_ca_json"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_stepca_main_conf_t, ca_json),
-      NULL },
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_path,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, ca_json),
+      &ngx_http_stepca_full_name },
 
     { ngx_string("stepca_password_file"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_stepca_main_conf_t, password_file),
-      NULL },
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_path,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, password_file),
+      &ngx_http_stepca_full_name },
 
     { ngx_string("stepca_store"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_stepca_main_conf_t, store),
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_path,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, store),
       NULL },
 
     { ngx_string("stepca_thread_pool"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_STEPCA_CONF,
       ngx_conf_set_str_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_stepca_main_conf_t, thread_pool_name),
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, thread_pool_name),
       NULL },
 
     { ngx_string("stepca_client_cert_header"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_STEPCA_CONF,
       ngx_conf_set_str_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_stepca_main_conf_t, client_cert_header),
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, client_cert_header),
       NULL },
 
     { ngx_string("stepca_trusted_proxy"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_STEPCA_CONF,
       ngx_http_stepca_trusted_proxy,
-      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_SRV_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("stepca_acme_base_url"),
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_base_url,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, acme_base_url),
+      NULL },
+
+    { ngx_string("stepca_acme_http01_port"),
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_num,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, acme_http01_port),
+      &ngx_http_stepca_port_bounds },
+
+    { ngx_string("stepca_acme_tls_alpn01_port"),
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_num,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, acme_tls_alpn01_port),
+      &ngx_http_stepca_port_bounds },
+
+    { ngx_string("stepca_acme_dns_resolver"),
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_resolver,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, acme_dns_resolver),
+      NULL },
+
+    { ngx_string("stepca_acme_validation_threads"),
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_num,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, acme_validation_threads),
+      &ngx_http_stepca_threads_bounds },
+
+    { ngx_string("stepca_acme_validation_queue"),
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_num,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, acme_validation_queue),
+      &ngx_http_stepca_queue_bounds },
+
+    { ngx_string("stepca_max_body_size"),
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_size,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, max_body_size),
       NULL },
 
     { ngx_string("stepca"),
@@ -203,10 +322,10 @@ static ngx_http_module_t  ngx_http_stepca_module_ctx = {
     ngx_http_stepca_postconfiguration,     /* postconfiguration */
 
     ngx_http_stepca_create_main_conf,      /* create main configuration */
-    ngx_http_stepca_init_main_conf,        /* init main configuration */
+    NULL,                                  /* init main configuration */
 
-    NULL,                                  /* create server configuration */
-    NULL,                                  /* merge server configuration */
+    ngx_http_stepca_create_srv_conf,       /* create server configuration */
+    ngx_http_stepca_merge_srv_conf,        /* merge server configuration */
 
     NULL,                                  /* create location configuration */
     NULL                                   /* merge location configuration */
@@ -234,12 +353,12 @@ ngx_module_t  ngx_http_stepca_module = {
 static ngx_int_t
 ngx_http_stepca_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                     rc;
-    ngx_http_stepca_main_conf_t  *smcf;
+    ngx_int_t                    rc;
+    ngx_http_stepca_srv_conf_t  *sscf;
 
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_stepca_module);
+    sscf = ngx_http_get_module_srv_conf(r, ngx_http_stepca_module);
 
-    if (smcf->authority == NULL || !smcf->ready) {
+    if (sscf->ca == NULL || !sscf->ca->ready) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "stepca: the authority is not ready in this worker");
 
@@ -250,7 +369,7 @@ ngx_http_stepca_handler(ngx_http_request_t *r)
         return ngx_http_stepca_send_error(r);
     }
 
-    if (r->headers_in.content_length_n > NGX_HTTP_STEPCA_MAX_BODY) {
+    if (r->headers_in.content_length_n > (off_t) sscf->max_body_size) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "stepca: request body of %O bytes is too large",
                       r->headers_in.content_length_n);
@@ -276,20 +395,12 @@ ngx_http_stepca_body_handler(ngx_http_request_t *r)
     ngx_pool_cleanup_t           *cln;
     ngx_http_stepca_ctx_t        *ctx;
     ngx_http_stepca_task_ctx_t   *tctx;
-    ngx_http_stepca_main_conf_t  *smcf;
+    ngx_http_stepca_srv_conf_t   *sscf;
 
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_stepca_module);
+    sscf = ngx_http_get_module_srv_conf(r, ngx_http_stepca_module);
 
     if (r->connection->error) {
         ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
-        return;
-    }
-
-    if (smcf->thread_pool == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "stepca: thread pool \"%V\" is not available",
-                      &smcf->thread_pool_name);
-        ngx_http_stepca_internal_error(r);
         return;
     }
 
@@ -306,7 +417,7 @@ ngx_http_stepca_body_handler(ngx_http_request_t *r)
     }
 
     tctx = task->ctx;
-    tctx->authority = smcf->authority;
+    tctx->authority = sscf->ca->authority;
 
     switch (ngx_http_stepca_gather(r, tctx)) {
 
@@ -341,10 +452,10 @@ ngx_http_stepca_body_handler(ngx_http_request_t *r)
     task->event.data = r;
     task->event.handler = ngx_http_stepca_thread_event_handler;
 
-    if (ngx_thread_task_post(smcf->thread_pool, task) != NGX_OK) {
+    if (ngx_thread_task_post(sscf->thread_pool, task) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "stepca: cannot post a task to thread pool \"%V\"",
-                      &smcf->thread_pool_name);
+                      &sscf->thread_pool_name);
         ngx_http_stepca_internal_error(r);
         return;
     }
@@ -485,7 +596,10 @@ ngx_http_stepca_gather_body(ngx_http_request_t *r,
     ngx_buf_t                    *b;
     ngx_uint_t                    nparts;
     ngx_chain_t                  *cl;
+    ngx_http_stepca_srv_conf_t   *sscf;
     ngx_http_stepca_file_part_t  *part;
+
+    sscf = ngx_http_get_module_srv_conf(r, ngx_http_stepca_module);
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
         return NGX_OK;
@@ -512,7 +626,7 @@ ngx_http_stepca_gather_body(ngx_http_request_t *r,
         }
     }
 
-    if (total > NGX_HTTP_STEPCA_MAX_BODY) {
+    if (total > (off_t) sscf->max_body_size) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "stepca: request body of %O bytes is too large", total);
         return NGX_DECLINED;
@@ -705,24 +819,24 @@ ngx_http_stepca_forwarded_cert(ngx_http_request_t *r, stepca_str_t *dst)
     ngx_addr_t                    peer;
     ngx_table_elt_t              *h;
     ngx_http_variable_value_t    *vv;
-    ngx_http_stepca_main_conf_t  *smcf;
+    ngx_http_stepca_srv_conf_t   *sscf;
 
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_stepca_module);
+    sscf = ngx_http_get_module_srv_conf(r, ngx_http_stepca_module);
 
-    if (smcf->client_cert_header.len == 0) {
+    if (sscf->client_cert_header.len == 0) {
         return NGX_OK;
     }
 
-    h = ngx_http_stepca_find_header(r, smcf->client_cert_header.data,
-                                    smcf->client_cert_header.len);
+    h = ngx_http_stepca_find_header(r, sscf->client_cert_header.data,
+                                    sscf->client_cert_header.len);
     if (h == NULL || h->value.len == 0) {
         return NGX_OK;
     }
 
     addr = r->connection->addr_text;
 
-    if (smcf->realip_index != NGX_ERROR) {
-        vv = ngx_http_get_indexed_variable(r, smcf->realip_index);
+    if (sscf->realip_index != NGX_ERROR) {
+        vv = ngx_http_get_indexed_variable(r, sscf->realip_index);
 
         if (vv && !vv->not_found && vv->len) {
             addr.data = vv->data;
@@ -730,14 +844,14 @@ ngx_http_stepca_forwarded_cert(ngx_http_request_t *r, stepca_str_t *dst)
         }
     }
 
-    if (smcf->trusted_proxies == NULL
+    if (sscf->trusted_proxies == NULL
         || ngx_parse_addr(r->pool, &peer, addr.data, addr.len) != NGX_OK
-        || ngx_cidr_match(peer.sockaddr, smcf->trusted_proxies) != NGX_OK)
+        || ngx_cidr_match(peer.sockaddr, sscf->trusted_proxies) != NGX_OK)
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "stepca: ignoring the \"%V\" header from %V, "
                       "which is not a trusted proxy",
-                      &smcf->client_cert_header, &addr);
+                      &sscf->client_cert_header, &addr);
         return NGX_OK;
     }
 
@@ -762,7 +876,7 @@ ngx_http_stepca_forwarded_cert(ngx_http_request_t *r, stepca_str_t *dst)
         ERR_clear_error();
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "stepca: the \"%V\" header from %V does not hold "
-                      "a PEM certificate", &smcf->client_cert_header, &addr);
+                      "a PEM certificate", &sscf->client_cert_header, &addr);
         return NGX_OK;
     }
 
@@ -957,10 +1071,18 @@ ngx_http_stepca_send(ngx_http_request_t *r, stepca_response_t *resp)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (resp->nheaders > STEPCA_MAX_HEADERS) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "stepca: the library answered %uz headers",
-                      resp->nheaders);
+    if (resp->body == NULL) {
+        /* the library could not allocate the response (shared/stepca_abi.h) */
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "stepca: the library could not allocate a %d response",
+                      resp->status);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (resp->nheaders && resp->headers == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "stepca: the library answered %uz headers without "
+                      "their array", resp->nheaders);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -977,7 +1099,9 @@ ngx_http_stepca_send(ngx_http_request_t *r, stepca_response_t *resp)
 
     for (i = 0; i < resp->nheaders; i++) {
         if (resp->headers[i].name == NULL || resp->headers[i].value == NULL) {
-            continue;
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "stepca: the library answered an empty header");
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         h = ngx_list_push(&r->headers_out.headers);
@@ -1094,10 +1218,10 @@ ngx_http_stepca_response_cleanup(void *data)
 static ngx_int_t
 ngx_http_stepca_metrics_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                     rc;
-    stepca_response_t            *resp;
-    ngx_pool_cleanup_t           *cln;
-    ngx_http_stepca_main_conf_t  *smcf;
+    ngx_int_t                    rc;
+    stepca_response_t           *resp;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_stepca_srv_conf_t  *sscf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -1108,9 +1232,9 @@ ngx_http_stepca_metrics_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_stepca_module);
+    sscf = ngx_http_get_module_srv_conf(r, ngx_http_stepca_module);
 
-    if (smcf->authority == NULL) {
+    if (sscf->ca == NULL) {
         return ngx_http_stepca_send_error(r);
     }
 
@@ -1122,10 +1246,16 @@ ngx_http_stepca_metrics_handler(ngx_http_request_t *r)
     resp = cln->data;
     ngx_memzero(resp, sizeof(stepca_response_t));
 
-    stepca_metrics(smcf->authority, resp);
+    stepca_metrics(sscf->ca->authority, resp);
     cln->handler = ngx_http_stepca_metrics_cleanup;
 
-    return ngx_http_stepca_send(r, resp);
+    rc = ngx_http_stepca_send(r, resp);
+
+    if (rc == NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        return ngx_http_stepca_send_error(r);
+    }
+
+    return rc;
 }
 
 
@@ -1152,12 +1282,12 @@ ngx_http_stepca(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* A location served by the module; the first one also makes the CA required. */
+/* A location served by the module; the first makes its server need a CA. */
 static char *
 ngx_http_stepca_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
 {
-    ngx_http_core_loc_conf_t     *clcf;
-    ngx_http_stepca_main_conf_t  *smcf;
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_stepca_srv_conf_t  *sscf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -1167,112 +1297,247 @@ ngx_http_stepca_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
 
     clcf->handler = handler;
 
-    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_stepca_module);
+    sscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_stepca_module);
 
-    if (!smcf->used) {
-        smcf->used = 1;
-        smcf->used_file = cf->conf_file->file.name.data;
-        smcf->used_line = cf->conf_file->line;
+    if (!sscf->used) {
+        sscf->used = 1;
+        sscf->used_file = cf->conf_file->file.name.data;
+        sscf->used_line = cf->conf_file->line;
     }
 
     return NGX_CONF_OK;
 }
 
 
-static void *
-ngx_http_stepca_create_main_conf(ngx_conf_t *cf)
-{
-    ngx_http_stepca_main_conf_t  *smcf;
-
-    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_stepca_main_conf_t));
-    if (smcf == NULL) {
-        return NULL;
-    }
-
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     smcf->ca_json = { 0, NULL };
-     *     smcf->password_file = { 0, NULL };
-     *     smcf->store = { 0, NULL };
-     *     smcf->thread_pool_name = { 0, NULL };
-     *     smcf->client_cert_header = { 0, NULL };
-     *     smcf->thread_pool = NULL;
-     *     smcf->authority = NULL;
-     *     smcf->ready = 0;
-     *     smcf->used = 0;
-     *     smcf->trusted_proxies = NULL;
-     */
-
-    smcf->realip_index = NGX_ERROR;
-
-    return smcf;
-}
-
+/* a string for the C ABI (NUL-terminated); cmd->post: a path to complete */
 
 static char *
-ngx_http_stepca_init_main_conf(ngx_conf_t *cf, void *conf)
+ngx_http_stepca_set_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_stepca_main_conf_t *smcf = conf;
+    char       *rv;
+    ngx_str_t  *field;
 
-    if (smcf->ca_json.data == NULL) {
-        return NGX_CONF_OK;
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
     }
 
-    if (ngx_conf_full_name(cf->cycle, &smcf->ca_json, 1) != NGX_OK) {
+    field = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (field->len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"\" in \"%V\" directive",
+                           &cmd->name);
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_stepca_cstr(cf, &smcf->ca_json) != NGX_CONF_OK) {
+    if (cmd->post && ngx_conf_full_name(cf->cycle, field, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
-    if (smcf->password_file.data) {
-        if (ngx_conf_full_name(cf->cycle, &smcf->password_file, 1) != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
+    return ngx_http_stepca_cstr(cf, field);
+}
 
-        if (ngx_http_stepca_cstr(cf, &smcf->password_file) != NGX_CONF_OK) {
-            return NGX_CONF_ERROR;
-        }
+
+/* a number within the ngx_conf_num_bounds_t of cmd->post */
+
+static char *
+ngx_http_stepca_set_num(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_int_t              *np, n;
+    ngx_str_t              *value;
+    ngx_conf_num_bounds_t  *bounds = cmd->post;
+
+    np = (ngx_int_t *) ((char *) conf + cmd->offset);
+
+    if (*np != NGX_CONF_UNSET) {
+        return "is duplicate";
     }
 
-    if (smcf->store.data == NULL) {
-        ngx_str_set(&smcf->store, NGX_HTTP_STEPCA_DEFAULT_STORE);
-    }
+    value = cf->args->elts;
+    n = ngx_atoi(value[1].data, value[1].len);
 
-    if (smcf->client_cert_header.len) {
-        ngx_str_t  realip = ngx_string("realip_remote_addr");
-
-        if (smcf->trusted_proxies == NULL) {
-            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                          "stepca: \"stepca_client_cert_header\" is set "
-                          "but no \"stepca_trusted_proxy\": the header "
-                          "will always be ignored");
-        }
-
-        smcf->realip_index = ngx_http_get_variable_index(cf, &realip);
-        if (smcf->realip_index == NGX_ERROR) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (ngx_http_stepca_cstr(cf, &smcf->store) != NGX_CONF_OK) {
+    if (n == NGX_ERROR || n < bounds->low || n > bounds->high) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive, "
+                           "it must be a number from %i to %i",
+                           &value[1], &cmd->name, bounds->low, bounds->high);
         return NGX_CONF_ERROR;
     }
 
-    if (smcf->thread_pool_name.data == NULL) {
-        ngx_str_set(&smcf->thread_pool_name, NGX_HTTP_STEPCA_DEFAULT_POOL);
-    }
-
-    /* a pool other than "default" must be declared by "thread_pool" */
-
-    if (ngx_thread_pool_add(cf, &smcf->thread_pool_name) == NULL) {
-        return NGX_CONF_ERROR;
-    }
+    *np = n;
 
     return NGX_CONF_OK;
+}
+
+
+/* nginx's size syntax (1m, 512k); at least one byte */
+
+static char *
+ngx_http_stepca_set_size(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    size_t     *sp;
+    ssize_t     n;
+    ngx_str_t  *value;
+
+    sp = (size_t *) ((char *) conf + cmd->offset);
+
+    if (*sp != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    n = ngx_parse_size(&value[1]);
+
+    if (n == NGX_ERROR || n == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive, "
+                           "it must be a size of at least 1 byte "
+                           "(as 512k or 1m)", &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    *sp = (size_t) n;
+
+    return NGX_CONF_OK;
+}
+
+
+/* the ACME base URL: http:// or https://, a host, no query or userinfo */
+
+static char *
+ngx_http_stepca_set_base_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char       *rv;
+    u_char     *p, *last;
+    ngx_str_t  *field;
+
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    field = (ngx_str_t *) ((char *) conf + cmd->offset);
+    p = field->data;
+    last = p + field->len;
+
+    if (field->len > 8 && ngx_strncmp(p, "https://", 8) == 0) {
+        p += 8;
+
+    } else if (field->len > 7 && ngx_strncmp(p, "http://", 7) == 0) {
+        p += 7;
+
+    } else {
+        goto invalid;
+    }
+
+    if (*p == '/' || *p == ':') {
+        goto invalid;
+    }
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || *p == '?' || *p == '#' || *p == '@'
+            || *p == '\\')
+        {
+            goto invalid;
+        }
+    }
+
+    return ngx_http_stepca_cstr(cf, field);
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\" directive, "
+                       "it must be an http:// or https:// URL with a host",
+                       field, &cmd->name);
+    return NGX_CONF_ERROR;
+}
+
+
+/* the dns-01 resolver: ip, ip:port, [ipv6] or [ipv6]:port */
+
+static char *
+ngx_http_stepca_set_resolver(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char       *rv;
+    u_char     *p, *last, *colon;
+    ngx_str_t  *field;
+#if (NGX_HAVE_INET6)
+    u_char      addr6[16];
+#endif
+
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    field = (ngx_str_t *) ((char *) conf + cmd->offset);
+    p = field->data;
+    last = p + field->len;
+
+    if (field->len == 0) {
+        goto invalid;
+    }
+
+#if (NGX_HAVE_INET6)
+    if (*p == '[') {
+        colon = ngx_strlchr(p, last, ']');
+
+        if (colon == NULL
+            || ngx_inet6_addr(p + 1, colon - p - 1, addr6) != NGX_OK)
+        {
+            goto invalid;
+        }
+
+        if (colon + 1 == last
+            || (colon[1] == ':'
+                && ngx_http_stepca_is_port(colon + 2, last - colon - 2)))
+        {
+            return ngx_http_stepca_cstr(cf, field);
+        }
+
+        goto invalid;
+    }
+
+    if (ngx_inet6_addr(p, field->len, addr6) == NGX_OK) {
+        return ngx_http_stepca_cstr(cf, field);
+    }
+#endif
+
+    colon = ngx_strlchr(p, last, ':');
+
+    if (colon == NULL) {
+        colon = last;
+
+    } else if (!ngx_http_stepca_is_port(colon + 1, last - colon - 1)) {
+        goto invalid;
+    }
+
+    if (ngx_inet_addr(p, colon - p) == INADDR_NONE) {
+        goto invalid;
+    }
+
+    return ngx_http_stepca_cstr(cf, field);
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\" directive, "
+                       "it must be ip[:port] or [ipv6][:port]",
+                       field, &cmd->name);
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_stepca_is_port(u_char *p, size_t len)
+{
+    ngx_int_t  n;
+
+    n = ngx_atoi(p, len);
+
+    return n >= 1 && n <= 65535;
 }
 
 
@@ -1281,7 +1546,7 @@ ngx_http_stepca_init_main_conf(ngx_conf_t *cf, void *conf)
 static char *
 ngx_http_stepca_trusted_proxy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_stepca_main_conf_t *smcf = conf;
+    ngx_http_stepca_srv_conf_t *sscf = conf;
 
     ngx_int_t    rc;
     ngx_str_t   *value;
@@ -1289,15 +1554,15 @@ ngx_http_stepca_trusted_proxy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (smcf->trusted_proxies == NULL) {
-        smcf->trusted_proxies = ngx_array_create(cf->pool, 2,
+    if (sscf->trusted_proxies == NGX_CONF_UNSET_PTR) {
+        sscf->trusted_proxies = ngx_array_create(cf->pool, 2,
                                                  sizeof(ngx_cidr_t));
-        if (smcf->trusted_proxies == NULL) {
+        if (sscf->trusted_proxies == NULL) {
             return NGX_CONF_ERROR;
         }
     }
 
-    cidr = ngx_array_push(smcf->trusted_proxies);
+    cidr = ngx_array_push(sscf->trusted_proxies);
     if (cidr == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -1305,8 +1570,9 @@ ngx_http_stepca_trusted_proxy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rc = ngx_ptocidr(&value[1], cidr);
 
     if (rc == NGX_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\"",
-                           &value[1]);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive",
+                           &value[1], &cmd->name);
         return NGX_CONF_ERROR;
     }
 
@@ -1340,66 +1606,423 @@ ngx_http_stepca_cstr(ngx_conf_t *cf, ngx_str_t *s)
 }
 
 
+static void *
+ngx_http_stepca_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_stepca_main_conf_t  *smcf;
+
+    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_stepca_main_conf_t));
+    if (smcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&smcf->cas, cf->pool, 2,
+                       sizeof(ngx_http_stepca_ca_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return smcf;
+}
+
+
+static void *
+ngx_http_stepca_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_stepca_srv_conf_t  *sscf;
+
+    sscf = ngx_pcalloc(cf->pool, sizeof(ngx_http_stepca_srv_conf_t));
+    if (sscf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     sscf->ca_json = { 0, NULL };
+     *     sscf->password_file = { 0, NULL };
+     *     sscf->store = { 0, NULL };
+     *     sscf->thread_pool_name = { 0, NULL };
+     *     sscf->client_cert_header = { 0, NULL };
+     *     sscf->acme_base_url = { 0, NULL };
+     *     sscf->acme_dns_resolver = { 0, NULL };
+     *     sscf->thread_pool = NULL;
+     *     sscf->ca = NULL;
+     *     sscf->used = 0;
+     */
+
+    sscf->trusted_proxies = NGX_CONF_UNSET_PTR;
+    sscf->acme_http01_port = NGX_CONF_UNSET;
+    sscf->acme_tls_alpn01_port = NGX_CONF_UNSET;
+    sscf->acme_validation_threads = NGX_CONF_UNSET;
+    sscf->acme_validation_queue = NGX_CONF_UNSET;
+    sscf->max_body_size = NGX_CONF_UNSET_SIZE;
+    sscf->realip_index = NGX_ERROR;
+
+    if (cf->conf_file) {
+        sscf->file = cf->conf_file->file.name.data;
+        sscf->line = cf->conf_file->line;
+    }
+
+    return sscf;
+}
+
+
+static char *
+ngx_http_stepca_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_stepca_srv_conf_t *prev = parent;
+    ngx_http_stepca_srv_conf_t *conf = child;
+
+    ngx_str_t  realip = ngx_string("realip_remote_addr");
+
+    /* "" means unset for the strings below: the library takes NULL */
+
+    ngx_conf_merge_str_value(conf->ca_json, prev->ca_json, "");
+    ngx_conf_merge_str_value(conf->password_file, prev->password_file, "");
+    ngx_conf_merge_str_value(conf->store, prev->store,
+                             NGX_HTTP_STEPCA_DEFAULT_STORE);
+    ngx_conf_merge_str_value(conf->thread_pool_name, prev->thread_pool_name,
+                             NGX_HTTP_STEPCA_DEFAULT_POOL);
+    ngx_conf_merge_str_value(conf->client_cert_header,
+                             prev->client_cert_header, "");
+    ngx_conf_merge_ptr_value(conf->trusted_proxies, prev->trusted_proxies,
+                             NULL);
+
+    ngx_conf_merge_str_value(conf->acme_base_url, prev->acme_base_url, "");
+    ngx_conf_merge_str_value(conf->acme_dns_resolver,
+                             prev->acme_dns_resolver, "");
+
+    /* 0: the library's default */
+    ngx_conf_merge_value(conf->acme_http01_port, prev->acme_http01_port, 0);
+    ngx_conf_merge_value(conf->acme_tls_alpn01_port,
+                         prev->acme_tls_alpn01_port, 0);
+    ngx_conf_merge_value(conf->acme_validation_threads,
+                         prev->acme_validation_threads, 0);
+    ngx_conf_merge_value(conf->acme_validation_queue,
+                         prev->acme_validation_queue, 0);
+
+    ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
+                              NGX_HTTP_STEPCA_MAX_BODY);
+
+    if (conf->ca_json.len == 0) {
+        if (conf->used) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "stepca: \"stepca\" is used in %s:%ui but "
+                          "\"stepca_ca_json\" is not set for its server",
+                          conf->used_file, conf->used_line);
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_stepca_cstr(cf, &conf->store) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->client_cert_header.len) {
+        if (conf->trusted_proxies == NULL) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "stepca: \"stepca_client_cert_header\" is set "
+                          "but no \"stepca_trusted_proxy\": the header "
+                          "will always be ignored");
+        }
+
+        conf->realip_index = ngx_http_get_variable_index(cf, &realip);
+        if (conf->realip_index == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    /* a pool other than "default" must be declared by "thread_pool" */
+
+    conf->thread_pool = ngx_thread_pool_add(cf, &conf->thread_pool_name);
+    if (conf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Loads one authority per distinct CA configuration: a server that merely
+ * inherits (or repeats) another's settings shares its authority.  Runs
+ * after every server's configuration is merged.
+ */
+
 static ngx_int_t
 ngx_http_stepca_postconfiguration(ngx_conf_t *cf)
 {
-    size_t                        i;
-    const char                   *w;
-    stepca_options_t              opts;
-    ngx_pool_cleanup_t           *cln;
-    stepca_authority_t           *a;
+    ngx_uint_t                    s, i;
+    ngx_http_stepca_ca_t         *ca, **cas;
+    ngx_http_core_srv_conf_t    **cscfp;
+    ngx_http_core_main_conf_t    *cmcf;
+    ngx_http_stepca_srv_conf_t   *sscf, *other;
     ngx_http_stepca_main_conf_t  *smcf;
-    char                          err[STEPCA_ERRLEN];
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_stepca_module);
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    if (smcf->ca_json.data == NULL) {
-        if (smcf->used) {
-            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                          "stepca: \"stepca\" is used in %s:%ui but "
-                          "\"stepca_ca_json\" is not set",
-                          smcf->used_file, smcf->used_line);
-            return NGX_ERROR;
+    cscfp = cmcf->servers.elts;
+
+    for (s = 0; s < cmcf->servers.nelts; s++) {
+
+        sscf = cscfp[s]->ctx->srv_conf[ngx_http_stepca_module.ctx_index];
+
+        if (sscf->ca_json.len == 0) {
+            continue;
         }
 
-        return NGX_OK;
+        cas = smcf->cas.elts;
+        ca = NULL;
+
+        for (i = 0; i < smcf->cas.nelts; i++) {
+            if (ngx_http_stepca_same_ca(cas[i]->conf, sscf)) {
+                ca = cas[i];
+                break;
+            }
+        }
+
+        if (ca == NULL) {
+            ca = ngx_http_stepca_load(cf, smcf, sscf);
+            if (ca == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        sscf->ca = ca;
+    }
+
+    /* two CAs must not write the same store: LMDB cannot be opened twice */
+
+    cas = smcf->cas.elts;
+
+    for (i = 0; i < smcf->cas.nelts; i++) {
+        for (s = i + 1; s < smcf->cas.nelts; s++) {
+
+            if (cas[i]->store_id.len != cas[s]->store_id.len
+                || ngx_strncmp(cas[i]->store_id.data, cas[s]->store_id.data,
+                               cas[i]->store_id.len)
+                   != 0)
+            {
+                continue;
+            }
+
+            sscf = cas[i]->conf;
+            other = cas[s]->conf;
+
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "stepca: the CA of %V (server in %s:%ui) and the "
+                          "CA of %V (server in %s:%ui) use the same store "
+                          "\"%V\": give each CA configuration its own "
+                          "\"stepca_store\"",
+                          &sscf->ca_json, sscf->file, sscf->line,
+                          &other->ca_json, other->file, other->line,
+                          &cas[i]->store_id);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_stepca_same_ca(ngx_http_stepca_srv_conf_t *a,
+    ngx_http_stepca_srv_conf_t *b)
+{
+#define ngx_http_stepca_same_str(f)                                           \
+    (a->f.len == b->f.len && ngx_strncmp(a->f.data, b->f.data, a->f.len) == 0)
+
+    return ngx_http_stepca_same_str(ca_json)
+           && ngx_http_stepca_same_str(password_file)
+           && ngx_http_stepca_same_str(store)
+           && ngx_http_stepca_same_str(acme_base_url)
+           && ngx_http_stepca_same_str(acme_dns_resolver)
+           && a->acme_http01_port == b->acme_http01_port
+           && a->acme_tls_alpn01_port == b->acme_tls_alpn01_port
+           && a->acme_validation_threads == b->acme_validation_threads
+           && a->acme_validation_queue == b->acme_validation_queue;
+
+#undef ngx_http_stepca_same_str
+}
+
+
+/* "lmdb:/dir/?map_size=N" -> "lmdb:/dir"; any other URI as it is */
+
+static void
+ngx_http_stepca_store_id(ngx_str_t *store, ngx_str_t *id)
+{
+    u_char  *q;
+
+    *id = *store;
+
+    if (id->len < 5 || ngx_strncmp(id->data, "lmdb:", 5) != 0) {
+        return;
+    }
+
+    q = ngx_strlchr(id->data, id->data + id->len, '?');
+    if (q) {
+        id->len = q - id->data;
+    }
+
+    while (id->len > 6 && id->data[id->len - 1] == '/') {
+        id->len--;
+    }
+}
+
+
+static ngx_http_stepca_ca_t *
+ngx_http_stepca_load(ngx_conf_t *cf, ngx_http_stepca_main_conf_t *smcf,
+    ngx_http_stepca_srv_conf_t *sscf)
+{
+    size_t                 i, size;
+    u_char                *last;
+    ngx_str_t              name;
+    const char            *w;
+    stepca_options_t       opts;
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_stepca_ca_t  *ca, **cap;
+    char                   err[STEPCA_ERRLEN];
+
+    ca = ngx_pcalloc(cf->pool, sizeof(ngx_http_stepca_ca_t));
+    if (ca == NULL) {
+        return NULL;
     }
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     ngx_memzero(&opts, sizeof(stepca_options_t));
 
-    opts.ca_json_path = (const char *) smcf->ca_json.data;
-    opts.password_file = (const char *) smcf->password_file.data;
-    opts.store_uri = (const char *) smcf->store.data;
+    opts.ca_json_path = (const char *) sscf->ca_json.data;
+    opts.password_file = sscf->password_file.len
+                         ? (const char *) sscf->password_file.data : NULL;
+    opts.store_uri = (const char *) sscf->store.data;
     opts.version = NULL;
+    opts.acme_base_url = sscf->acme_base_url.len
+                         ? (const char *) sscf->acme_base_url.data : NULL;
+    opts.acme_http01_port = (int) sscf->acme_http01_port;
+    opts.acme_tls_alpn01_port = (int) sscf->acme_tls_alpn01_port;
+    opts.acme_dns_resolver = sscf->acme_dns_resolver.len
+                             ? (const char *) sscf->acme_dns_resolver.data
+                             : NULL;
+    opts.acme_validation_threads = (size_t) sscf->acme_validation_threads;
+    opts.acme_validation_queue = (size_t) sscf->acme_validation_queue;
 
     err[0] = '\0';
 
-    a = stepca_authority_load(&opts, err, sizeof(err));
+    ca->authority = stepca_authority_load(&opts, err, sizeof(err));
 
-    if (a == NULL) {
+    if (ca->authority == NULL) {
         err[sizeof(err) - 1] = '\0';
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "stepca: %s",
                       err[0] ? err : "cannot load the authority");
-        return NGX_ERROR;
+        return NULL;
     }
 
     cln->handler = ngx_http_stepca_authority_cleanup;
-    cln->data = a;
-
-    smcf->authority = a;
+    cln->data = ca->authority;
 
     for (i = 0; /* void */; i++) {
-        w = stepca_authority_warning(a, i);
+        w = stepca_authority_warning(ca->authority, i);
         if (w == NULL) {
             break;
         }
 
         ngx_log_error(NGX_LOG_WARN, cf->log, 0, "stepca: %s", w);
+    }
+
+    ca->conf = sscf;
+    ngx_http_stepca_store_id(&sscf->store, &ca->store_id);
+
+    /*
+     * The counters' zone is named after the CA's configuration, so that a
+     * reload finds the zone of the same CA again and keeps its counters;
+     * its size is fixed for the same reason.
+     */
+
+    name.len = sizeof("stepca_metrics:") - 1 + sscf->ca_json.len + 1
+               + ca->store_id.len;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NULL;
+    }
+
+    last = ngx_sprintf(name.data, "stepca_metrics:%V|%V", &sscf->ca_json,
+                       &ca->store_id);
+    name.len = last - name.data;
+
+    size = ngx_align(stepca_metrics_size(), ngx_pagesize) + 8 * ngx_pagesize;
+
+    ca->metrics_zone = ngx_shared_memory_add(cf, &name, size,
+                                             &ngx_http_stepca_module);
+    if (ca->metrics_zone == NULL) {
+        return NULL;
+    }
+
+    ca->metrics_zone->init = ngx_http_stepca_init_metrics_zone;
+    ca->metrics_zone->data = ca;
+
+    cap = ngx_array_push(&smcf->cas);
+    if (cap == NULL) {
+        return NULL;
+    }
+
+    *cap = ca;
+
+    return ca;
+}
+
+
+/*
+ * The counters' shared memory.  data is the zone's data in the previous
+ * cycle when nginx reuses the zone on reload: the counters found there are
+ * kept.
+ */
+
+static ngx_int_t
+ngx_http_stepca_init_metrics_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_stepca_ca_t *ca = shm_zone->data;
+
+    size_t            size;
+    void             *mem;
+    ngx_slab_pool_t  *shpool;
+    char              err[STEPCA_ERRLEN];
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+    size = stepca_metrics_size();
+
+    if (data || shm_zone->shm.exists) {
+        mem = shpool->data;
+
+    } else {
+        mem = ngx_slab_calloc(shpool, size);
+        if (mem == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "stepca: no room for the counters in zone \"%V\"",
+                          &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+
+        shpool->data = mem;
+    }
+
+    err[0] = '\0';
+
+    if (stepca_authority_use_metrics_memory(ca->authority, mem, size, err,
+                                            sizeof(err))
+        != 0)
+    {
+        err[sizeof(err) - 1] = '\0';
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0, "stepca: %s", err);
+        return NGX_ERROR;
     }
 
     return NGX_OK;
@@ -1421,13 +2044,15 @@ static ngx_int_t
 ngx_http_stepca_init_module(ngx_cycle_t *cycle)
 {
     long                          uid, gid;
+    ngx_uint_t                    i;
     ngx_core_conf_t              *ccf;
+    ngx_http_stepca_ca_t        **cas;
     ngx_http_stepca_main_conf_t  *smcf;
     char                          err[STEPCA_ERRLEN];
 
     smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_stepca_module);
 
-    if (smcf == NULL || smcf->authority == NULL || ngx_test_config) {
+    if (smcf == NULL || smcf->cas.nelts == 0 || ngx_test_config) {
         return NGX_OK;
     }
 
@@ -1447,16 +2072,20 @@ ngx_http_stepca_init_module(ngx_cycle_t *cycle)
         }
     }
 
-    err[0] = '\0';
+    cas = smcf->cas.elts;
 
-    if (stepca_authority_prepare_store(smcf->authority, uid, gid,
-                                       err, sizeof(err))
-        != 0)
-    {
-        err[sizeof(err) - 1] = '\0';
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "stepca: %s",
-                      err[0] ? err : "cannot prepare the store");
-        return NGX_ERROR;
+    for (i = 0; i < smcf->cas.nelts; i++) {
+        err[0] = '\0';
+
+        if (stepca_authority_prepare_store(cas[i]->authority, uid, gid,
+                                           err, sizeof(err))
+            != 0)
+        {
+            err[sizeof(err) - 1] = '\0';
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "stepca: %s",
+                          err[0] ? err : "cannot prepare the store");
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;
@@ -1466,36 +2095,35 @@ ngx_http_stepca_init_module(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_stepca_init_process(ngx_cycle_t *cycle)
 {
+    ngx_uint_t                    i;
+    ngx_http_stepca_ca_t        **cas;
     ngx_http_stepca_main_conf_t  *smcf;
     char                          err[STEPCA_ERRLEN];
 
     smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_stepca_module);
 
-    if (smcf == NULL || smcf->authority == NULL) {
+    if (smcf == NULL) {
         return NGX_OK;
     }
 
-    smcf->thread_pool = ngx_thread_pool_get(cycle, &smcf->thread_pool_name);
+    cas = smcf->cas.elts;
 
-    if (smcf->thread_pool == NULL) {
-        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
-                      "stepca: thread pool \"%V\" not found",
-                      &smcf->thread_pool_name);
+    for (i = 0; i < smcf->cas.nelts; i++) {
+        err[0] = '\0';
+
+        if (stepca_authority_init_process(cas[i]->authority, err,
+                                          sizeof(err))
+            != 0)
+        {
+            /* the worker keeps running; this CA answers 500 and logs why */
+            err[sizeof(err) - 1] = '\0';
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "stepca: %s",
+                          err[0] ? err : "cannot initialize the worker");
+            continue;
+        }
+
+        cas[i]->ready = 1;
     }
-
-    err[0] = '\0';
-
-    if (stepca_authority_init_process(smcf->authority, err, sizeof(err))
-        != 0)
-    {
-        /* the worker keeps running; requests answer 500 and log why */
-        err[sizeof(err) - 1] = '\0';
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "stepca: %s",
-                      err[0] ? err : "cannot initialize the worker");
-        return NGX_OK;
-    }
-
-    smcf->ready = 1;
 
     return NGX_OK;
 }
@@ -1504,15 +2132,22 @@ ngx_http_stepca_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_stepca_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_uint_t                    i;
+    ngx_http_stepca_ca_t        **cas;
     ngx_http_stepca_main_conf_t  *smcf;
 
     smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_stepca_module);
 
-    if (smcf == NULL || smcf->authority == NULL || !smcf->ready) {
+    if (smcf == NULL) {
         return;
     }
 
-    smcf->ready = 0;
+    cas = smcf->cas.elts;
 
-    stepca_authority_exit_process(smcf->authority);
+    for (i = 0; i < smcf->cas.nelts; i++) {
+        if (cas[i]->ready) {
+            cas[i]->ready = 0;
+            stepca_authority_exit_process(cas[i]->authority);
+        }
+    }
 }

@@ -22,6 +22,15 @@ typedef struct {
     const char *password_file;      /* NULL: use ca.json "password" */
     const char *store_uri;          /* "lmdb:/dir" or "redis://..." ; NULL: lmdb default */
     const char *version;            /* reported by /version; NULL: built-in */
+
+    /* ACME (authority/acme/options.h); 0 / NULL: the default.  A value out
+     * of range makes stepca_authority_load fail, naming the directive. */
+    const char *acme_base_url;      /* "https://host[:port]"; NULL: from Host */
+    int         acme_http01_port;   /* 0: 80 */
+    int         acme_tls_alpn01_port; /* 0: 443 */
+    const char *acme_dns_resolver;  /* "ip[:port]"; NULL: /etc/resolv.conf */
+    size_t      acme_validation_threads; /* 0: 4 */
+    size_t      acme_validation_queue;   /* 0: 1024 */
 } stepca_options_t;
 
 typedef struct {
@@ -47,8 +56,6 @@ typedef struct {
     stepca_str_t body;
 } stepca_request_t;
 
-#define STEPCA_MAX_HEADERS 8
-
 typedef struct {
     char *name;
     char *value;
@@ -60,12 +67,18 @@ typedef struct {
 #define STEPCA_LOG_WARN  5
 #define STEPCA_LOG_INFO  7
 
+/*
+ * A response.  Every header the library answered is here (the array is
+ * sized for them).  If the library cannot allocate the response it fills
+ * none of it: status 500, body NULL, no headers, no log message; the module
+ * then answers its own 500 and logs an alert.
+ */
 typedef struct {
     int              status;
     char            *content_type;  /* NULL: no Content-Type header */
     char            *body;
     size_t           body_len;
-    stepca_header_t  headers[STEPCA_MAX_HEADERS];
+    stepca_header_t *headers;       /* nheaders of them; NULL when none */
     size_t           nheaders;
     int              log_level;     /* STEPCA_LOG_*; what the module should log */
     char            *log_message;   /* never contains a token, key or password */
@@ -82,6 +95,19 @@ stepca_authority_t *stepca_authority_load(const stepca_options_t *opts,
 /* Warnings found while loading (unsupported ca.json fields...), one per
  * call; returns NULL when there are no more. */
 const char *stepca_authority_warning(stepca_authority_t *a, size_t i);
+
+/* Bytes of shared memory the counters need (stepca_authority_use_metrics_memory). */
+size_t stepca_metrics_size(void);
+
+/*
+ * Configuration time, master process, before the workers fork: keep the
+ * counters in mem (stepca_metrics_size() bytes, 8-byte aligned, shared by
+ * every worker; an nginx shared memory zone).  Zeroed memory starts from
+ * zero; memory an authority of an earlier configuration used keeps its
+ * counts, so a reload does not reset them.
+ */
+int stepca_authority_use_metrics_memory(stepca_authority_t *a, void *mem,
+    size_t size, char *err, size_t errlen);
 
 /* Master process, after configuration: prepare the store (create the LMDB
  * directory and hand it to the worker user). uid/gid -1: leave owner. */
@@ -105,8 +131,8 @@ void stepca_handle(stepca_authority_t *a, const stepca_request_t *req,
 void stepca_response_free(stepca_response_t *resp);
 
 /* The node's counters and gauges as Prometheus text (format 0.0.4), summed
- * over every worker (the counters live in memory shared since the master
- * loaded the authority). Only reads memory: safe on the event loop. Always
+ * over every worker (the counters live in the shared memory given to
+ * stepca_authority_use_metrics_memory). Only reads memory: safe on the event loop. Always
  * fills resp (200, or a 500 body); free it with stepca_response_free. */
 void stepca_metrics(stepca_authority_t *a, stepca_response_t *resp);
 

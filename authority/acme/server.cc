@@ -20,15 +20,8 @@ namespace stepca {
 namespace acme {
 namespace {
 
-constexpr size_t kValidationThreads = 4;
-constexpr size_t kValidationQueue = 1024;
 constexpr size_t kMaxContacts = 10;
 constexpr size_t kOrdersPage = 100;
-
-const char* Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : nullptr;
-}
 
 std::string Dump(const json_t* j) {
   char* s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -1065,19 +1058,12 @@ class Request {
 };
 
 Service::Service(Authority& authority, const AuthorityOptions& options) : authority_(authority) {
-  base_url_ = options.acme_base_url;
-  if (base_url_.empty() && Env("STEPCA_ACME_BASE_URL")) base_url_ = Env("STEPCA_ACME_BASE_URL");
+  base_url_ = options.acme.base_url;
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
   ValidationConfig& v = defaults_.validation;
-  v.http01_port = options.acme_http01_port > 0 ? options.acme_http01_port
-                  : Env("STEPCA_ACME_HTTP01_PORT") ? std::atoi(Env("STEPCA_ACME_HTTP01_PORT")) : 80;
-  v.tls_alpn01_port = options.acme_tls_alpn01_port > 0 ? options.acme_tls_alpn01_port
-                      : Env("STEPCA_ACME_TLSALPN01_PORT") ? std::atoi(Env("STEPCA_ACME_TLSALPN01_PORT")) : 443;
-  if (v.http01_port <= 0 || v.http01_port > 65535) v.http01_port = 80;
-  if (v.tls_alpn01_port <= 0 || v.tls_alpn01_port > 65535) v.tls_alpn01_port = 443;
-  v.dns_resolver = !options.acme_dns_resolver.empty() ? options.acme_dns_resolver
-                   : Env("STEPCA_ACME_DNS_RESOLVER") ? Env("STEPCA_ACME_DNS_RESOLVER") : "";
-
+  v.http01_port = options.acme.http01_port;
+  v.tls_alpn01_port = options.acme.tls_alpn01_port;
+  v.dns_resolver = options.acme.dns_resolver;
   const auto& provs = authority.config().provisioners;
   for (size_t i = 0; i < provs.size(); ++i) {
     const Provisioner& p = provs.at(i);
@@ -1108,7 +1094,7 @@ Service::Service(Authority& authority, const AuthorityOptions& options) : author
     }
     settings_[p.name()] = std::move(s);
   }
-  pool_.reset(new ValidationPool(kValidationThreads, kValidationQueue,
+  pool_.reset(new ValidationPool(options.acme.validation_threads, options.acme.validation_queue,
                                  [this](const ValidationTask& t, const std::atomic<bool>& stop) {
                                    RunValidation(t, stop);
                                  }));

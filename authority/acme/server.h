@@ -4,10 +4,9 @@
 // any node can answer any request; only the validation queue is per process.
 //
 // URLs are built from, in order: the configured public base URL
-// (AuthorityOptions::acme_base_url, else the environment variable
-// STEPCA_ACME_BASE_URL), or "https://" + the request's Host when its host
-// part is one of ca.json's dnsNames (any port), else "https://" +
-// dnsNames[0]. An arbitrary Host is never echoed.
+// (AcmeOptions::base_url, the stepca_acme_base_url directive), or
+// "https://" + the request's Host when its host part is one of ca.json's
+// dnsNames (any port), else "https://" + dnsNames[0]. An arbitrary Host is never echoed.
 //
 // Per provisioner, ca.json may carry an "nginxStepca" object (step-ca
 // ignores unknown members):
@@ -16,10 +15,9 @@
 //     "dnsResolver": "127.0.0.1:53",
 //     "eabKeys": {"<key id>": "<base64url HMAC key>"}
 //   }
-// which overrides the process-wide defaults (AuthorityOptions, else the
-// environment STEPCA_ACME_HTTP01_PORT, STEPCA_ACME_TLSALPN01_PORT,
-// STEPCA_ACME_DNS_RESOLVER). eabKeys is where the HMAC keys of
-// "requireEAB": true come from (step-ca keeps them in its database and
+// which overrides the authority-wide defaults (AcmeOptions in
+// authority/acme/options.h, the stepca_acme_* directives). eabKeys is
+// where the HMAC keys of "requireEAB": true come from (step-ca keeps them in its database and
 // manages them through its admin API, which we do not have).
 #ifndef STEPCA_AUTHORITY_ACME_SERVER_H
 #define STEPCA_AUTHORITY_ACME_SERVER_H

@@ -71,7 +71,7 @@ class AcmeTest : public ::testing::Test {
     authority_.reset();
     AuthorityOptions o{pki_.ca_json(), pki_.password_file(), pki_.store_uri(), "test"};
     if (extra != nullptr) {
-      o.acme_base_url = extra->acme_base_url;
+      o.acme = extra->acme;
     }
     auto a = Authority::Load(o);
     ASSERT_TRUE(a.ok()) << a.status().LogText();
@@ -250,7 +250,7 @@ TEST_F(AcmeTest, HostOutsideDnsNamesIsNotEchoed) {
 
 TEST_F(AcmeTest, ConfiguredBaseUrlWins) {
   AuthorityOptions o;
-  o.acme_base_url = "https://ca.example.test:8443/";
+  o.acme.base_url = "https://ca.example.test:8443/";
   Load(&o);
   auto r = Raw("GET", "/acme/acme/directory");
   EXPECT_EQ(Str(r, "newNonce"), "https://ca.example.test:8443/acme/acme/new-nonce");

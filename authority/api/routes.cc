@@ -241,7 +241,7 @@ HttpResponse Authority::Handle(const HttpRequest& request) {
     resp.log_message = JsonLogLine(resp.log_level, id, resp.status, request.method, request.path,
                                    resp.log_message);
   else if (!resp.log_message.empty())
-    resp.log_message = "stepca: " + std::to_string(resp.status) + " " + std::string(request.method) +
+    resp.log_message = std::to_string(resp.status) + " " + std::string(request.method) +
                        " " + std::string(request.path.substr(0, 256)) + " request-id=" + id + ": " +
                        resp.log_message;
   return resp;
