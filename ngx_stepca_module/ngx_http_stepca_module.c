@@ -1314,15 +1314,16 @@ ngx_http_stepca_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
 static char *
 ngx_http_stepca_set_path(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    char       *rv;
-    ngx_str_t  *field;
-
-    rv = ngx_conf_set_str_slot(cf, cmd, conf);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
+    ngx_str_t  *field, *value;
 
     field = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    *field = value[1];
 
     if (field->len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
