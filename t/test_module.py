@@ -209,6 +209,42 @@ def test_confd_stepca_conf_parses(nginx_factory, pki, server_tls, prefix):
     assert "[emerg]" not in res.stderr
 
 
+def test_confd_two_cas_conf_parses(nginx_factory, pki, server_tls):
+    """conf.d/two-cas.conf: two servers, two CA configurations (here the
+    same ca.json on two stores), ACME directives, passes `nginx -t`."""
+    import os
+    from conftest import REPO, free_port
+    n = nginx_factory()
+    with open(os.path.join(REPO, "conf.d", "two-cas.conf")) as f:
+        text = f.read()
+    crt, key = server_tls
+    for name in ("internal", "devices"):
+        for old, new in (("/etc/step-ca/%s/config/ca.json" % name, pki.ca_json),
+                         ("/etc/step-ca/%s/secrets/password.txt" % name, pki.password_file),
+                         ("/etc/step-ca/%s/tls/server.crt" % name, crt),
+                         ("/etc/step-ca/%s/tls/server.key" % name, key),
+                         ("lmdb:/var/lib/nginx-stepca/%s" % name,
+                          "lmdb:" + os.path.join(n.prefix, "db-" + name))):
+            assert old in text, old
+            text = text.replace(old, new)
+    for port in ("9443", "9444"):
+        text = text.replace("listen %s ssl" % port, "listen 127.0.0.1:%d ssl" % free_port())
+    with open(os.path.join(n.prefix, "conf", "two-cas.conf"), "w") as f:
+        f.write(text)
+    p = n.prefix
+    with open(n.conf, "w") as f:
+        f.write("load_module %s;\nerror_log %s/error.log info;\npid %s/nginx.pid;\n"
+                "thread_pool stepca threads=4;\nevents { }\nhttp {\n"
+                "    access_log off;\n    client_body_temp_path %s/tmp/cb;\n"
+                "    proxy_temp_path %s/tmp/p;\n    fastcgi_temp_path %s/tmp/f;\n"
+                "    uwsgi_temp_path %s/tmp/u;\n    scgi_temp_path %s/tmp/s;\n"
+                "    include two-cas.conf;\n}\n"
+                % ((n.params["module"],) + (p,) * 7))
+    res = n.test_config()
+    assert res.returncode == 0, res.stderr
+    assert "[emerg]" not in res.stderr
+
+
 def test_reload_under_load(nginx):
     """Requests in flight while workers are told to shut down (SIGHUP) all
     complete: a worker must not exit while a task is in the pool."""
