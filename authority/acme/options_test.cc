@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "authority/authority.h"
+#include "authority/testing/fixture_pki.h"
+
 namespace stepca {
 namespace acme {
 namespace {
@@ -69,6 +72,21 @@ TEST(AcmeOptionsTest, RefusesBadPoolSizes) {
   ExpectRefused(o, "stepca_acme_validation_queue");
   o.validation_queue = kMaxValidationQueue + 1;
   ExpectRefused(o, "stepca_acme_validation_queue");
+}
+
+// Any caller of the library, not only the nginx module, gets the refusal.
+TEST(AcmeOptionsTest, AuthorityLoadRefusesBadValues) {
+  testing::FixturePki pki;
+  AuthorityOptions o{pki.ca_json(), pki.password_file(), pki.store_uri(), "test"};
+  o.acme.http01_port = 0;
+  auto a = Authority::Load(o);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(a.status().message().find("stepca_acme_http01_port"), std::string::npos);
+  o.acme = AcmeOptions();
+  o.acme.validation_threads = 2;
+  o.acme.dns_resolver = "127.0.0.1:5353";
+  EXPECT_TRUE(Authority::Load(o).ok());
 }
 
 }  // namespace
