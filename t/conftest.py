@@ -8,7 +8,7 @@ Run with Debian's interpreter (python3-cryptography lives there):
 
 Environment:
     STEPCA_BUILD     directory holding ngx_http_stepca_module.so (default <repo>/build)
-    STEPCA_FIXTURES  the step-0.19 fixtures (default <repo>/../shared/reference/step-0.19-fixtures)
+    STEPCA_FIXTURES  the step-0.19 fixtures (default <repo>/testdata/step-0.19)
     STEPCA_KEEP      keep the scratch directories (and print where they are)
     NGINX            the nginx binary (default /usr/sbin/nginx)
     STEPCA_NGINX_PRELOAD  LD_PRELOAD for nginx only (an ASan build of the
@@ -39,7 +39,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("STEPCA_BUILD", os.path.join(REPO, "build"))
 FIXTURES = os.environ.get(
     "STEPCA_FIXTURES",
-    os.path.join(os.path.dirname(REPO), "shared", "reference", "step-0.19-fixtures"))
+    os.path.join(REPO, "testdata", "step-0.19"))
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 MODULE = os.path.join(BUILD, "ngx_http_stepca_module.so")
 
