@@ -62,8 +62,6 @@ class CertificatePolicy {
   // The same claims, validity and recording as Sign, without a token.
   Result<IssuedCertificate> IssueFromCsr(const CsrIssueRequest& request, TimePoint now);
 
-  const Audiences& audiences() const { return audiences_; }
-
  private:
   // Which provisioner a certificate belongs to, as step-ca finds it.
   struct CertProvisioner {

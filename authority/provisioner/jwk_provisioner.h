@@ -15,8 +15,8 @@ class JwkProvisioner : public ProvisionerBase {
   JwkProvisioner(std::string name, Claims claims, JsonPtr json, EvpPkeyPtr key,
                  std::string kid, std::string encrypted_key);
 
+  // Also its token selector: tokens name it by iss and kid.
   std::string id() const override { return name() + ":" + kid_; }
-  std::string token_selector() const override { return id(); }
   const std::string& kid() const { return kid_; }
   const std::string& encrypted_key() const { return encrypted_key_; }
 
