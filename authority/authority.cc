@@ -7,6 +7,7 @@
 #include "authority/jose/jws.h"
 #include "authority/metrics.h"
 #include "authority/provisioner/x5c_provisioner.h"
+#include "authority/signer/file_signer.h"
 #include "authority/x509/csr.h"
 #include "authority/x509/validity.h"
 #include "shared/base64.h"

@@ -5,7 +5,7 @@
 
 #include "authority/api/http.h"
 #include "authority/authority.h"
-#include "authority/signer/signer.h"
+#include "authority/signer/file_signer.h"
 #include "authority/testing/fixture_pki.h"
 #include "authority/provisioner/x5c_provisioner.h"
 #include "authority/x509/chain.h"
