@@ -3,10 +3,16 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "authority/acme/server.h"
 #include "authority/jose/jws.h"
 #include "authority/metrics.h"
 #include "authority/provisioner/x5c_provisioner.h"
+#include "authority/x509/chain.h"
+#include "authority/state/certificate_records.h"
+#include "authority/state/spent_tokens.h"
+#include "authority/state/store_epoch.h"
 #include "authority/x509/csr.h"
 #include "authority/x509/validity.h"
 #include "shared/base64.h"
@@ -27,6 +33,18 @@ std::string Fingerprint(X509* cert) {
 
 int64_t Seconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// The names a certificate is requested for, for its record: CN, then SANs.
+std::vector<std::string> RequestedNames(const std::string& common_name, const SanSet& sans) {
+  std::vector<std::string> out;
+  auto add = [&out](const std::string& name) {
+    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  add(common_name);
+  for (const auto* list : {&sans.dns, &sans.emails, &sans.ips, &sans.uris})
+    for (const auto& name : *list) add(name);
+  return out;
 }
 
 }  // namespace
@@ -88,17 +106,7 @@ Status Authority::CheckIssuedAt(const TokenClaims& claims) {
   if (config_.disable_issued_at_check || !claims.issued_at) return Status::Ok();
   int64_t epoch = store_epoch_.load(std::memory_order_relaxed);
   if (epoch < 0) {
-    const std::string mine = std::to_string(Seconds(loaded_at_));
-    Status st = store_->PutIfAbsent("meta/epoch", mine, std::chrono::seconds(0));
-    if (st.ok()) {
-      epoch = std::stoll(mine);
-    } else if (st.code() == Code::kAlreadyExists) {
-      STEPCA_ASSIGN_OR_RETURN(auto v, store_->Get("meta/epoch"));
-      if (!v) return Unavailable("store lost the CA epoch record");
-      epoch = std::strtoll(v->c_str(), nullptr, 10);
-    } else {
-      return st;
-    }
+    STEPCA_ASSIGN_OR_RETURN(epoch, StoreEpoch(*store_).ReadOrClaim(Seconds(loaded_at_)));
     store_epoch_.store(epoch, std::memory_order_relaxed);
   }
   if (*claims.issued_at < epoch)
@@ -153,10 +161,8 @@ Result<SignResult> Authority::Sign(const SignRequest& req, TimePoint now) {
                                                req.not_after.set(), &validity));
 
   // Spend the token before anything is signed: one winner in the fleet.
-  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(grant->token_expiry - now) +
-             kTokenLeeway + std::chrono::seconds(60);
-  if (ttl < std::chrono::seconds(60)) ttl = std::chrono::seconds(60);
-  Status spent = store_->PutIfAbsent("used_ott/" + grant->token_key, grant->provisioner_id, ttl);
+  Status spent = SpentTokens(*store_).Spend(grant->token_key, grant->provisioner_id,
+                                           grant->token_expiry, now);
   if (spent.code() == Code::kAlreadyExists)
     return Unauthenticated("authority.authorizeToken: token already used");
   STEPCA_RETURN_IF_ERROR(spent);
@@ -169,22 +175,16 @@ Result<SignResult> Authority::Sign(const SignRequest& req, TimePoint now) {
   leaf.validity = validity;
   leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
   leaf.provisioner = grant->info;
-  auto issued = issuer_->IssueLeaf(leaf);
-  if (!issued.ok()) return issued.status().Wrap("error signing certificate");
-
-  // Record before responding: a certificate the store does not know is
-  // never handed out.
-  JsonPtr record(json_object());
-  json_object_set_new(record.get(), "der", json_string(Base64Encode(issued->der).c_str()));
-  json_object_set_new(record.get(), "provisioner",
-                      json_pack("{s:s,s:s,s:s}", "id", grant->provisioner_id.c_str(), "name",
-                                prov->name().c_str(), "type", prov->type_name().c_str()));
-  json_object_set_new(record.get(), "issuedAt", json_string(FormatRfc3339(now).c_str()));
-  json_object_set_new(record.get(), "notAfter",
-                      json_string(FormatRfc3339(validity.not_after).c_str()));
-  std::string value = JsonBody(record.get());
-  value.pop_back();
-  STEPCA_RETURN_IF_ERROR(store_->Put("x509_certs/" + issued->serial, value, std::chrono::seconds(0)));
+  CertificateRecord intent;
+  intent.provisioner =
+      CertificateProvisioner{grant->provisioner_id, prov->name(), prov->type_name()};
+  intent.names = RequestedNames(leaf.common_name, leaf.sans);
+  intent.not_after = validity.not_after;
+  auto issued = SignRecorded(std::move(intent), now, [&](const std::string& serial) {
+    leaf.serial = serial;
+    return issuer_->IssueLeaf(leaf);
+  });
+  if (!issued.ok()) return issued.status();
 
   SignResult result{std::move(issued).value(), prov->name()};
   return result;
@@ -207,21 +207,33 @@ Result<IssuedCertificate> Authority::IssueFromCsr(const CsrIssueRequest& req, Ti
   leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
   leaf.provisioner.type = prov->type();
   leaf.provisioner.name = prov->name();
-  auto issued = issuer_->IssueLeaf(leaf);
-  if (!issued.ok()) return issued.status().Wrap("error signing certificate");
+  CertificateRecord intent;
+  intent.provisioner = CertificateProvisioner{prov->id(), prov->name(), prov->type_name()};
+  intent.names = RequestedNames(leaf.common_name, leaf.sans);
+  intent.not_after = validity.not_after;
+  return SignRecorded(std::move(intent), now, [&](const std::string& serial) {
+    leaf.serial = serial;
+    return issuer_->IssueLeaf(leaf);
+  });
+}
 
-  JsonPtr record(json_object());
-  json_object_set_new(record.get(), "der", json_string(Base64Encode(issued->der).c_str()));
-  json_object_set_new(record.get(), "provisioner",
-                      json_pack("{s:s,s:s,s:s}", "id", prov->id().c_str(), "name",
-                                prov->name().c_str(), "type", prov->type_name().c_str()));
-  json_object_set_new(record.get(), "issuedAt", json_string(FormatRfc3339(now).c_str()));
-  json_object_set_new(record.get(), "notAfter",
-                      json_string(FormatRfc3339(validity.not_after).c_str()));
-  std::string value = JsonBody(record.get());
-  value.pop_back();
-  STEPCA_RETURN_IF_ERROR(store_->Put("x509_certs/" + issued->serial, value, std::chrono::seconds(0)));
-  return issued;
+Result<IssuedCertificate> Authority::SignRecorded(CertificateRecord intent, TimePoint now,
+                                                  const SignWithSerial& sign) {
+  std::optional<IssuedCertificate> issued;
+  Status st = CertificateRecords(*store_).Issue(
+      std::move(intent), now, NewSerial,
+      [&](const std::string& serial) -> Result<SignedForRecord> {
+        auto made = sign(serial);
+        if (!made.ok()) return made.status().Wrap("error signing certificate");
+        if (made->serial != serial)
+          return Internal("error signing certificate: the issuer ignored the reserved serial");
+        SignedForRecord out{made->der, CertNotAfter(made->cert.get())};
+        issued = std::move(made).value();
+        return out;
+      });
+  // Whatever was signed stays here unless its record is complete.
+  if (!st.ok()) return st;
+  return std::move(*issued);
 }
 
 }  // namespace stepca

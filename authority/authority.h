@@ -4,6 +4,7 @@
 #define STEPCA_AUTHORITY_AUTHORITY_H
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +77,7 @@ struct RevokeRequest {
 };
 
 class Metrics;  // authority/metrics.h
+struct CertificateRecord;  // authority/state/certificate_records.h
 
 struct SignResult {
   IssuedCertificate leaf;
@@ -119,6 +121,12 @@ class Authority {
  private:
   Authority() = default;
   Status CheckIssuedAt(const TokenClaims& claims);
+  // Record before sign (docs/ARCHITECTURE.md): reserves a fresh serial
+  // with intent, calls sign with it, and completes the record; a
+  // certificate whose record cannot be completed is not returned.
+  using SignWithSerial = std::function<Result<IssuedCertificate>(const std::string& serial)>;
+  Result<IssuedCertificate> SignRecorded(CertificateRecord intent, TimePoint now,
+                                         const SignWithSerial& sign);
   friend class Renewal;  // authority/renew.cc
 
   CaConfig config_;

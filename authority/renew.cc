@@ -13,6 +13,9 @@
 
 #include "authority/authority.h"
 #include "authority/jose/jws.h"
+#include "authority/state/certificate_records.h"
+#include "authority/state/revocations.h"
+#include "authority/state/spent_tokens.h"
 #include "authority/x509/chain.h"
 #include "authority/x509/csr.h"
 #include "shared/base64.h"
@@ -120,18 +123,6 @@ std::string_view BearerToken(std::string_view header) {
   return rest;
 }
 
-std::string JsonCompact(const json_t* v) {
-  std::string s = JsonBody(v);
-  s.pop_back();
-  return s;
-}
-
-std::chrono::seconds SpendTtl(TimePoint expiry, TimePoint now) {
-  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(expiry - now) + kTokenLeeway +
-             std::chrono::seconds(60);
-  return ttl < std::chrono::seconds(60) ? std::chrono::seconds(60) : ttl;
-}
-
 }  // namespace
 
 // The certificate a renew, rekey or revoke is about, and how it was proven.
@@ -198,22 +189,16 @@ class Renewal {
 
   Result<CertProvisioner> ProvisionerOf(X509* cert, const std::string& serial) {
     CertProvisioner out;
-    STEPCA_ASSIGN_OR_RETURN(auto rec, a_.store_->Get("x509_certs/" + serial));
-    if (rec) {
-      json_error_t jerr;
-      JsonPtr j(json_loadb(rec->data(), rec->size(), 0, &jerr));
-      const json_t* p = j ? json_object_get(j.get(), "provisioner") : nullptr;
-      const json_t* name = json_object_get(p, "name");
-      if (json_is_string(name)) {
-        out.provisioner = a_.config_.provisioners.ByName(json_string_value(name));
-        if (out.provisioner == nullptr)
-          return Unauthenticated("provisioner \"" + std::string(json_string_value(name)) +
-                                 "\" of the certificate was not found");
-        out.id = out.provisioner->id();
-        out.name = out.provisioner->name();
-        out.type = out.provisioner->type_name();
-        return out;
-      }
+    STEPCA_ASSIGN_OR_RETURN(auto rec, CertificateRecords(*a_.store_).Find(serial));
+    if (rec && rec->provisioner && !rec->provisioner->name.empty()) {
+      const std::string& name = rec->provisioner->name;
+      out.provisioner = a_.config_.provisioners.ByName(name);
+      if (out.provisioner == nullptr)
+        return Unauthenticated("provisioner \"" + name + "\" of the certificate was not found");
+      out.id = out.provisioner->id();
+      out.name = out.provisioner->name();
+      out.type = out.provisioner->type_name();
+      return out;
     }
     bool bad = false;
     auto name = ProvisionerNameFromExtension(cert, &bad);
@@ -229,8 +214,8 @@ class Renewal {
   }
 
   Status CheckNotRevoked(const std::string& serial) {
-    STEPCA_ASSIGN_OR_RETURN(auto rec, a_.store_->Get("revoked_x509_certs/" + serial));
-    if (rec) return Unauthenticated("authority.authorizeRenew: certificate has been revoked");
+    STEPCA_ASSIGN_OR_RETURN(bool revoked, Revocations(*a_.store_).IsRevoked(serial));
+    if (revoked) return Unauthenticated("authority.authorizeRenew: certificate has been revoked");
     return Status::Ok();
   }
 
@@ -296,30 +281,25 @@ class Renewal {
       return Unauthenticated("authority.Rekey: the certificate's lifetime is too short to renew");
 
     if (subject.by_token) {
-      Status spent = a_.store_->PutIfAbsent("used_ott/" + subject.token_key, serial,
-                                            SpendTtl(TimePoint(std::chrono::seconds(*subject.claims.expiry)), now));
+      Status spent = SpentTokens(*a_.store_).Spend(
+          subject.token_key, serial, TimePoint(std::chrono::seconds(*subject.claims.expiry)), now);
       if (spent.code() == Code::kAlreadyExists)
         return Unauthenticated("authority.AuthorizeRenewToken: token already used");
       STEPCA_RETURN_IF_ERROR(spent);
     }
 
-    auto issued = a_.issuer_->Reissue(rr);
+    CertificateRecord intent;
+    if (prov.provisioner != nullptr)
+      intent.provisioner = CertificateProvisioner{prov.id, prov.name, prov.type};
+    const std::string cn = CommonName(old);
+    if (!cn.empty()) intent.names.push_back(cn);
+    intent.not_after = rr.validity.not_after;
+    (req.rekey ? intent.rekeyed_from : intent.renewed_from) = serial;
+    auto issued = a_.SignRecorded(std::move(intent), now, [&](const std::string& new_serial) {
+      rr.serial = new_serial;
+      return a_.issuer_->Reissue(rr);
+    });
     if (!issued.ok()) return issued.status().Wrap(req.rekey ? "authority.Rekey" : "authority.Renew");
-
-    JsonPtr record(json_object());
-    json_object_set_new(record.get(), "der", json_string(Base64Encode(issued->der).c_str()));
-    json_object_set_new(record.get(), "provisioner",
-                        prov.provisioner != nullptr
-                            ? json_pack("{s:s,s:s,s:s}", "id", prov.id.c_str(), "name",
-                                        prov.name.c_str(), "type", prov.type.c_str())
-                            : json_null());
-    json_object_set_new(record.get(), "issuedAt", json_string(FormatRfc3339(now).c_str()));
-    json_object_set_new(record.get(), "notAfter",
-                        json_string(FormatRfc3339(rr.validity.not_after).c_str()));
-    json_object_set_new(record.get(), req.rekey ? "rekeyedFrom" : "renewedFrom",
-                        json_string(serial.c_str()));
-    STEPCA_RETURN_IF_ERROR(a_.store_->Put("x509_certs/" + issued->serial,
-                                          JsonCompact(record.get()), std::chrono::seconds(0)));
     return SignResult{std::move(issued).value(), prov.name};
   }
 
@@ -334,10 +314,9 @@ class Renewal {
       return InvalidArgument("reasonCode out of bounds");
     if (!req.passive) return Unimplemented("non-passive revocation not implemented");
 
-    JsonPtr info(json_object());
     std::string provisioner_id, token_key;
     TimePoint token_expiry{};
-    std::string expires_at;
+    std::optional<TimePoint> expires_at;
     bool mtls = false;
     if (!req.ott.empty()) {
       auto jws = ParseCompactJws(req.ott);
@@ -367,12 +346,8 @@ class Renewal {
       provisioner_id = grant->provisioner_id;
       token_key = grant->token_key;
       token_expiry = grant->token_expiry;
-      STEPCA_ASSIGN_OR_RETURN(auto rec, a_.store_->Get("x509_certs/" + *serial));
-      if (rec) {
-        JsonPtr j(json_loadb(rec->data(), rec->size(), 0, nullptr));
-        const json_t* na = j ? json_object_get(j.get(), "notAfter") : nullptr;
-        if (json_is_string(na)) expires_at = json_string_value(na);
-      }
+      STEPCA_ASSIGN_OR_RETURN(auto rec, CertificateRecords(*a_.store_).Find(*serial));
+      if (rec) expires_at = rec->not_after;
     } else {
       if (req.peer_cert_der.empty()) return InvalidArgument("missing ott or client certificate");
       STEPCA_ASSIGN_OR_RETURN(X509Ptr cert, VerifiedPeer(req.peer_cert_der, now));
@@ -380,35 +355,34 @@ class Renewal {
         return PermissionDenied("serial number in client certificate different than body");
       auto prov = ProvisionerOf(cert.get(), *serial);
       if (prov.ok()) provisioner_id = prov->id;
-      expires_at = FormatRfc3339(CertNotAfter(cert.get()));
+      expires_at = CertNotAfter(cert.get());
       mtls = true;
     }
 
-    const std::string key = "revoked_x509_certs/" + *serial;
+    Revocations revocations(*a_.store_);
     const Status already =
         InvalidArgument("certificate with serial number '" + *serial + "' is already revoked");
-    STEPCA_ASSIGN_OR_RETURN(auto existing, a_.store_->Get(key));
-    if (existing) return already;  // before the token is spent: nothing changed
+    STEPCA_ASSIGN_OR_RETURN(bool revoked, revocations.IsRevoked(*serial));
+    if (revoked) return already;  // before the token is spent: nothing changed
 
     if (!token_key.empty()) {
-      Status spent = a_.store_->PutIfAbsent("used_ott/" + token_key, provisioner_id,
-                                            SpendTtl(token_expiry, now));
+      Status spent = SpentTokens(*a_.store_).Spend(token_key, provisioner_id, token_expiry, now);
       if (spent.code() == Code::kAlreadyExists)
         return Unauthenticated("authority.authorizeRevoke: token already used");
       STEPCA_RETURN_IF_ERROR(spent);
     }
 
-    // step-ca's RevokedCertificateInfo, with its Go field names.
-    json_object_set_new(info.get(), "Serial", json_string(serial->c_str()));
-    json_object_set_new(info.get(), "ProvisionerID", json_string(provisioner_id.c_str()));
-    json_object_set_new(info.get(), "ReasonCode", json_integer(req.reason_code));
-    json_object_set_new(info.get(), "Reason", json_stringn(req.reason.data(), req.reason.size()));
-    json_object_set_new(info.get(), "RevokedAt", json_string(FormatRfc3339(now).c_str()));
-    json_object_set_new(info.get(), "ExpiresAt", json_string(expires_at.c_str()));
-    json_object_set_new(info.get(), "TokenID", json_string(token_key.c_str()));
-    json_object_set_new(info.get(), "MTLS", json_boolean(mtls));
-    json_object_set_new(info.get(), "ACME", json_false());
-    Status st = a_.store_->PutIfAbsent(key, JsonCompact(info.get()), std::chrono::seconds(0));
+    RevocationRecord info;
+    info.serial = *serial;
+    info.provisioner_id = provisioner_id;
+    info.reason_code = req.reason_code;
+    info.reason = req.reason;
+    info.revoked_at = now;
+    info.expires_at = expires_at;
+    info.token_id = token_key;
+    info.mtls = mtls;
+    info.acme = false;
+    Status st = revocations.Revoke(info);
     if (st.code() == Code::kAlreadyExists) return already;
     STEPCA_RETURN_IF_ERROR(st);
     return *serial;

@@ -5,6 +5,7 @@
 
 #include "authority/api/http.h"
 #include "authority/authority.h"
+#include "authority/state/certificate_records.h"
 #include "authority/signer/signer.h"
 #include "authority/testing/fixture_pki.h"
 #include "authority/provisioner/x5c_provisioner.h"
@@ -241,9 +242,11 @@ TEST_F(RenewTest, RenewKeepsSubjectSansKeyAndLifetime) {
   ASN1_TIME_diff(&d1, &s1, X509_get0_notBefore(old.cert.get()), X509_get0_notAfter(old.cert.get()));
   ASN1_TIME_diff(&d2, &s2, X509_get0_notBefore(n), X509_get0_notAfter(n));
   EXPECT_NEAR(d1 * 86400 + s1, d2 * 86400 + s2, 1);
-  auto rec = authority_->store().Get("x509_certs/" + res->leaf.serial);
+  auto rec = CertificateRecords(authority_->store()).Find(res->leaf.serial);
   ASSERT_TRUE(rec.ok() && rec->has_value());
-  EXPECT_NE(rec->value().find("\"renewedFrom\":\"" + old.serial + "\""), std::string::npos);
+  EXPECT_EQ(rec->value().renewed_from, old.serial);
+  EXPECT_EQ(rec->value().state, CertificateState::kIssued);
+  EXPECT_EQ(rec->value().der, res->leaf.der);
   EXPECT_EQ(res->provisioner, "fixture@example.test");
 }
 

@@ -249,8 +249,10 @@ Result<redisContext*> RedisStore::Connection() {
 Result<RedisStore::ReplyPtr> RedisStore::Command(
     const std::vector<std::string_view>& args) {
   STEPCA_ASSIGN_OR_RETURN(redisContext * c, Connection());
-  const char* argv[8];
-  size_t argvlen[8];
+  constexpr size_t kMaxArgs = 8;
+  if (args.empty() || args.size() > kMaxArgs) return Internal("redis store: bad command arity");
+  const char* argv[kMaxArgs];
+  size_t argvlen[kMaxArgs];
   int argc = 0;
   for (std::string_view a : args) {
     argv[argc] = a.data();
@@ -295,6 +297,41 @@ Status RedisStore::PutIfAbsent(std::string_view key, std::string_view value,
   STEPCA_ASSIGN_OR_RETURN(ReplyPtr r, Command(args));
   if (r->type == REDIS_REPLY_NIL) return AlreadyExists("store key exists");
   if (r->type != REDIS_REPLY_STATUS) return UnexpectedReply(endpoint_, "SET");
+  return Status::Ok();
+}
+
+namespace {
+
+// ARGV: [1] "1" when a value is expected, "0" for "only if absent";
+// [2] the expected value; [3] the new value; [4] ttl seconds (0: none).
+// A missing key is false in Lua, never equal to a string.
+constexpr char kCompareAndSwapScript[] =
+    "local cur = redis.call('GET', KEYS[1])\n"
+    "if ARGV[1] == '1' then\n"
+    "  if cur ~= ARGV[2] then return 0 end\n"
+    "elseif cur then return 0 end\n"
+    "if ARGV[4] ~= '0' then\n"
+    "  redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])\n"
+    "else\n"
+    "  redis.call('SET', KEYS[1], ARGV[3])\n"
+    "end\n"
+    "return 1\n";
+
+}  // namespace
+
+Status RedisStore::CompareAndSwap(std::string_view key,
+                                  const std::optional<std::string>& expected,
+                                  std::string_view desired,
+                                  std::chrono::seconds ttl) {
+  STEPCA_RETURN_IF_ERROR(CheckArgs(key, ttl));
+  std::string k = config_.redis_prefix + std::string(key);
+  std::string secs = std::to_string(ttl.count());
+  std::string_view want = expected ? std::string_view(*expected) : std::string_view();
+  STEPCA_ASSIGN_OR_RETURN(
+      ReplyPtr r, Command({"EVAL", kCompareAndSwapScript, "1", k,
+                           expected ? "1" : "0", want, desired, secs}));
+  if (r->type != REDIS_REPLY_INTEGER) return UnexpectedReply(endpoint_, "EVAL");
+  if (r->integer == 0) return AlreadyExists(expected ? "store value changed" : "store key exists");
   return Status::Ok();
 }
 

@@ -8,8 +8,8 @@
 // command is sent on an idle connection, a zero-timeout poll() detects a
 // connection the server has closed (restart, idle timeout), so the first
 // request after a Redis restart does not fail needlessly. Commands are never
-// retried after they may have reached the server: SET NX and GETDEL are not
-// idempotent.
+// retried after they may have reached the server: SET NX, GETDEL and the
+// compare-and-set script are not idempotent.
 //
 // The password is kept only in config_ and the wire; it is never in a
 // message.
@@ -45,6 +45,12 @@ class RedisStore final : public Store {
                      std::chrono::seconds ttl) override;
   Status Put(std::string_view key, std::string_view value,
              std::chrono::seconds ttl) override;
+  // One EVAL of a small Lua script (GET, compare, SET [EX]): Redis runs a
+  // script atomically, so no other command interleaves.
+  Status CompareAndSwap(std::string_view key,
+                        const std::optional<std::string>& expected,
+                        std::string_view desired,
+                        std::chrono::seconds ttl) override;
   Result<std::optional<std::string>> Get(std::string_view key) override;
   Result<std::optional<std::string>> Take(std::string_view key) override;
   Status Delete(std::string_view key) override;
