@@ -12,7 +12,8 @@
 // compare-and-set script are not idempotent.
 //
 // The password is kept only in config_ and the wire; it is never in a
-// message.
+// message. The endpoint (host:port, socket path) is only in the log detail
+// of an error (Status::WithDetail), never in the client-visible message.
 #ifndef STEPCA_AUTHORITY_STORE_REDIS_STORE_H
 #define STEPCA_AUTHORITY_STORE_REDIS_STORE_H
 
@@ -56,7 +57,7 @@ class RedisStore final : public Store {
   Status Delete(std::string_view key) override;
   std::string Kind() const override { return "redis"; }
 
-  // "127.0.0.1:6379" or "unix:/run/redis.sock": for messages.
+  // "127.0.0.1:6379" or "unix:/run/redis.sock": for the log.
   const std::string& endpoint() const { return endpoint_; }
 
  private:
@@ -76,10 +77,13 @@ class RedisStore final : public Store {
   // arguments).
   Result<ReplyPtr> Command(const std::vector<std::string_view>& args);
   Status IoError(redisContext* c, const char* what);
+  // kUnavailable "store unavailable: redis <what>", the endpoint in the
+  // detail (the log), never in the message (the client).
+  Status Down(const std::string& what) const;
 
   StoreConfig config_;
   std::string address_;   // resolved IP (TCP) or socket path
-  std::string endpoint_;  // for messages
+  std::string endpoint_;  // for the log
   uint64_t id_;           // unique per instance, keys the thread's connection
   std::shared_ptr<char> alive_;  // lets threads drop connections of dead stores
 };
