@@ -1,5 +1,6 @@
 #include "authority/api/router.h"
 #include "authority/authority.h"
+#include "authority/state/certificate_records.h"
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -84,11 +85,15 @@ TEST_F(AuthorityTest, IssuesWithStepDefaults) {
   int days = 0, secs = 0;
   ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert), X509_get0_notAfter(cert));
   EXPECT_EQ(days * 86400 + secs, 24 * 3600 + 60);
-  // The certificate is recorded under its serial.
-  auto rec = authority_->store().Get("x509_certs/" + res->leaf.serial);
+  // The certificate is recorded under its serial, complete with its DER.
+  auto rec = CertificateRecords(authority_->store()).Find(res->leaf.serial);
   ASSERT_TRUE(rec.ok());
   ASSERT_TRUE(rec->has_value());
-  EXPECT_NE(rec->value().find("fixture@example.test"), std::string::npos);
+  EXPECT_EQ(rec->value().state, CertificateState::kIssued);
+  EXPECT_EQ(rec->value().der, res->leaf.der);
+  ASSERT_TRUE(rec->value().provisioner.has_value());
+  EXPECT_EQ(rec->value().provisioner->name, "fixture@example.test");
+  EXPECT_EQ(rec->value().names, std::vector<std::string>({"svc.example.test"}));
 }
 
 TEST_F(AuthorityTest, ReplayedTokenIsRefused) {

@@ -4,19 +4,28 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "authority/policy/token_authorization.h"
 #include "authority/provisioner/x5c_provisioner.h"
+#include "authority/state/spent_tokens.h"
+#include "authority/state/store_epoch.h"
+#include "authority/x509/chain.h"
 #include "authority/x509/validity.h"
 #include "shared/base64.h"
 
 namespace stepca {
 namespace {
 
-// A store record: compact JSON in insertion order.
-std::string CompactJson(const json_t* value) {
-  char* s = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  std::string out = s != nullptr ? s : "null";
-  std::free(s);
+// The names a certificate is requested for, for its record: CN, then SANs.
+std::vector<std::string> RequestedNames(const std::string& common_name, const SanSet& sans) {
+  std::vector<std::string> out;
+  auto add = [&out](const std::string& name) {
+    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  add(common_name);
+  for (const auto* list : {&sans.dns, &sans.emails, &sans.ips, &sans.uris})
+    for (const auto& name : *list) add(name);
   return out;
 }
 
@@ -48,17 +57,7 @@ Status CertificatePolicy::CheckIssuedAt(const TokenClaims& claims) {
   if (settings_.disable_issued_at_check || !claims.issued_at) return Status::Ok();
   int64_t epoch = store_epoch_.load(std::memory_order_relaxed);
   if (epoch < 0) {
-    const std::string mine = std::to_string(Seconds(started_at_));
-    Status st = store_.PutIfAbsent("meta/epoch", mine, std::chrono::seconds(0));
-    if (st.ok()) {
-      epoch = std::stoll(mine);
-    } else if (st.code() == Code::kAlreadyExists) {
-      STEPCA_ASSIGN_OR_RETURN(auto v, store_.Get("meta/epoch"));
-      if (!v) return Unavailable("store lost the CA epoch record");
-      epoch = std::strtoll(v->c_str(), nullptr, 10);
-    } else {
-      return st;
-    }
+    STEPCA_ASSIGN_OR_RETURN(epoch, StoreEpoch(store_).ReadOrClaim(Seconds(started_at_)));
     store_epoch_.store(epoch, std::memory_order_relaxed);
   }
   if (*claims.issued_at < epoch)
@@ -98,10 +97,7 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
                                                req.not_after.set(), &validity));
 
   // Spend the token before anything is signed: one winner in the fleet.
-  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(grant.token_expiry - now) +
-             kTokenLeeway + std::chrono::seconds(60);
-  if (ttl < std::chrono::seconds(60)) ttl = std::chrono::seconds(60);
-  Status spent = store_.PutIfAbsent("used_ott/" + grant.token_key, grant.provisioner_id, ttl);
+  Status spent = SpentTokens(store_).Spend(grant.token_key, grant.provisioner_id, grant.token_expiry, now);
   if (spent.code() == Code::kAlreadyExists)
     return Unauthenticated("authority.authorizeToken: token already used");
   STEPCA_RETURN_IF_ERROR(spent);
@@ -115,20 +111,15 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   cr.leaf.validity = validity;
   cr.leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
   cr.leaf.provisioner = grant.info;
-  auto issued = ca_.Issue(cr);
-  if (!issued.ok()) return issued.status().Wrap("error signing certificate");
-
-  // Record before responding: a certificate the store does not know is
-  // never handed out.
-  JsonPtr record(json_object());
-  json_object_set_new(record.get(), "der", json_string(Base64Encode(issued->der).c_str()));
-  json_object_set_new(record.get(), "provisioner",
-                      json_pack("{s:s,s:s,s:s}", "id", grant.provisioner_id.c_str(), "name",
-                                prov->name().c_str(), "type", prov->type_name().c_str()));
-  json_object_set_new(record.get(), "issuedAt", json_string(FormatRfc3339(now).c_str()));
-  json_object_set_new(record.get(), "notAfter",
-                      json_string(FormatRfc3339(validity.not_after).c_str()));
-  STEPCA_RETURN_IF_ERROR(store_.Put("x509_certs/" + issued->serial, CompactJson(record.get()), std::chrono::seconds(0)));
+  CertificateRecord intent;
+  intent.provisioner = CertificateProvisioner{grant.provisioner_id, prov->name(), prov->type_name()};
+  intent.names = RequestedNames(cr.leaf.common_name, cr.leaf.sans);
+  intent.not_after = validity.not_after;
+  auto issued = SignRecorded(std::move(intent), now, [&](const std::string& serial) {
+    cr.leaf.serial = serial;
+    return ca_.Issue(cr);
+  });
+  if (!issued.ok()) return issued.status();
 
   SignResult result{std::move(issued).value(), prov->name()};
   return result;
@@ -153,19 +144,33 @@ Result<IssuedCertificate> CertificatePolicy::IssueFromCsr(const CsrIssueRequest&
   cr.leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
   cr.leaf.provisioner.type = prov->type();
   cr.leaf.provisioner.name = prov->name();
-  auto issued = ca_.Issue(cr);
-  if (!issued.ok()) return issued.status().Wrap("error signing certificate");
+  CertificateRecord intent;
+  intent.provisioner = CertificateProvisioner{prov->id(), prov->name(), prov->type_name()};
+  intent.names = RequestedNames(cr.leaf.common_name, cr.leaf.sans);
+  intent.not_after = validity.not_after;
+  return SignRecorded(std::move(intent), now, [&](const std::string& serial) {
+    cr.leaf.serial = serial;
+    return ca_.Issue(cr);
+  });
+}
 
-  JsonPtr record(json_object());
-  json_object_set_new(record.get(), "der", json_string(Base64Encode(issued->der).c_str()));
-  json_object_set_new(record.get(), "provisioner",
-                      json_pack("{s:s,s:s,s:s}", "id", prov->id().c_str(), "name",
-                                prov->name().c_str(), "type", prov->type_name().c_str()));
-  json_object_set_new(record.get(), "issuedAt", json_string(FormatRfc3339(now).c_str()));
-  json_object_set_new(record.get(), "notAfter",
-                      json_string(FormatRfc3339(validity.not_after).c_str()));
-  STEPCA_RETURN_IF_ERROR(store_.Put("x509_certs/" + issued->serial, CompactJson(record.get()), std::chrono::seconds(0)));
-  return issued;
+Result<IssuedCertificate> CertificatePolicy::SignRecorded(CertificateRecord intent, TimePoint now,
+                                                          const SignWithSerial& sign) {
+  std::optional<IssuedCertificate> issued;
+  Status st = CertificateRecords(store_).Issue(
+      std::move(intent), now, NewSerial,
+      [&](const std::string& serial) -> Result<SignedForRecord> {
+        auto made = sign(serial);
+        if (!made.ok()) return made.status().Wrap("error signing certificate");
+        if (made->serial != serial)
+          return Internal("error signing certificate: the issuer ignored the reserved serial");
+        SignedForRecord out{made->der, CertNotAfter(made->cert.get())};
+        issued = std::move(made).value();
+        return out;
+      });
+  // Whatever was signed stays here unless its record is complete.
+  if (!st.ok()) return st;
+  return std::move(*issued);
 }
 
 }  // namespace stepca

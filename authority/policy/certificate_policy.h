@@ -7,6 +7,7 @@
 #define STEPCA_AUTHORITY_POLICY_CERTIFICATE_POLICY_H
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "authority/policy/requests.h"
 #include "authority/provisioner/provisioner_collection.h"
 #include "authority/provisioner/token_claims.h"
+#include "authority/state/certificate_records.h"
 #include "authority/status.h"
 #include "authority/store/store.h"
 #include "authority/x509/claims.h"
@@ -72,6 +74,12 @@ class CertificatePolicy {
   Status CheckIssuedAt(const TokenClaims& claims);
   Result<CertProvisioner> ProvisionerOf(X509* cert, const std::string& serial);
   Status CheckNotRevoked(const std::string& serial);
+  // Record before sign (docs/ARCHITECTURE.md): reserves a fresh serial with
+  // the intent, signs with that serial, completes the record. A certificate
+  // whose record cannot be completed is not returned.
+  using SignWithSerial = std::function<Result<IssuedCertificate>(const std::string& serial)>;
+  Result<IssuedCertificate> SignRecorded(CertificateRecord intent, TimePoint now,
+                                         const SignWithSerial& sign);
 
   const PolicySettings settings_;
   const ProvisionerCollection& provisioners_;

@@ -4,13 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-#include <mutex>
-
 #include "authority/ca/local_ca.h"
 #include "authority/jose/jwk.h"
 #include "authority/provisioner/jwk_provisioner.h"
 #include "authority/signer/file_signer.h"
+#include "authority/state/certificate_records.h"
+#include "authority/store/memory_store.h"
 #include "authority/testing/fake_time_source.h"
 #include "authority/testing/fixture_pki.h"
 #include "authority/x509/chain.h"
@@ -21,45 +20,6 @@ namespace {
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
-
-// TODO(state): the state layer's in-memory store replaces this at the merge.
-class MapStore : public Store {
- public:
-  Status OpenInProcess() override { return Status::Ok(); }
-  void CloseInProcess() override {}
-  Status PutIfAbsent(std::string_view k, std::string_view v, seconds) override {
-    std::lock_guard<std::mutex> l(mu_);
-    if (!m_.emplace(std::string(k), std::string(v)).second) return AlreadyExists("exists");
-    return Status::Ok();
-  }
-  Status Put(std::string_view k, std::string_view v, seconds) override {
-    std::lock_guard<std::mutex> l(mu_);
-    m_[std::string(k)] = std::string(v);
-    return Status::Ok();
-  }
-  Result<std::optional<std::string>> Get(std::string_view k) override {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = m_.find(std::string(k));
-    if (it == m_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  Result<std::optional<std::string>> Take(std::string_view k) override {
-    auto v = Get(k);
-    std::lock_guard<std::mutex> l(mu_);
-    m_.erase(std::string(k));
-    return v;
-  }
-  Status Delete(std::string_view k) override {
-    std::lock_guard<std::mutex> l(mu_);
-    m_.erase(std::string(k));
-    return Status::Ok();
-  }
-  std::string Kind() const override { return "map"; }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::string> m_;
-};
 
 constexpr char kHost[] = "ca.example.test";
 constexpr char kProvisioner[] = "ops@example.test";
@@ -121,7 +81,7 @@ class CertificatePolicyTest : public ::testing::Test {
     settings.anchors.roots = &roots_;
     settings.anchors.federated_roots = &federated_;
     settings.anchors.intermediates = &intermediates_;
-    policy_ = std::make_unique<CertificatePolicy>(std::move(settings), provisioners_, store_,
+    policy_ = std::make_unique<CertificatePolicy>(std::move(settings), provisioners_, *store_,
                                                   *ca_, time_);
   }
 
@@ -149,7 +109,7 @@ class CertificatePolicyTest : public ::testing::Test {
   std::unique_ptr<CertificateAuthorityService> ca_;
   EvpPkeyPtr token_key_;
   ProvisionerCollection provisioners_;
-  MapStore store_;
+  std::unique_ptr<Store> store_ = MakeMemoryStore([this] { return time_.Now(); });
   std::unique_ptr<CertificatePolicy> policy_;
 };
 
@@ -165,8 +125,11 @@ TEST_F(CertificatePolicyTest, SignsWithAToken_RecordsIt_AndRefusesItsReplay) {
   // The fake clock's instant, minus the backdate, and the default 24h.
   EXPECT_EQ(CertNotBefore(leaf), start_ - minutes(1));
   EXPECT_EQ(CertNotAfter(leaf), start_ + hours(24));
-  auto record = store_.Get("x509_certs/" + signed_->leaf.serial);
+  auto record = CertificateRecords(*store_).Find(signed_->leaf.serial);
   ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ(record->value().state, CertificateState::kIssued);
+  EXPECT_EQ(record->value().der, signed_->leaf.der);
+  EXPECT_EQ(record->value().names, std::vector<std::string>{"a.example.test"});
 
   auto replay = policy_->Sign(req);
   EXPECT_EQ(replay.status().code(), Code::kUnauthenticated);

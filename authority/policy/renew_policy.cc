@@ -4,6 +4,9 @@
 #include "authority/policy/certificate_policy.h"
 
 #include "authority/provisioner/provisioner_base.h"
+#include "authority/state/certificate_records.h"
+#include "authority/state/revocations.h"
+#include "authority/state/spent_tokens.h"
 #include "authority/x509/chain.h"
 #include "shared/base64.h"
 
@@ -12,39 +15,20 @@ namespace {
 
 constexpr char kRenewIssuer[] = "step-ca-client/1.0";
 
-std::string JsonCompact(const json_t* v) {
-  char* s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  std::string out = s != nullptr ? s : "null";
-  std::free(s);
-  return out;
-}
-
-std::chrono::seconds SpendTtl(TimePoint expiry, TimePoint now) {
-  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(expiry - now) + kTokenLeeway +
-             std::chrono::seconds(60);
-  return ttl < std::chrono::seconds(60) ? std::chrono::seconds(60) : ttl;
-}
-
 }  // namespace
 
 Result<CertificatePolicy::CertProvisioner> CertificatePolicy::ProvisionerOf(X509* cert, const std::string& serial) {
   CertProvisioner out;
-  STEPCA_ASSIGN_OR_RETURN(auto rec, store_.Get("x509_certs/" + serial));
-  if (rec) {
-    json_error_t jerr;
-    JsonPtr j(json_loadb(rec->data(), rec->size(), 0, &jerr));
-    const json_t* p = j ? json_object_get(j.get(), "provisioner") : nullptr;
-    const json_t* name = json_object_get(p, "name");
-    if (json_is_string(name)) {
-      out.provisioner = provisioners_.ByName(json_string_value(name));
-      if (out.provisioner == nullptr)
-        return Unauthenticated("provisioner \"" + std::string(json_string_value(name)) +
-                               "\" of the certificate was not found");
-      out.id = out.provisioner->id();
-      out.name = out.provisioner->name();
-      out.type = out.provisioner->type_name();
-      return out;
-    }
+  STEPCA_ASSIGN_OR_RETURN(auto rec, CertificateRecords(store_).Find(serial));
+  if (rec && rec->provisioner && !rec->provisioner->name.empty()) {
+    const std::string& name = rec->provisioner->name;
+    out.provisioner = provisioners_.ByName(name);
+    if (out.provisioner == nullptr)
+      return Unauthenticated("provisioner \"" + name + "\" of the certificate was not found");
+    out.id = out.provisioner->id();
+    out.name = out.provisioner->name();
+    out.type = out.provisioner->type_name();
+    return out;
   }
   bool bad = false;
   auto name = ProvisionerNameFromExtension(cert, &bad);
@@ -60,8 +44,8 @@ Result<CertificatePolicy::CertProvisioner> CertificatePolicy::ProvisionerOf(X509
 }
 
 Status CertificatePolicy::CheckNotRevoked(const std::string& serial) {
-  STEPCA_ASSIGN_OR_RETURN(auto rec, store_.Get("revoked_x509_certs/" + serial));
-  if (rec) return Unauthenticated("authority.authorizeRenew: certificate has been revoked");
+  STEPCA_ASSIGN_OR_RETURN(bool revoked, Revocations(store_).IsRevoked(serial));
+  if (revoked) return Unauthenticated("authority.authorizeRenew: certificate has been revoked");
   return Status::Ok();
 }
 
@@ -121,8 +105,8 @@ Result<SignResult> CertificatePolicy::Renew(const RenewRequest& req, TimePoint n
     return Unauthenticated("authority.Rekey: the certificate's lifetime is too short to renew");
 
   if (subject.by_token) {
-    Status spent = store_.PutIfAbsent("used_ott/" + subject.token_key, serial,
-                                      SpendTtl(TimePoint(std::chrono::seconds(*subject.claims.expiry)), now));
+    Status spent = SpentTokens(store_).Spend(
+        subject.token_key, serial, TimePoint(std::chrono::seconds(*subject.claims.expiry)), now);
     if (spent.code() == Code::kAlreadyExists)
       return Unauthenticated("authority.AuthorizeRenewToken: token already used");
     STEPCA_RETURN_IF_ERROR(spent);
@@ -131,23 +115,18 @@ Result<SignResult> CertificatePolicy::Renew(const RenewRequest& req, TimePoint n
   ReissueCertificateRequest reissue;
   reissue.reissue = rr;
   reissue.csr = csr ? &*csr : nullptr;
-  auto issued = ca_.Reissue(reissue);
+  CertificateRecord intent;
+  if (prov.provisioner != nullptr)
+    intent.provisioner = CertificateProvisioner{prov.id, prov.name, prov.type};
+  const std::string cn = CommonName(old);
+  if (!cn.empty()) intent.names.push_back(cn);
+  intent.not_after = rr.validity.not_after;
+  (req.rekey ? intent.rekeyed_from : intent.renewed_from) = serial;
+  auto issued = SignRecorded(std::move(intent), now, [&](const std::string& new_serial) {
+    reissue.reissue.serial = new_serial;
+    return ca_.Reissue(reissue);
+  });
   if (!issued.ok()) return issued.status().Wrap(req.rekey ? "authority.Rekey" : "authority.Renew");
-
-  JsonPtr record(json_object());
-  json_object_set_new(record.get(), "der", json_string(Base64Encode(issued->der).c_str()));
-  json_object_set_new(record.get(), "provisioner",
-                      prov.provisioner != nullptr
-                          ? json_pack("{s:s,s:s,s:s}", "id", prov.id.c_str(), "name",
-                                      prov.name.c_str(), "type", prov.type.c_str())
-                          : json_null());
-  json_object_set_new(record.get(), "issuedAt", json_string(FormatRfc3339(now).c_str()));
-  json_object_set_new(record.get(), "notAfter",
-                      json_string(FormatRfc3339(rr.validity.not_after).c_str()));
-  json_object_set_new(record.get(), req.rekey ? "rekeyedFrom" : "renewedFrom",
-                      json_string(serial.c_str()));
-  STEPCA_RETURN_IF_ERROR(store_.Put("x509_certs/" + issued->serial, JsonCompact(record.get()),
-                                    std::chrono::seconds(0)));
   return SignResult{std::move(issued).value(), prov.name};
 }
 

@@ -7,6 +7,8 @@
 #include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/signer/file_signer.h"
+#include "authority/state/certificate_records.h"
+#include "authority/state/revocations.h"
 #include "authority/testing/fixture_pki.h"
 #include "authority/provisioner/x5c_provisioner.h"
 #include "authority/x509/chain.h"
@@ -242,9 +244,11 @@ TEST_F(RenewTest, RenewKeepsSubjectSansKeyAndLifetime) {
   ASN1_TIME_diff(&d1, &s1, X509_get0_notBefore(old.cert.get()), X509_get0_notAfter(old.cert.get()));
   ASN1_TIME_diff(&d2, &s2, X509_get0_notBefore(n), X509_get0_notAfter(n));
   EXPECT_NEAR(d1 * 86400 + s1, d2 * 86400 + s2, 1);
-  auto rec = authority_->store().Get("x509_certs/" + res->leaf.serial);
+  auto rec = CertificateRecords(authority_->store()).Find(res->leaf.serial);
   ASSERT_TRUE(rec.ok() && rec->has_value());
-  EXPECT_NE(rec->value().find("\"renewedFrom\":\"" + old.serial + "\""), std::string::npos);
+  EXPECT_EQ(rec->value().renewed_from, old.serial);
+  EXPECT_EQ(rec->value().state, CertificateState::kIssued);
+  EXPECT_EQ(rec->value().der, res->leaf.der);
   EXPECT_EQ(res->provisioner, "fixture@example.test");
 }
 
@@ -492,10 +496,10 @@ TEST_F(RenewTest, RevokeByTokenThenTwice) {
   Leaf l = Issue();
   auto res = RevokeToken(l.serial, l.serial, 1);
   ASSERT_TRUE(res.ok()) << res.status().LogText();
-  auto rec = authority_->store().Get("revoked_x509_certs/" + l.serial);
+  auto rec = Revocations(authority_->store()).Find(l.serial);
   ASSERT_TRUE(rec.ok() && rec->has_value());
-  EXPECT_NE(rec->value().find("\"ReasonCode\":1"), std::string::npos);
-  EXPECT_NE(rec->value().find("\"MTLS\":false"), std::string::npos);
+  EXPECT_EQ(rec->value().reason_code, 1);
+  EXPECT_FALSE(rec->value().mtls);
   auto twice = RevokeToken(l.serial, l.serial);
   EXPECT_EQ(twice.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(twice.status().message(),
@@ -530,7 +534,7 @@ TEST_F(RenewTest, RevokeTokenRejections) {
   r.serial = m.serial;
   r.ott = MintToken(prov_key_.get(), c3.get());
   ASSERT_TRUE(authority_->policy().Revoke(r, Clock::now()).ok());
-  ASSERT_TRUE(authority_->store().Delete("revoked_x509_certs/" + m.serial).ok());
+  ASSERT_TRUE(authority_->store().Delete(Revocations::Key(m.serial)).ok());
   EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
 }
 
@@ -572,9 +576,9 @@ TEST_F(RenewTest, RevokeOverMtlsOwnSerialOnly) {
   auto ok = RevokeMtls(mine, h);
   ASSERT_TRUE(ok.ok()) << ok.status().LogText();
   EXPECT_EQ(ok.value(), mine.serial);
-  auto rec = authority_->store().Get("revoked_x509_certs/" + mine.serial);
+  auto rec = Revocations(authority_->store()).Find(mine.serial);
   ASSERT_TRUE(rec.ok() && rec->has_value());
-  EXPECT_NE(rec->value().find("\"MTLS\":true"), std::string::npos);
+  EXPECT_TRUE(rec->value().mtls);
   EXPECT_EQ(RevokeMtls(mine, mine.serial).status().code(), Code::kInvalidArgument);
   EXPECT_TRUE(RenewPeer(theirs).ok());
 }
