@@ -13,6 +13,8 @@
 #include "authority/acme/nonce.h"
 #include "authority/acme/state.h"
 #include "authority/authority.h"
+#include "authority/state/acme_keys.h"
+#include "authority/state/revocations.h"
 #include "authority/x509/csr.h"
 #include "shared/base64.h"
 
@@ -259,7 +261,7 @@ class Request {
         return AccountDoesNotExist("kid is not an account URL of this server");
       const std::string id = jws_.kid.substr(prefix.size());
       if (id.find('/') != std::string::npos) return AccountDoesNotExist("kid is not an account URL of this server");
-      auto acct = Load<Account>(store_, "acme_acct/" + id);
+      auto acct = Load<Account>(store_, acme_keys::Account(id));
       if (!acct.ok()) return FromStatus(acct.status());
       if (!acct->has_value() || (*acct)->provisioner != prov_->name())
         return AccountDoesNotExist("no account with this kid");
@@ -337,7 +339,7 @@ class Request {
     if (!p.ok()) return p;
     auto thumb = JwkThumbprint(jws_.jwk->key.get());
     if (!thumb.ok()) return ServerInternal(thumb.status().message());
-    const std::string index = "acme_acct_key/" + prov_->name() + "/" + *thumb;
+    const std::string index = acme_keys::AccountByKey(prov_->name(), *thumb);
 
     auto existing = ExistingAccount(index);
     if (!existing.ok()) return FromStatus(existing.status());
@@ -367,7 +369,7 @@ class Request {
     if (settings_->require_eab) {
       p = CheckEab(payload.get(), *thumb, &acct.eab_kid);
       if (!p.ok()) return p;
-      eab_key = "acme_eab_bound/" + prov_->name() + "/" + acct.eab_kid;
+      eab_key = acme_keys::EabBinding(prov_->name(), acct.eab_kid);
       Status st = store_.PutIfAbsent(eab_key, acct.id, std::chrono::seconds(0));
       if (st.code() == Code::kAlreadyExists)
         return Unauthorized("the external account binding key is already bound to an account");
@@ -377,11 +379,11 @@ class Request {
     // The account first, then the key index: a reader that finds the index
     // always finds the account. If another request bound this key first,
     // ours is withdrawn and theirs returned.
-    Status st = Save(store_, "acme_acct/" + acct.id, acct, std::chrono::seconds(0));
+    Status st = Save(store_, acme_keys::Account(acct.id), acct, std::chrono::seconds(0));
     if (!st.ok()) return FromStatus(st);
     st = store_.PutIfAbsent(index, acct.id, std::chrono::seconds(0));
     if (st.code() == Code::kAlreadyExists) {
-      store_.Delete("acme_acct/" + acct.id);
+      store_.Delete(acme_keys::Account(acct.id));
       if (!eab_key.empty()) store_.Delete(eab_key);
       auto other = ExistingAccount(index);
       if (!other.ok()) return FromStatus(other.status());
@@ -404,7 +406,7 @@ class Request {
     auto id = store_.Get(index);
     if (!id.ok()) return id.status();
     if (!id->has_value()) return std::optional<Account>();
-    return Load<Account>(store_, "acme_acct/" + **id);
+    return Load<Account>(store_, acme_keys::Account(**id));
   }
 
   Problem CheckEab(const json_t* payload, const std::string& thumb, std::string* kid) {
@@ -451,7 +453,7 @@ class Request {
       }
       p = ParseContacts(payload.get(), &account_.contact);
       if (!p.ok()) return p;
-      Status st = Save(store_, "acme_acct/" + account_.id, account_, std::chrono::seconds(0));
+      Status st = Save(store_, acme_keys::Account(account_.id), account_, std::chrono::seconds(0));
       if (!st.ok()) return FromStatus(st);
     }
     JsonPtr j = AccountJson(account_);
@@ -473,7 +475,7 @@ class Request {
     if (!ids.ok()) return FromStatus(ids.status());
     JsonPtr list(json_array());
     for (auto& oid : *ids) {
-      auto o = Load<Order>(store_, "acme_order/" + oid);
+      auto o = Load<Order>(store_, acme_keys::Order(oid));
       if (!o.ok()) return FromStatus(o.status());
       if (!o->has_value()) continue;  // expired
       json_array_append_new(list.get(), json_string(OrderUrl(oid).c_str()));
@@ -514,7 +516,7 @@ class Request {
     auto new_thumb = JwkThumbprint(inner.jwk->key.get());
     if (!new_thumb.ok()) return ServerInternal(new_thumb.status().message());
     if (*new_thumb == account_.thumbprint) return Malformed("the new key is the current key");
-    const std::string new_index = "acme_acct_key/" + prov_->name() + "/" + *new_thumb;
+    const std::string new_index = acme_keys::AccountByKey(prov_->name(), *new_thumb);
     Status st = store_.PutIfAbsent(new_index, account_.id, std::chrono::seconds(0));
     if (st.code() == Code::kAlreadyExists) {
       auto other = store_.Get(new_index);
@@ -524,12 +526,12 @@ class Request {
       return c;
     }
     if (!st.ok()) return FromStatus(st);
-    const std::string old_index = "acme_acct_key/" + prov_->name() + "/" + account_.thumbprint;
+    const std::string old_index = acme_keys::AccountByKey(prov_->name(), account_.thumbprint);
     auto key_json = JwkToJson(inner.jwk->key.get(), false, "", "");
     if (!key_json.ok()) return ServerInternal(key_json.status().message());
     account_.key = Dump(key_json->get());
     account_.thumbprint = *new_thumb;
-    st = Save(store_, "acme_acct/" + account_.id, account_, std::chrono::seconds(0));
+    st = Save(store_, acme_keys::Account(account_.id), account_, std::chrono::seconds(0));
     if (!st.ok()) {
       store_.Delete(new_index);
       return FromStatus(st);
@@ -636,11 +638,11 @@ class Request {
       }
       if (az.challenges.empty())
         return RejectedIdentifier("no challenge type of this provisioner fits " + ident.value);
-      Status st = Save(store_, "acme_authz/" + az.id, az, kObjectTtl);
+      Status st = Save(store_, acme_keys::Authz(az.id), az, kObjectTtl);
       if (!st.ok()) return FromStatus(st);
       order.authzs.push_back(az.id);
     }
-    Status st = Save(store_, "acme_order/" + order.id, order, kObjectTtl);
+    Status st = Save(store_, acme_keys::Order(order.id), order, kObjectTtl);
     if (!st.ok()) return FromStatus(st);
     auto slot = AppendAccountOrder(store_, account_.id, order.id);
     if (!slot.ok()) return FromStatus(slot.status());
@@ -665,7 +667,7 @@ class Request {
     }
     bool all_valid = true;
     for (auto& id : o.authzs) {
-      auto az = Load<Authz>(store_, "acme_authz/" + id);
+      auto az = Load<Authz>(store_, acme_keys::Authz(id));
       if (!az.ok()) return FromStatus(az.status());
       if (!az->has_value() || (*az)->status == "invalid" || (*az)->status == "deactivated") {
         *status = "invalid";
@@ -706,7 +708,7 @@ class Request {
   }
 
   Problem LoadOwnedOrder(const std::string& id, Order* out) {
-    auto o = Load<Order>(store_, "acme_order/" + id);
+    auto o = Load<Order>(store_, acme_keys::Order(id));
     if (!o.ok()) return FromStatus(o.status());
     if (!o->has_value()) return NotFoundProblem("no such order");
     if ((*o)->account != account_.id) return Unauthorized("the order belongs to another account");
@@ -777,7 +779,7 @@ class Request {
     if (!p.ok()) return p;
 
     // One finalize per order across the fleet.
-    const std::string guard = "acme_order_fin/" + o.id;
+    const std::string guard = acme_keys::OrderFinalizeLock(o.id);
     Status st = store_.PutIfAbsent(guard, account_.id, kLockTtl);
     if (st.code() == Code::kAlreadyExists) return OrderNotReady("the order is already being finalized");
     if (!st.ok()) return FromStatus(st);
@@ -806,12 +808,12 @@ class Request {
     const TimePoint not_after = now + std::chrono::hours(24);
     auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
         CertNotAfterOf(issued->cert.get(), not_after) - now) + std::chrono::hours(24);
-    st = Save(store_, "acme_cert/" + cert.id, cert, ttl);
-    if (st.ok()) st = store_.Put("acme_cert_serial/" + cert.serial, cert.id, ttl);
+    st = Save(store_, acme_keys::Certificate(cert.id), cert, ttl);
+    if (st.ok()) st = store_.Put(acme_keys::CertificateBySerial(cert.serial), cert.id, ttl);
     if (st.ok()) {
       o.status = "valid";
       o.certificate = cert.id;
-      st = Save(store_, "acme_order/" + o.id, o, kObjectTtl);
+      st = Save(store_, acme_keys::Order(o.id), o, kObjectTtl);
     }
     if (!st.ok()) {
       store_.Delete(guard);
@@ -838,7 +840,7 @@ class Request {
     Problem p = AuthenticateKid();
     if (!p.ok()) return p;
     if (!PostAsGet()) return Malformed("certificates are read with POST-as-GET");
-    auto c = Load<CertRecord>(store_, "acme_cert/" + id);
+    auto c = Load<CertRecord>(store_, acme_keys::Certificate(id));
     if (!c.ok()) return FromStatus(c.status());
     if (!c->has_value()) return NotFoundProblem("no such certificate");
     if ((*c)->account != account_.id) return Unauthorized("the certificate belongs to another account");
@@ -881,7 +883,7 @@ class Request {
   }
 
   Problem LoadOwnedAuthz(const std::string& id, Authz* out) {
-    auto az = Load<Authz>(store_, "acme_authz/" + id);
+    auto az = Load<Authz>(store_, acme_keys::Authz(id));
     if (!az.ok()) return FromStatus(az.status());
     if (!az->has_value()) return NotFoundProblem("no such authorization");
     if ((*az)->account != account_.id) return Unauthorized("the authorization belongs to another account");
@@ -905,11 +907,11 @@ class Request {
       if (az.status != "pending" && az.status != "valid")
         return Malformed("the authorization is " + az.status);
       // Same guard as validation: no deactivation under a running check.
-      Status g = store_.PutIfAbsent("acme_authz_lock/" + az.id, "deactivate", kLockTtl);
+      Status g = store_.PutIfAbsent(acme_keys::AuthzLock(az.id), "deactivate", kLockTtl);
       if (g.code() == Code::kAlreadyExists) return Conflict("the authorization is being validated");
       if (!g.ok()) return FromStatus(g);
       az.status = "deactivated";
-      Status s = Save(store_, "acme_authz/" + az.id, az, kObjectTtl);
+      Status s = Save(store_, acme_keys::Authz(az.id), az, kObjectTtl);
       if (!s.ok()) return FromStatus(s);
     }
     JsonPtr j = AuthzJson(az);
@@ -939,12 +941,12 @@ class Request {
         // pending -> processing, once across the fleet: the lock key is the
         // transition. A "processing" challenge whose lock expired (its
         // worker died) is taken over by the next POST.
-        Status g = store_.PutIfAbsent("acme_authz_lock/" + az.id, it->id, kLockTtl);
+        Status g = store_.PutIfAbsent(acme_keys::AuthzLock(az.id), it->id, kLockTtl);
         if (g.ok()) {
           it->status = "processing";
-          Status s = Save(store_, "acme_authz/" + az.id, az, kObjectTtl);
+          Status s = Save(store_, acme_keys::Authz(az.id), az, kObjectTtl);
           if (!s.ok()) {
-            store_.Delete("acme_authz_lock/" + az.id);
+            store_.Delete(acme_keys::AuthzLock(az.id));
             return FromStatus(s);
           }
           ValidationTask t;
@@ -958,8 +960,8 @@ class Request {
           t.config = settings_->validation;
           if (!s_.Submit(std::move(t))) {
             it->status = "pending";
-            Save(store_, "acme_authz/" + az.id, az, kObjectTtl);
-            store_.Delete("acme_authz_lock/" + az.id);
+            Save(store_, acme_keys::Authz(az.id), az, kObjectTtl);
+            store_.Delete(acme_keys::AuthzLock(az.id));
             Problem busy = ServerInternal("validation queue full");
             busy.status = 503;
             busy.detail = "too many validations in progress; retry later";
@@ -1019,31 +1021,26 @@ class Request {
       if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), jws_.jwk->key.get()) != 1)
         return Unauthorized("the JWS key is not the certificate's key");
     } else {
-      auto cid = store_.Get("acme_cert_serial/" + serial);
+      auto cid = store_.Get(acme_keys::CertificateBySerial(serial));
       if (!cid.ok()) return FromStatus(cid.status());
       bool owned = false;
       if (cid->has_value()) {
-        auto rec = Load<CertRecord>(store_, "acme_cert/" + **cid);
+        auto rec = Load<CertRecord>(store_, acme_keys::Certificate(**cid));
         if (!rec.ok()) return FromStatus(rec.status());
         owned = rec->has_value() && (*rec)->account == account_.id;
       }
       if (!owned) return Unauthorized("the account did not order this certificate");
     }
+    RevocationRecord info;
+    info.serial = serial;
+    info.provisioner_id = prov_->id();
+    info.reason_code = reason;
+    info.revoked_at = Clock::now();
+    info.acme = true;
     struct tm tm;
-    std::string expires;
     if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) == 1)
-      expires = FormatRfc3339(TimePoint(std::chrono::seconds(timegm(&tm))));
-    JsonPtr info(json_object());
-    json_object_set_new(info.get(), "Serial", json_string(serial.c_str()));
-    json_object_set_new(info.get(), "ProvisionerID", json_string(prov_->id().c_str()));
-    json_object_set_new(info.get(), "ReasonCode", json_integer(reason));
-    json_object_set_new(info.get(), "Reason", json_string(""));
-    json_object_set_new(info.get(), "RevokedAt", json_string(Now3339().c_str()));
-    json_object_set_new(info.get(), "ExpiresAt", json_string(expires.c_str()));
-    json_object_set_new(info.get(), "TokenID", json_string(""));
-    json_object_set_new(info.get(), "MTLS", json_false());
-    json_object_set_new(info.get(), "ACME", json_true());
-    Status st = store_.PutIfAbsent("revoked_x509_certs/" + serial, Dump(info.get()), std::chrono::seconds(0));
+      info.expires_at = TimePoint(std::chrono::seconds(timegm(&tm)));
+    Status st = Revocations(store_).Revoke(info);
     if (st.code() == Code::kAlreadyExists) return AlreadyRevoked("the certificate is already revoked");
     if (!st.ok()) return FromStatus(st);
     r->status = 200;
@@ -1145,7 +1142,7 @@ void Service::RunValidation(const ValidationTask& t, const std::atomic<bool>& st
   }
   Store& store = authority_.store();
   for (int tries = 0; tries < 3; ++tries) {
-    auto az = Load<Authz>(store, "acme_authz/" + t.authz_id);
+    auto az = Load<Authz>(store, acme_keys::Authz(t.authz_id));
     if (!az.ok()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
@@ -1167,7 +1164,7 @@ void Service::RunValidation(const ValidationTask& t, const std::atomic<bool>& st
       }
     }
     a.status = result.ok() ? "valid" : "invalid";
-    if (Save(store, "acme_authz/" + a.id, a, kObjectTtl).ok()) return;
+    if (Save(store, acme_keys::Authz(a.id), a, kObjectTtl).ok()) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "authority/state/acme_keys.h"
 #include "shared/base64.h"
 
 namespace stepca {
@@ -219,13 +220,13 @@ STEPCA_ACME_INSTANTIATE(CertRecord)
 
 Result<size_t> AppendAccountOrder(Store& store, const std::string& account,
                                   const std::string& order_id) {
-  const std::string hint_key = "acme_acct_orders_next/" + account;
+  const std::string hint_key = acme_keys::AccountOrdersNext(account);
   size_t n = 0;
   auto hint = store.Get(hint_key);
   if (!hint.ok()) return hint.status();
   if (hint->has_value()) n = std::strtoull((*hint)->c_str(), nullptr, 10);
   for (size_t tries = 0; tries < kMaxOrderSlotsScan; ++tries, ++n) {
-    Status st = store.PutIfAbsent("acme_acct_orders/" + account + "/" + std::to_string(n),
+    Status st = store.PutIfAbsent(acme_keys::AccountOrderSlot(account, n),
                                   order_id, std::chrono::seconds(0));
     if (st.code() == Code::kAlreadyExists) continue;
     STEPCA_RETURN_IF_ERROR(st);
@@ -242,7 +243,7 @@ Result<std::vector<std::string>> ListAccountOrders(Store& store, const std::stri
   std::vector<std::string> ids;
   *next = 0;
   for (size_t n = from; n < from + limit; ++n) {
-    auto v = store.Get("acme_acct_orders/" + account + "/" + std::to_string(n));
+    auto v = store.Get(acme_keys::AccountOrderSlot(account, n));
     if (!v.ok()) return v.status();
     if (!v->has_value()) return ids;
     ids.push_back(**v);
