@@ -1,3 +1,4 @@
+#include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/state/certificate_records.h"
 
@@ -33,7 +34,7 @@ class AuthorityTest : public ::testing::Test {
     r.csr_pem = csr;
     r.ott = ott;
     r.not_after = *ParseTimeDuration(not_after);
-    return authority_->Sign(r, Clock::now());
+    return authority_->policy().Sign(r, Clock::now());
   }
 
   std::string Token(const std::string& sub) {
@@ -46,7 +47,7 @@ class AuthorityTest : public ::testing::Test {
     r.method = "GET";
     r.path = path;
     r.query = query;
-    return authority_->Handle(r);
+    return HandleHttp(*authority_, r);
   }
 
   HttpResponse Post(const std::string& path, const std::string& body) {
@@ -54,7 +55,7 @@ class AuthorityTest : public ::testing::Test {
     r.method = "POST";
     r.path = path;
     r.body = body;
-    return authority_->Handle(r);
+    return HandleHttp(*authority_, r);
   }
 
   static std::string SignBody(const std::string& csr, const std::string& ott) {
@@ -292,11 +293,11 @@ TEST_F(AuthorityTest, RequestIdIsEchoedOrGenerated) {
   r.method = "GET";
   r.path = "/health";
   r.request_id = "abc-123";
-  auto with = authority_->Handle(r);
+  auto with = HandleHttp(*authority_, r);
   ASSERT_FALSE(with.headers.empty());
   EXPECT_EQ(with.headers.back().second, "abc-123");
   r.request_id = "";
-  auto without = authority_->Handle(r);
+  auto without = HandleHttp(*authority_, r);
   EXPECT_EQ(without.headers.back().second.size(), 36u);
   EXPECT_EQ(without.headers.back().second[14], '4');
 }

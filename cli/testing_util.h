@@ -11,8 +11,10 @@
 
 #include "cli/files.h"
 
+// The build passes the absolute path; the fallback is the repository's copy
+// for a compiler run from the top of the tree.
 #ifndef STEPCA_FIXTURES_DIR
-#define STEPCA_FIXTURES_DIR "../shared/reference/step-0.19-fixtures"
+#define STEPCA_FIXTURES_DIR "testdata/step-0.19"
 #endif
 
 namespace stepca {

@@ -8,9 +8,12 @@ Run with Debian's interpreter (python3-cryptography lives there):
 
 Environment:
     STEPCA_BUILD     directory holding ngx_http_stepca_module.so (default <repo>/build)
-    STEPCA_FIXTURES  the step-0.19 fixtures (default <repo>/../shared/reference/step-0.19-fixtures)
+    STEPCA_FIXTURES  the step-0.19 fixtures (default <repo>/testdata/step-0.19)
     STEPCA_KEEP      keep the scratch directories (and print where they are)
     NGINX            the nginx binary (default /usr/sbin/nginx)
+    STEP_CLI         the real smallstep `step` CLI (default: `step` on PATH);
+                     without one its tests skip
+    STEPCA_REQUIRE_STEP_CLI=1  a missing step CLI fails those tests instead
     STEPCA_NGINX_PRELOAD  LD_PRELOAD for nginx only (an ASan build of the
                      module needs libasan preloaded into the stock binary)
 """
@@ -39,7 +42,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("STEPCA_BUILD", os.path.join(REPO, "build"))
 FIXTURES = os.environ.get(
     "STEPCA_FIXTURES",
-    os.path.join(os.path.dirname(REPO), "shared", "reference", "step-0.19-fixtures"))
+    os.path.join(REPO, "testdata", "step-0.19"))
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 MODULE = os.path.join(BUILD, "ngx_http_stepca_module.so")
 
@@ -490,3 +493,74 @@ def redis_server(prefix):
     r = Redis(os.path.join(prefix, "redis")).start()
     yield r
     r.stop()
+
+
+# ---------------------------------------------------------------- step CLI
+
+STEP_CLI_MISSING = "real step CLI not found: set STEP_CLI=/path/to/step"
+STEP_CLI_TIMEOUT = 120
+
+
+def find_step_cli():
+    """(path, None) for a usable smallstep `step`, or (None, reason)."""
+    explicit = os.environ.get("STEP_CLI")
+    path = explicit or shutil.which("step")
+    if not path:
+        return None, STEP_CLI_MISSING
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return None, "%s (STEP_CLI=%s is not an executable file)" % (STEP_CLI_MISSING, path)
+    try:
+        out = subprocess.run([path, "version"], capture_output=True, text=True,
+                             timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, "%s (%s: %s)" % (STEP_CLI_MISSING, path, e)
+    if "Smallstep CLI" not in out.stdout + out.stderr:
+        return None, "%s (%s is not the smallstep CLI: %r)" % (
+            STEP_CLI_MISSING, path, (out.stdout + out.stderr)[:200])
+    return path, None
+
+
+@pytest.fixture(scope="session")
+def step_cli_path():
+    """The real `step` binary; skips (or, with STEPCA_REQUIRE_STEP_CLI=1,
+    fails) with the reason when there is none."""
+    path, reason = find_step_cli()
+    if path is None:
+        if os.environ.get("STEPCA_REQUIRE_STEP_CLI") == "1":
+            pytest.fail(reason + " (STEPCA_REQUIRE_STEP_CLI=1)", pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
+class StepCli:
+    """The real `step` with this test's own STEPPATH (step keeps its
+    defaults, roots and contexts there)."""
+
+    def __init__(self, exe, steppath):
+        self.exe = exe
+        self.steppath = steppath
+        os.makedirs(steppath, exist_ok=True)
+        self.env = dict(os.environ)
+        self.env["STEPPATH"] = steppath
+        self.env["HOME"] = steppath  # nothing of the caller's ~/.step leaks in
+        self.env.pop("STEP_CA_URL", None)
+        self.env.pop("STEP_ROOT", None)
+
+    def run(self, *args, check=True, input=None, timeout=STEP_CLI_TIMEOUT):
+        """One `step` command; stdin is input or closed (a prompt is a
+        failure, never a hang): the CompletedProcess; asserts exit 0 when
+        check."""
+        stdin = {} if input is not None else {"stdin": subprocess.DEVNULL}
+        proc = subprocess.run(
+            [self.exe] + [str(a) for a in args], env=self.env, cwd=self.steppath,
+            capture_output=True, text=True, timeout=timeout, input=input, **stdin)
+        if check:
+            assert proc.returncode == 0, "step %s: exit %d\n%s\n%s" % (
+                " ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr)
+        return proc
+
+
+@pytest.fixture
+def step_cli(step_cli_path, prefix):
+    """The real step CLI with a fresh STEPPATH in this test's prefix."""
+    return StepCli(step_cli_path, os.path.join(prefix, "steppath"))

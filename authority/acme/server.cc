@@ -608,6 +608,10 @@ class Request {
     for (const char* f : {"notBefore", "notAfter"}) {
       const json_t* v = json_object_get(payload.get(), f);
       if (v == nullptr || json_is_null(v)) continue;
+      // Go's zero time.Time, which step 0.19 sends for "not asked for";
+      // step-ca reads it as unset (IsZero).
+      if (json_is_string(v) && std::strcmp(json_string_value(v), "0001-01-01T00:00:00Z") == 0)
+        continue;
       if (!json_is_string(v) || !ParseRfc3339(json_string_value(v)))
         return Malformed(std::string(f) + " must be an RFC 3339 time");
       (std::strcmp(f, "notBefore") == 0 ? order.not_before : order.not_after) = json_string_value(v);
@@ -792,7 +796,7 @@ class Request {
     if (!o.not_before.empty()) ir.not_before = *ParseTimeDuration(o.not_before);
     if (!o.not_after.empty()) ir.not_after = *ParseTimeDuration(o.not_after);
     const TimePoint now = Clock::now();
-    auto issued = a_.IssueFromCsr(ir, now);
+    auto issued = a_.policy().IssueFromCsr(ir, now);
     if (!issued.ok()) {
       store_.Delete(guard);
       const Code c = issued.status().code();

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <ctime>
 #include <thread>
 
 #include "authority/acme/jws.h"
+#include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/jose/jwk.h"
 #include "authority/testing/fixture_pki.h"
@@ -98,7 +100,7 @@ class AcmeTest : public ::testing::Test {
     r.scheme = "https";
     r.content_type = ct;
     r.body = body;
-    return authority_->Handle(r);
+    return HandleHttp(*authority_, r);
   }
 
   std::string Nonce() { return Header(Raw("HEAD", "/acme/acme/new-nonce"), "Replay-Nonce"); }
@@ -533,6 +535,48 @@ TEST_F(AcmeTest, IdentifierRules) {
   // IP: http-01 and tls-alpn-01.
   JsonPtr ib = Body(Post(c, azs[1], ""));
   EXPECT_EQ(json_array_size(json_object_get(ib.get(), "challenges")), 2u);
+}
+
+// step 0.19 sends Go's zero time for a lifetime it was not asked for.
+TEST_F(AcmeTest, GoZeroTimeMeansNotSet) {
+  Client c = Register();
+  const std::string ids = R"({"identifiers":[{"type":"dns","value":"zero.test"}],)";
+  const std::string zero = "0001-01-01T00:00:00Z";
+  auto both = Post(c, kBase + "/new-order",
+                   ids + R"("notBefore":")" + zero + R"(","notAfter":")" + zero + R"("})");
+  ASSERT_EQ(both.status, 201) << both.body;
+  JsonPtr bb = Body(both);
+  EXPECT_EQ(json_object_get(bb.get(), "notBefore"), nullptr);
+  EXPECT_EQ(json_object_get(bb.get(), "notAfter"), nullptr);
+
+  // `--not-after 2h`: a real notAfter beside a zero notBefore; the leaf gets it
+  const TimePoint want = std::chrono::time_point_cast<std::chrono::seconds>(
+      Clock::now() + std::chrono::hours(2));
+  const std::string not_after = FormatRfc3339(want);
+  auto o = Post(c, kBase + "/new-order",
+                ids + R"("notBefore":")" + zero + R"(","notAfter":")" + not_after + R"("})");
+  ASSERT_EQ(o.status, 201) << o.body;
+  EXPECT_EQ(Str(o, "notAfter"), not_after);
+  JsonPtr ob = Body(o);
+  EXPECT_EQ(json_object_get(ob.get(), "notBefore"), nullptr);
+  for (auto& az : Authzs(o)) {
+    ASSERT_EQ(Post(c, ChallengeUrl(c, az, "http-01"), "{}").status, 200);
+    ASSERT_EQ(WaitAuthz(c, az), "valid");
+  }
+  auto fin = Finalize(c, Header(o, "Location"), CsrB64("zero.test", {"zero.test"}));
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  auto cert = Post(c, Str(fin, "certificate"), "");
+  BioPtr bio(BIO_new_mem_buf(cert.body.data(), static_cast<int>(cert.body.size())));
+  X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  ASSERT_TRUE(leaf);
+  struct tm tm {};
+  ASSERT_EQ(ASN1_TIME_to_tm(X509_get0_notAfter(leaf.get()), &tm), 1);
+  EXPECT_EQ(timegm(&tm), std::chrono::duration_cast<std::chrono::seconds>(
+                             want.time_since_epoch()).count());
+
+  // Only the exact zero value means "not set": another year-1 time is not one
+  EXPECT_EQ(ProblemType(Post(c, kBase + "/new-order",
+                             ids + R"("notBefore":"0001-01-01T00:00:01Z"})")), "malformed");
 }
 
 TEST_F(AcmeTest, FullFlowIssuesAndDownloads) {

@@ -7,9 +7,9 @@ namespace {
 
 constexpr char kPrefix[] = "revoked_x509_certs/";
 
-std::string Key(std::string_view serial) { return kPrefix + std::string(serial); }
-
 }  // namespace
+
+std::string Revocations::Key(std::string_view serial) { return kPrefix + std::string(serial); }
 
 std::string Revocations::Encode(const RevocationRecord& r) {
   JsonPtr o(json_object());

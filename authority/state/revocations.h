@@ -43,6 +43,8 @@ class Revocations {
 
   static std::string Encode(const RevocationRecord& record);
   static std::optional<RevocationRecord> Decode(std::string_view bytes);
+  // The store key of serial's record (for tests that damage the store).
+  static std::string Key(std::string_view serial);
 
  private:
   Store& store_;

@@ -1,6 +1,6 @@
 // Test support: a private copy of the PKI that the real `step ca init`
-// wrote (../shared/reference/step-0.19-fixtures/pki), with "$STEPPATH"
-// replaced by the copy's path, and tokens minted with its provisioner key.
+// wrote (testdata/step-0.19/pki), with "$STEPPATH" replaced by the copy's
+// path, and tokens minted with its provisioner key.
 #ifndef STEPCA_AUTHORITY_TESTING_FIXTURE_PKI_H
 #define STEPCA_AUTHORITY_TESTING_FIXTURE_PKI_H
 
@@ -40,7 +40,7 @@ inline void WriteFile(const std::string& path, const std::string& data) {
   out << data;
 }
 
-// A file of ../shared/reference/step-0.19-fixtures, as it is.
+// A file of testdata/step-0.19 (STEPCA_FIXTURES_DIR), as it is.
 inline std::string ReadFixture(const std::string& rel) {
   return ReadFile(FixturesDir() + "/" + rel);
 }

@@ -1,5 +1,6 @@
 #include "authority/testing/fixture_pki.h"
 #include "authority/x509/issuer.h"
+#include "authority/signer/file_signer.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
