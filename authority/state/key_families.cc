@@ -17,15 +17,17 @@ bool HasPrefix(std::string_view key, const std::string& prefix) {
 }  // namespace
 
 KeyFamily FamilyOfKey(std::string_view key) {
-  // Each Key("") is its family's prefix, separator included.
-  static const std::string spent = SpentTokens::Key("");
-  static const std::string certs = CertificateRecords::Key("");
-  static const std::string orders = AcmeOrders::Key("");
-  static const std::string authzs = AcmeAuthorizations::Key("");
-  if (HasPrefix(key, spent)) return KeyFamily::kSpentToken;
-  if (HasPrefix(key, certs)) return KeyFamily::kCertificateRecord;
-  if (HasPrefix(key, orders)) return KeyFamily::kAcmeOrder;
-  if (HasPrefix(key, authzs)) return KeyFamily::kAcmeAuthorization;
+  // Each Key("") is its family's prefix, separator included. Built once and
+  // never destroyed: store calls from nginx's thread pool may still run
+  // while a worker's static destructors do.
+  static const std::string* const spent = new std::string(SpentTokens::Key(""));
+  static const std::string* const certs = new std::string(CertificateRecords::Key(""));
+  static const std::string* const orders = new std::string(AcmeOrders::Key(""));
+  static const std::string* const authzs = new std::string(AcmeAuthorizations::Key(""));
+  if (HasPrefix(key, *spent)) return KeyFamily::kSpentToken;
+  if (HasPrefix(key, *certs)) return KeyFamily::kCertificateRecord;
+  if (HasPrefix(key, *orders)) return KeyFamily::kAcmeOrder;
+  if (HasPrefix(key, *authzs)) return KeyFamily::kAcmeAuthorization;
   return KeyFamily::kOther;
 }
 
