@@ -213,7 +213,6 @@ Problem GetOrder(Request& r, const std::string& id, HttpResponse* out) {
   p = LoadOwnedOrder(r, id, &o);
   if (!p.ok()) return p;
   JsonPtr j;
-  std::string status;
   p = OrderJson(r, o.record, &j);
   if (!p.ok()) return p;
   *out = JsonResponse(200, j.get());
