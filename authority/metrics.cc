@@ -11,6 +11,7 @@
 #include <new>
 
 #include "authority/authority.h"
+#include "authority/state/key_families.h"
 
 namespace stepca {
 namespace {
@@ -242,8 +243,9 @@ uint64_t Metrics::certificates_issued() const {
 
 void Metrics::AcmeRecord(std::string_view key, std::string_view value) {
   Counter* counters = nullptr;
-  if (key.substr(0, 11) == "acme_order/") counters = shared_->acme_orders;
-  else if (key.substr(0, 11) == "acme_authz/") counters = shared_->acme_authzs;
+  const KeyFamily family = FamilyOfKey(key);
+  if (family == KeyFamily::kAcmeOrder) counters = shared_->acme_orders;
+  else if (family == KeyFamily::kAcmeAuthorization) counters = shared_->acme_authzs;
   if (counters == nullptr) return;
   const size_t i = AcmeStateIndex(StatusOf(value));
   if (i < kNumAcmeStates) counters[i].fetch_add(1, std::memory_order_relaxed);
@@ -353,7 +355,8 @@ class Metered final : public Store {
     auto t0 = std::chrono::steady_clock::now();
     Status st = inner_->PutIfAbsent(key, value, ttl);
     Done(t0, st);
-    if (st.code() == Code::kAlreadyExists && key.substr(0, 9) == "used_ott/") m_->TokenReplay();
+    if (st.code() == Code::kAlreadyExists && FamilyOfKey(key) == KeyFamily::kSpentToken)
+      m_->TokenReplay();
     if (st.ok()) m_->AcmeRecord(key, value);
     return st;
   }
@@ -362,7 +365,8 @@ class Metered final : public Store {
     auto t0 = std::chrono::steady_clock::now();
     Status st = inner_->Put(key, value, ttl);
     Done(t0, st);
-    if (st.ok() && key.substr(0, 11) == "x509_certs/") m_->CertificateIssued(ProvisionerOf(value));
+    if (st.ok() && FamilyOfKey(key) == KeyFamily::kCertificateRecord)
+      m_->CertificateIssued(ProvisionerOf(value));
     if (st.ok()) m_->AcmeRecord(key, value);
     return st;
   }
@@ -374,7 +378,7 @@ class Metered final : public Store {
     Done(t0, st);
     // A certificate record is completed (DER added) by a compare-and-set
     // from its reserved form.
-    if (st.ok() && expected && key.substr(0, 11) == "x509_certs/")
+    if (st.ok() && expected && FamilyOfKey(key) == KeyFamily::kCertificateRecord)
       m_->CertificateIssued(ProvisionerOf(desired));
     if (st.ok()) m_->AcmeRecord(key, desired);
     return st;

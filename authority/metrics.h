@@ -12,12 +12,12 @@
 // Everything is counted here and in MeteredStore, nowhere else:
 //   Authority::Handle           -> Request(path, status)
 //   every Store call            -> latency and errors (MeteredStore)
-//   PutIfAbsent("used_ott/...") refused -> a token replay
-//   Put("x509_certs/...") done  -> a certificate issued, by the provisioner
+// (the key families come from authority/state/key_families.h):
+//   a spent token refused (set-if-absent) -> a token replay
+//   a certificate record written  -> a certificate issued, by the provisioner
 //                                  named in the record (record-before-respond:
 //                                  no certificate leaves without its record)
-//   Put("acme_order/..."), Put("acme_authz/...") done -> an ACME order or
-//                                  authorization written in the state its
+//   an ACME order or authorization written -> one written in the state its
 //                                  record carries (a transition into it)
 #ifndef STEPCA_AUTHORITY_METRICS_H
 #define STEPCA_AUTHORITY_METRICS_H

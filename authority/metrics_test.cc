@@ -9,6 +9,13 @@
 #include <set>
 #include <vector>
 
+#include "authority/provisioner/parse_provisioner.h"
+#include "authority/state/acme_authorizations.h"
+#include "authority/state/acme_certificates.h"
+#include "authority/state/acme_orders.h"
+#include "authority/state/certificate_records.h"
+#include "authority/state/spent_tokens.h"
+#include "authority/state/store_epoch.h"
 #include "authority/store/store.h"
 
 namespace stepca {
@@ -83,14 +90,14 @@ TEST(MetricsTest, MeteredStoreCountsReplaysErrorsAndCertificates) {
   FakeStore* raw = fake.get();
   auto store = MeteredStore(std::move(fake), m.value().get());
   const auto ttl = std::chrono::seconds(60);
-  EXPECT_TRUE(store->PutIfAbsent("used_ott/a", "p", ttl).ok());
-  EXPECT_EQ(store->PutIfAbsent("used_ott/a", "p", ttl).code(), Code::kAlreadyExists);
-  EXPECT_EQ(store->PutIfAbsent("meta/epoch", "1", ttl).code(), Code::kOk);
-  EXPECT_EQ(store->PutIfAbsent("meta/epoch", "1", ttl).code(), Code::kAlreadyExists);
-  EXPECT_TRUE(store->Put("x509_certs/1", R"({"provisioner":{"name":"x"}})", ttl).ok());
+  EXPECT_TRUE(store->PutIfAbsent(SpentTokens::Key("a"), "p", ttl).ok());
+  EXPECT_EQ(store->PutIfAbsent(SpentTokens::Key("a"), "p", ttl).code(), Code::kAlreadyExists);
+  EXPECT_EQ(store->PutIfAbsent(StoreEpoch::Key(), "1", ttl).code(), Code::kOk);
+  EXPECT_EQ(store->PutIfAbsent(StoreEpoch::Key(), "1", ttl).code(), Code::kAlreadyExists);
+  EXPECT_TRUE(store->Put(CertificateRecords::Key("1"), R"({"provisioner":{"name":"x"}})", ttl).ok());
   raw->down = true;
-  EXPECT_EQ(store->Put("x509_certs/2", "{}", ttl).code(), Code::kUnavailable);
-  EXPECT_EQ(m.value()->token_replays(), 1u);   // only used_ott/ is a token
+  EXPECT_EQ(store->Put(CertificateRecords::Key("2"), "{}", ttl).code(), Code::kUnavailable);
+  EXPECT_EQ(m.value()->token_replays(), 1u);   // only a spent token is a replay
   EXPECT_EQ(m.value()->store_errors(), 1u);    // AlreadyExists is an answer
   EXPECT_EQ(m.value()->store_calls(), 6u);
   EXPECT_EQ(m.value()->certificates_issued(), 1u);  // the failed record is not
@@ -104,15 +111,15 @@ TEST(MetricsTest, AcmeOrdersAreCountedByTheStateWritten) {
   FakeStore* raw = fake.get();
   auto store = MeteredStore(std::move(fake), m.value().get());
   const auto ttl = std::chrono::seconds(60);
-  EXPECT_TRUE(store->Put("acme_order/o1", R"({"id":"o1","status":"pending"})", ttl).ok());
-  EXPECT_TRUE(store->Put("acme_order/o2", R"({"id":"o2","status":"pending"})", ttl).ok());
-  EXPECT_TRUE(store->Put("acme_order/o1", R"({"id":"o1","status":"valid"})", ttl).ok());
-  // Guards and locks are not orders; unknown states are not counted.
-  EXPECT_TRUE(store->PutIfAbsent("acme_order_fin/o1", R"({"status":"valid"})", ttl).ok());
-  EXPECT_TRUE(store->Put("acme_order/o3", R"({"status":"bogus"})", ttl).ok());
-  EXPECT_TRUE(store->Put("acme_authz/a1", R"({"status":"invalid"})", ttl).ok());
+  EXPECT_TRUE(store->Put(AcmeOrders::Key("o1"), R"({"id":"o1","status":"pending"})", ttl).ok());
+  EXPECT_TRUE(store->Put(AcmeOrders::Key("o2"), R"({"id":"o2","status":"pending"})", ttl).ok());
+  EXPECT_TRUE(store->Put(AcmeOrders::Key("o1"), R"({"id":"o1","status":"valid"})", ttl).ok());
+  // Other ACME records are not orders; unknown states are not counted.
+  EXPECT_TRUE(store->PutIfAbsent(AcmeCertificates::Key("o1"), R"({"status":"valid"})", ttl).ok());
+  EXPECT_TRUE(store->Put(AcmeOrders::Key("o3"), R"({"status":"bogus"})", ttl).ok());
+  EXPECT_TRUE(store->Put(AcmeAuthorizations::Key("a1"), R"({"status":"invalid"})", ttl).ok());
   raw->down = true;
-  EXPECT_FALSE(store->Put("acme_order/o4", R"({"status":"pending"})", ttl).ok());
+  EXPECT_FALSE(store->Put(AcmeOrders::Key("o4"), R"({"status":"pending"})", ttl).ok());
   EXPECT_EQ(m.value()->acme_orders("pending"), 2u);
   EXPECT_EQ(m.value()->acme_orders("valid"), 1u);
   EXPECT_EQ(m.value()->acme_orders("invalid"), 0u);

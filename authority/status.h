@@ -25,7 +25,7 @@ int HttpStatus(Code code);
 
 // message: the reason, fit for the log and, for 400/403, for the client.
 // It must never contain a token, a key or a password.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Code code, std::string message)
@@ -75,7 +75,7 @@ inline Status Unimplemented(std::string m) { return {Code::kUnimplemented, std::
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}   // NOLINT: must not be ok

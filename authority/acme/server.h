@@ -1,7 +1,9 @@
 // The RFC 8555 server: one Service per Authority, serving every ACME
 // provisioner of ca.json at /acme/<name>/... and /2.0/acme/<name>/...
-// All state lives in the Authority's store (see state.h), so any worker of
-// any node can answer any request; only the validation queue is per process.
+// All state lives in the Authority's store (authority/state/acme_*.h), so
+// any worker of any node can answer any request; only the validation queue
+// is per process. The parts: router.h (dispatch), authenticate.h (JWS),
+// resources.h (one file per resource), problem.h (errors, at the edge).
 //
 // URLs are built from, in order: the configured public base URL
 // (AcmeOptions::base_url, the stepca_acme_base_url directive), or
@@ -32,6 +34,7 @@
 #include "authority/acme/problem.h"
 #include "authority/acme/validate.h"
 #include "authority/api/http.h"
+#include "authority/store/store.h"
 
 namespace stepca {
 
@@ -68,11 +71,20 @@ class Service {
   // Tests: shortens retries.
   void SetRetryDelayForTesting(std::chrono::milliseconds d) { retry_delay_override_ = d; }
 
- private:
-  friend class Request;
-  bool Submit(ValidationTask task);
-  void RunValidation(const ValidationTask& task, const std::atomic<bool>& stop);
+  // Tests: the store the ACME handlers use instead of the Authority's
+  // (a failing decorator around it). Not thread-safe with Handle.
+  void SetStoreForTesting(Store* store) { store_override_ = store; }
+
+  // For the resource handlers (router.h).
+  Authority& authority() { return authority_; }
+  Store& store();
+  const std::string& base_url() const { return base_url_; }
   const ProvisionerSettings& Settings(const Provisioner& p) const;
+  // false when the validation queue is full.
+  bool Submit(ValidationTask task);
+
+ private:
+  void RunValidation(const ValidationTask& task, const std::atomic<bool>& stop);
 
   Authority& authority_;
   std::string base_url_;
@@ -81,6 +93,7 @@ class Service {
   std::unique_ptr<ValidationPool> pool_;
   Validator validator_;
   std::chrono::milliseconds retry_delay_override_{-1};
+  Store* store_override_ = nullptr;
 };
 
 }  // namespace acme

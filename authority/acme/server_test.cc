@@ -12,6 +12,11 @@
 #include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/jose/jwk.h"
+#include "authority/metrics.h"
+#include "authority/state/acme_certificates.h"
+#include "authority/state/acme_orders.h"
+#include "authority/state/certificate_records.h"
+#include "authority/state/revocations.h"
 #include "authority/testing/fixture_pki.h"
 #include "shared/base64.h"
 
@@ -64,6 +69,40 @@ std::string JsonText(const json_t* j) {
 std::string Path(const std::string& url) {
   return url.substr(std::string("https://").size() + std::string(kHost).size());
 }
+
+// The Authority's store, with writes refused (kUnavailable) where fail says.
+class FaultyStore final : public Store {
+ public:
+  using Predicate = std::function<bool(std::string_view key, std::string_view value)>;
+  FaultyStore(Store& inner, Predicate fail) : inner_(inner), fail_(std::move(fail)) {}
+  Status OpenInProcess() override { return Status::Ok(); }
+  void CloseInProcess() override {}
+  Status PutIfAbsent(std::string_view k, std::string_view v, std::chrono::seconds t) override {
+    return fail_(k, v) ? Down() : inner_.PutIfAbsent(k, v, t);
+  }
+  Status Put(std::string_view k, std::string_view v, std::chrono::seconds t) override {
+    return fail_(k, v) ? Down() : inner_.Put(k, v, t);
+  }
+  Result<std::optional<std::string>> Get(std::string_view k) override { return inner_.Get(k); }
+  Result<std::optional<std::string>> Take(std::string_view k) override { return inner_.Take(k); }
+  Status CompareAndSwap(std::string_view k, const std::optional<std::string>& e, std::string_view d,
+                        std::chrono::seconds t) override {
+    return fail_(k, d) ? Down() : inner_.CompareAndSwap(k, e, d, t);
+  }
+  Status Delete(std::string_view k) override { return inner_.Delete(k); }
+  std::string Kind() const override { return "faulty"; }
+  std::atomic<int> refused{0};
+
+ private:
+  Status Down() {
+    refused++;
+    return Unavailable("store unavailable: test");
+  }
+  Store& inner_;
+  Predicate fail_;
+};
+
+bool HasPrefix(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 class AcmeTest : public ::testing::Test {
  protected:
@@ -636,9 +675,10 @@ TEST_F(AcmeTest, FullFlowIssuesAndDownloads) {
   EXPECT_EQ(X509_check_host(leaf.get(), "www.example.test", 0, 0, nullptr), 1);
   EXPECT_EQ(X509_check_ip_asc(leaf.get(), "192.0.2.7", 0), 1);
   // Recorded like /sign records.
-  auto rec = authority_->store().Get("x509_certs/" + SerialDecimal(leaf.get()));
+  auto rec = CertificateRecords(authority_->store()).Find(SerialDecimal(leaf.get()));
   ASSERT_TRUE(rec.ok());
-  EXPECT_TRUE(rec->has_value());
+  ASSERT_TRUE(rec->has_value());
+  EXPECT_EQ((*rec)->state, CertificateState::kIssued);
   // Another account sees neither the order nor the certificate.
   Client other = Register();
   EXPECT_EQ(ProblemType(Post(other, order_url, "")), "unauthorized");
@@ -715,6 +755,116 @@ TEST_F(AcmeTest, AuthzDeactivation) {
   EXPECT_EQ(Str(Post(c, Header(o, "Location"), ""), "status"), "invalid");
 }
 
+// ---------------------------------------------------------------- finalize races and failures
+
+// Concurrent finalizes of one ready order: one compare-and-set from ready
+// to processing wins; exactly one certificate is issued and the others are
+// told the order is not ready.
+TEST_F(AcmeTest, ConcurrentFinalizesIssueOneCertificate) {
+  Client c = Register();
+  const std::string order_url = ReadyOrder(c, R"([{"type":"dns","value":"fin.test"}])");
+  const std::string csr = CsrB64("", {"fin.test"});
+  const uint64_t issued_before = authority_->metrics().certificates_issued();
+  std::vector<std::string> nonces;
+  for (int i = 0; i < 6; ++i) nonces.push_back(Nonce());
+  std::vector<HttpResponse> answers(nonces.size());
+  std::vector<std::thread> ts;
+  const std::string url = order_url + "/finalize";
+  for (size_t i = 0; i < nonces.size(); ++i)
+    ts.emplace_back([&, i] {
+      answers[i] = Raw("POST", Path(url), Sign(c, url, R"({"csr":")" + csr + R"("})", false, nonces[i]));
+    });
+  for (auto& t : ts) t.join();
+  int ok = 0, not_ready = 0;
+  std::string cert_url;
+  for (auto& a : answers) {
+    if (a.status == 200) {
+      ok++;
+      cert_url = Str(a, "certificate");
+    } else if (a.status == 403 && ProblemType(a) == "orderNotReady") {
+      not_ready++;
+    }
+  }
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(not_ready, 5);
+  EXPECT_EQ(authority_->metrics().certificates_issued() - issued_before, 1u);
+  auto o = Post(c, order_url, "");
+  EXPECT_EQ(Str(o, "status"), "valid");
+  EXPECT_EQ(Str(o, "certificate"), cert_url);
+  EXPECT_EQ(Post(c, cert_url, "").status, 200);
+}
+
+// The ACME certificate record cannot be written: the order is not valid,
+// has no certificate, and is ready again (a retry then succeeds).
+TEST_F(AcmeTest, StoreFailureAtFinalizeLeavesTheOrderWithoutCertificate) {
+  Client c = Register();
+  const std::string order_url = ReadyOrder(c, R"([{"type":"dns","value":"down.test"}])");
+  const std::string cert_prefix = AcmeCertificates::Key("");
+  FaultyStore faulty(authority_->store(),
+                     [&](std::string_view k, std::string_view) { return HasPrefix(k, cert_prefix); });
+  authority_->acme().SetStoreForTesting(&faulty);
+  auto fin = Finalize(c, order_url, CsrB64("", {"down.test"}));
+  authority_->acme().SetStoreForTesting(nullptr);
+  EXPECT_EQ(fin.status, 503) << fin.body;
+  EXPECT_EQ(ProblemType(fin), "serverInternal");
+  EXPECT_GE(faulty.refused.load(), 1);
+  auto o = Post(c, order_url, "");
+  EXPECT_EQ(Str(o, "status"), "ready");
+  EXPECT_EQ(Str(o, "certificate"), "");
+  auto again = Finalize(c, order_url, CsrB64("", {"down.test"}));
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Str(again, "status"), "valid");
+}
+
+// The last step (processing -> valid) cannot be written: the order goes
+// back to ready, never valid without its certificate.
+TEST_F(AcmeTest, StoreFailureAtTheValidTransitionLeavesTheOrderReady) {
+  Client c = Register();
+  const std::string order_url = ReadyOrder(c, R"([{"type":"dns","value":"late.test"}])");
+  const std::string order_prefix = AcmeOrders::Key("");
+  FaultyStore faulty(authority_->store(), [&](std::string_view k, std::string_view v) {
+    return HasPrefix(k, order_prefix) && v.find(R"("status":"valid")") != std::string_view::npos;
+  });
+  authority_->acme().SetStoreForTesting(&faulty);
+  auto fin = Finalize(c, order_url, CsrB64("", {"late.test"}));
+  authority_->acme().SetStoreForTesting(nullptr);
+  EXPECT_EQ(fin.status, 503) << fin.body;
+  EXPECT_EQ(faulty.refused.load(), 1);
+  auto o = Post(c, order_url, "");
+  EXPECT_EQ(Str(o, "status"), "ready");
+  EXPECT_EQ(Str(o, "certificate"), "");
+}
+
+// A finalize that died after claiming the order (processing, never
+// completed) is taken over once the claim is stale.
+TEST_F(AcmeTest, StaleProcessingOrderIsTakenOver) {
+  Client c = Register();
+  const std::string order_url = ReadyOrder(c, R"([{"type":"dns","value":"stale.test"}])");
+  const std::string id = order_url.substr(order_url.rfind('/') + 1);
+  AcmeOrders orders(authority_->store());
+  auto stored = orders.Load(id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  Order next = (*stored)->record;
+  next.status = "processing";
+  next.processing_since = FormatRfc3339(Clock::now() - kProcessingTimeout - std::chrono::seconds(5));
+  ASSERT_TRUE(orders.Replace(**stored, next).ok());
+  EXPECT_EQ(Str(Post(c, order_url, ""), "status"), "ready");
+  auto fin = Finalize(c, order_url, CsrB64("", {"stale.test"}));
+  EXPECT_EQ(fin.status, 200) << fin.body;
+  // A live claim is respected.
+  const std::string other = ReadyOrder(c, R"([{"type":"dns","value":"live.test"}])");
+  const std::string other_id = other.substr(other.rfind('/') + 1);
+  stored = orders.Load(other_id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  next = (*stored)->record;
+  next.status = "processing";
+  next.processing_since = FormatRfc3339(Clock::now());
+  ASSERT_TRUE(orders.Replace(**stored, next).ok());
+  auto refused = Finalize(c, other, CsrB64("", {"live.test"}));
+  EXPECT_EQ(ProblemType(refused), "orderNotReady");
+  EXPECT_EQ(Str(Post(c, other, ""), "status"), "processing");
+}
+
 // ---------------------------------------------------------------- revoke
 
 TEST_F(AcmeTest, RevokeByAccountAndByCertificateKey) {
@@ -741,10 +891,11 @@ TEST_F(AcmeTest, RevokeByAccountAndByCertificateKey) {
   EXPECT_EQ(ProblemType(Post(stranger, url, "{\"certificate\":\"" + cert1 + "\"}")), "unauthorized");
   auto r = Post(c, url, "{\"certificate\":\"" + cert1 + "\",\"reason\":1}");
   EXPECT_EQ(r.status, 200) << r.body;
-  auto rec = authority_->store().Get("revoked_x509_certs/" + serial1);
+  auto rec = Revocations(authority_->store()).Find(serial1);
   ASSERT_TRUE(rec.ok());
   ASSERT_TRUE(rec->has_value());
-  EXPECT_NE((*rec)->find("\"ACME\":true"), std::string::npos);
+  EXPECT_TRUE((*rec)->acme);
+  EXPECT_EQ((*rec)->reason_code, 1);
   EXPECT_EQ(ProblemType(Post(c, url, "{\"certificate\":\"" + cert1 + "\"}")), "alreadyRevoked");
 
   // By the certificate's key (jwk), with no account.

@@ -1,5 +1,7 @@
 #include "authority/acme/validate.h"
 
+#include "authority/ossl.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netdb.h>

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "authority/acme/problem.h"
-#include "authority/acme/state.h"
+#include "authority/state/acme_identifier.h"
 
 namespace stepca {
 namespace acme {
@@ -37,6 +37,10 @@ struct ValidationTask {
   Identifier identifier;     // without "*."
   std::string token;
   std::string key_authorization;
+  // The challenge's processingSince when this run started it: the result is
+  // written only while the challenge still carries it (no run that was
+  // taken over writes).
+  std::string started;
   ValidationConfig config;
 };
 

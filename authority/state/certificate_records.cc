@@ -14,7 +14,6 @@ constexpr char kPrefix[] = "x509_certs/";
 // than this many in a row means the serial source is broken.
 constexpr int kSerialAttempts = 3;
 
-std::string Key(std::string_view serial) { return kPrefix + std::string(serial); }
 
 void SetTime(json_t* o, const char* name, const std::optional<TimePoint>& t) {
   if (t) json_object_set_new(o, name, json_string(FormatRfc3339(*t).c_str()));
@@ -25,6 +24,8 @@ void SetString(json_t* o, const char* name, const std::string& s) {
 }
 
 }  // namespace
+
+std::string CertificateRecords::Key(std::string_view serial) { return kPrefix + std::string(serial); }
 
 const char* CertificateStateName(CertificateState state) {
   switch (state) {

@@ -99,6 +99,8 @@ class CertificateRecords {
   // Encoding and decoding (exposed for tests of the stored layout).
   static std::string Encode(const CertificateRecord& record);
   static std::optional<CertificateRecord> Decode(std::string_view serial, std::string_view bytes);
+  // The store key of serial's record (for tests and key_families.h).
+  static std::string Key(std::string_view serial);
 
  private:
   Status Replace(const CertificateReservation& reservation, const CertificateRecord& next);

@@ -29,5 +29,25 @@ std::optional<TimePoint> Time(const json_t* object, const char* name) {
   return ParseRfc3339(s);
 }
 
+void SetNonEmpty(json_t* object, const char* name, const std::string& value) {
+  if (!value.empty()) json_object_set_new(object, name, json_stringn(value.data(), value.size()));
+}
+
+json_t* StringArray(const std::vector<std::string>& values) {
+  json_t* a = json_array();
+  for (const auto& v : values) json_array_append_new(a, json_stringn(v.data(), v.size()));
+  return a;
+}
+
+std::vector<std::string> Strings(const json_t* object, const char* name) {
+  std::vector<std::string> out;
+  size_t i;
+  const json_t* v;
+  json_array_foreach(json_object_get(object, name), i, v) {
+    if (json_is_string(v)) out.emplace_back(json_string_value(v), json_string_length(v));
+  }
+  return out;
+}
+
 }  // namespace state_json
 }  // namespace stepca

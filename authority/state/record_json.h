@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "authority/ossl.h"
 #include "shared/duration.h"
@@ -22,6 +23,12 @@ JsonPtr LoadObject(std::string_view bytes);
 // "" / nullopt when the member is missing or of another type.
 std::string String(const json_t* object, const char* name);
 std::optional<TimePoint> Time(const json_t* object, const char* name);
+// Sets name only when value is not empty (the ACME records omit empty
+// members).
+void SetNonEmpty(json_t* object, const char* name, const std::string& value);
+// A JSON array of strings, and its reader (non-strings are skipped).
+json_t* StringArray(const std::vector<std::string>& values);
+std::vector<std::string> Strings(const json_t* object, const char* name);
 
 }  // namespace state_json
 }  // namespace stepca

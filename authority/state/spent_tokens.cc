@@ -9,6 +9,8 @@ namespace {
 constexpr char kPrefix[] = "used_ott/";
 }  // namespace
 
+std::string SpentTokens::Key(std::string_view token_key) { return kPrefix + std::string(token_key); }
+
 std::chrono::seconds SpentTokens::RetentionFor(TimePoint token_expiry, TimePoint now) {
   auto ttl = std::chrono::duration_cast<std::chrono::seconds>(token_expiry - now) + kTokenLeeway +
              std::chrono::seconds(60);
@@ -18,7 +20,7 @@ std::chrono::seconds SpentTokens::RetentionFor(TimePoint token_expiry, TimePoint
 Status SpentTokens::Spend(std::string_view token_key, std::string_view spent_by,
                           TimePoint token_expiry, TimePoint now) {
   if (token_key.empty()) return Internal("spent tokens: empty token key");
-  return store_.PutIfAbsent(kPrefix + std::string(token_key), spent_by,
+  return store_.PutIfAbsent(Key(token_key), spent_by,
                             RetentionFor(token_expiry, now));
 }
 

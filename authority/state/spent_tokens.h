@@ -8,6 +8,7 @@
 #define STEPCA_AUTHORITY_STATE_SPENT_TOKENS_H
 
 #include <chrono>
+#include <string>
 #include <string_view>
 
 #include "authority/status.h"
@@ -28,6 +29,8 @@ class SpentTokens {
   // How long the record is kept: until the token's expiry plus the clock
   // leeway a verifier allows, plus a minute; never under a minute.
   static std::chrono::seconds RetentionFor(TimePoint token_expiry, TimePoint now);
+  // The store key of a spent token (for tests and key_families.h).
+  static std::string Key(std::string_view token_key);
 
  private:
   Store& store_;

@@ -9,6 +9,8 @@ namespace {
 constexpr char kKey[] = "meta/epoch";
 }  // namespace
 
+std::string StoreEpoch::Key() { return kKey; }
+
 Result<int64_t> StoreEpoch::ReadOrClaim(int64_t candidate) {
   Status st = store_.PutIfAbsent(kKey, std::to_string(candidate), std::chrono::seconds(0));
   if (st.ok()) return candidate;

@@ -7,6 +7,7 @@
 #define STEPCA_AUTHORITY_STATE_STORE_EPOCH_H
 
 #include <cstdint>
+#include <string>
 
 #include "authority/status.h"
 #include "authority/store/store.h"
@@ -20,6 +21,8 @@ class StoreEpoch {
   // The stored epoch, or `candidate` when this call is the one that
   // records it. kUnavailable when the store cannot say.
   [[nodiscard]] Result<int64_t> ReadOrClaim(int64_t candidate);
+  // The store key (for tests).
+  static std::string Key();
 
  private:
   Store& store_;

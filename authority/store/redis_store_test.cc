@@ -52,7 +52,7 @@ TEST(RedisStoreTest, ClosedPortIsUnavailableQuickly) {
   ASSERT_GT(port, 0);
   auto store = MustMake(TcpConfig(port));
   auto start = std::chrono::steady_clock::now();
-  Status st = store->PutIfAbsent("used_ott/x", "1", seconds(10));
+  Status st = store->PutIfAbsent("contract/x", "1", seconds(10));
   double ms = MsSince(start);
   EXPECT_EQ(st.code(), Code::kUnavailable);
   // The client-visible message says what failed, never where the store

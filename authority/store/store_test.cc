@@ -130,18 +130,18 @@ TEST_P(StoreTest, PutGetDelete) {
 }
 
 TEST_P(StoreTest, PutIfAbsent) {
-  ASSERT_TRUE(store_->PutIfAbsent("used_ott/j1", "v1", seconds(60)).ok());
-  Status again = store_->PutIfAbsent("used_ott/j1", "v2", seconds(60));
+  ASSERT_TRUE(store_->PutIfAbsent("contract/j1", "v1", seconds(60)).ok());
+  Status again = store_->PutIfAbsent("contract/j1", "v2", seconds(60));
   EXPECT_EQ(again.code(), Code::kAlreadyExists);
-  EXPECT_EQ(MustGet("used_ott/j1"), "v1");  // the loser did not overwrite
+  EXPECT_EQ(MustGet("contract/j1"), "v1");  // the loser did not overwrite
   // A permanent entry blocks too.
-  ASSERT_TRUE(store_->PutIfAbsent("used_ott/j2", "p", seconds(0)).ok());
-  EXPECT_EQ(store_->PutIfAbsent("used_ott/j2", "q", seconds(0)).code(),
+  ASSERT_TRUE(store_->PutIfAbsent("contract/j2", "p", seconds(0)).ok());
+  EXPECT_EQ(store_->PutIfAbsent("contract/j2", "q", seconds(0)).code(),
             Code::kAlreadyExists);
   // After a delete the key is free again.
-  ASSERT_TRUE(store_->Delete("used_ott/j1").ok());
-  EXPECT_TRUE(store_->PutIfAbsent("used_ott/j1", "v3", seconds(60)).ok());
-  EXPECT_EQ(MustGet("used_ott/j1"), "v3");
+  ASSERT_TRUE(store_->Delete("contract/j1").ok());
+  EXPECT_TRUE(store_->PutIfAbsent("contract/j1", "v3", seconds(60)).ok());
+  EXPECT_EQ(MustGet("contract/j1"), "v3");
 }
 
 TEST_P(StoreTest, TakeReturnsValueOnce) {
