@@ -217,7 +217,7 @@ class Executor {
     auto it = set_.trees.find(n.text);
     const std::string context = "{{template " + GoQuote(n.text) + "}}";
     if (it == set_.trees.end())
-      Throw(ErrorKind::kExec, n.pos, context, "no such template " + GoQuote(n.text));
+      Throw(ErrorKind::kExec, n.pos, context, "template " + GoQuote(n.text) + " not defined");
     if (template_depth_ >= limits_.max_template_depth)
       Throw(ErrorKind::kLimit, n.pos, context,
             "exceeded maximum template depth (" + std::to_string(limits_.max_template_depth) +

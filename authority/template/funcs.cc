@@ -323,11 +323,11 @@ bool UrlQuery(const CallContext& ctx, Args& args, Value* out, FuncError* err) {
 
 bool ToJson(const CallContext& ctx, Args& args, Value* out, FuncError* err) {
   std::string s;
-  if (!EncodeJson(args[0], ctx.max_bytes, &s)) {
-    // sprig ignores Marshal's error and returns "" (NaN, infinities);
-    // a value past the size bound or nesting into itself is an error here.
-    if (s.size() > ctx.max_bytes) return TooLarge(ctx, err);
-    s.clear();
+  switch (EncodeJson(args[0], ctx.max_bytes, &s)) {
+    case JsonResult::kOk: break;
+    // sprig ignores Marshal's error and returns "".
+    case JsonResult::kUnsupported: s.clear(); break;
+    case JsonResult::kTooLarge: return TooLarge(ctx, err);
   }
   *out = Value::String(std::move(s));
   return true;

@@ -1,5 +1,6 @@
 #include "authority/template/json_encode.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -95,14 +96,14 @@ bool EncodeFloat(double d, std::string* out) {
   return true;
 }
 
-bool Encode(const Value& v, size_t max_bytes, std::string* out, int depth) {
-  if (depth > kMaxDepth) return false;
+JsonResult Encode(const Value& v, size_t max_bytes, std::string* out, int depth) {
+  if (depth > kMaxDepth) return JsonResult::kTooLarge;
   switch (v.kind()) {
     case Value::Kind::kNull: *out += "null"; break;
     case Value::Kind::kBool: *out += v.as_bool() ? "true" : "false"; break;
     case Value::Kind::kInt: *out += std::to_string(v.as_int()); break;
     case Value::Kind::kFloat:
-      if (!EncodeFloat(v.as_float(), out)) return false;
+      if (!EncodeFloat(v.as_float(), out)) return JsonResult::kUnsupported;
       break;
     case Value::Kind::kString: EncodeString(v.as_string(), out); break;
     case Value::Kind::kList: {
@@ -111,7 +112,8 @@ bool Encode(const Value& v, size_t max_bytes, std::string* out, int depth) {
       for (const Value& e : v.as_list()) {
         if (!first) *out += ',';
         first = false;
-        if (!Encode(e, max_bytes, out, depth + 1)) return false;
+        if (const JsonResult r = Encode(e, max_bytes, out, depth + 1); r != JsonResult::kOk)
+          return r;
       }
       *out += ']';
       break;
@@ -124,18 +126,19 @@ bool Encode(const Value& v, size_t max_bytes, std::string* out, int depth) {
         first = false;
         EncodeString(k, out);
         *out += ':';
-        if (!Encode(e, max_bytes, out, depth + 1)) return false;
+        if (const JsonResult r = Encode(e, max_bytes, out, depth + 1); r != JsonResult::kOk)
+          return r;
       }
       *out += '}';
       break;
     }
   }
-  return out->size() <= max_bytes;
+  return out->size() <= max_bytes ? JsonResult::kOk : JsonResult::kTooLarge;
 }
 
 }  // namespace
 
-bool EncodeJson(const Value& v, size_t max_bytes, std::string* out) {
+JsonResult EncodeJson(const Value& v, size_t max_bytes, std::string* out) {
   return Encode(v, max_bytes, out, 0);
 }
 

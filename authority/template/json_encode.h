@@ -11,9 +11,14 @@
 namespace stepca {
 namespace tmpl {
 
-// False (and `out` unspecified) for NaN or an infinity, which Go refuses,
-// for nesting deeper than 64 (a map set into itself) and past max_bytes.
-bool EncodeJson(const Value& v, size_t max_bytes, std::string* out);
+enum class JsonResult {
+  kOk,
+  kUnsupported,  // NaN or an infinity, which Go refuses
+  kTooLarge,     // past max_bytes, or nesting deeper than 64 (a map in itself)
+};
+
+// On failure `out` is unspecified.
+JsonResult EncodeJson(const Value& v, size_t max_bytes, std::string* out);
 
 }  // namespace tmpl
 }  // namespace stepca

@@ -341,8 +341,9 @@ class Parser {
       case Tok::kTemplate: {
         it.node = std::make_unique<Node>();
         it.node->type = NodeType::kTemplate;
-        it.node->pos = t.pos;
         it.node->text = TemplateName("template clause");
+        // Go places a template call at its name.
+        it.node->pos = toks_[i_ - 1].pos;
         if (PeekNonSpace().type == Tok::kRightDelim) {
           Next();
         } else {
