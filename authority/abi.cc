@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 
+#include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/metrics.h"
 
@@ -165,7 +166,7 @@ STEPCA_EXPORT void stepca_handle(stepca_authority_t* a, const stepca_request_t* 
     r.client_addr = View(req->client_addr);
     r.peer_cert_der = View(req->peer_cert_der);
     r.body = View(req->body);
-    Fill(a->authority->Handle(r), resp);
+    Fill(HandleHttp(*a->authority, r), resp);
   } catch (const std::bad_alloc&) {
     FillInternalError("out of memory", resp);
   } catch (const std::exception& e) {

@@ -1,14 +1,12 @@
 #include "authority/authority.h"
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "authority/acme/server.h"
-#include "authority/jose/jws.h"
+#include "authority/ca/local_ca.h"
+#include "authority/clock/system_time_source.h"
 #include "authority/metrics.h"
-#include "authority/provisioner/x5c_provisioner.h"
-#include "authority/x509/csr.h"
-#include "authority/x509/validity.h"
+#include "authority/signer/file_signer.h"
 #include "shared/base64.h"
 
 #ifndef STEPCA_VERSION
@@ -25,15 +23,10 @@ std::string Fingerprint(X509* cert) {
   return HexEncode(std::string(reinterpret_cast<char*>(md), n));
 }
 
-int64_t Seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& options) {
   std::unique_ptr<Authority> a(new Authority());
-  a->loaded_at_ = Clock::now();
   a->version_ = options.version.empty() ? STEPCA_VERSION : options.version;
 
   STEPCA_ASSIGN_OR_RETURN(a->config_, LoadCaConfig({options.ca_json, options.password_file}));
@@ -55,12 +48,24 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
     a->federated_pems_.push_back(CertificateToPem(r.get()));
     a->fingerprints_.push_back(Fingerprint(r.get()));
   }
-  for (auto& i : c.intermediates) a->intermediate_pems_.push_back(CertificateToPem(i.get()));
 
-  X509Ptr issuer_cert(X509_dup(c.intermediates[0].get()));
+  // Where signing happens: the issuing certificate and its key.
+  std::vector<X509Ptr> chain;
+  for (auto& i : c.intermediates) chain.emplace_back(X509_dup(i.get()));
   STEPCA_ASSIGN_OR_RETURN(auto signer, MakeFileSigner(std::move(c.key)));
-  a->issuer_.reset(new Issuer(std::move(issuer_cert), std::move(signer)));
-  a->audiences_.reset(new Audiences(c.dns_names));
+  STEPCA_ASSIGN_OR_RETURN(a->ca_, MakeLocalCa(std::move(chain), std::move(signer)));
+
+  // Policy: the provisioners and claims of ca.json over the store and the CA.
+  PolicySettings settings;
+  settings.global_claims = c.global_claims;
+  settings.backdate = c.backdate;
+  settings.disable_issued_at_check = c.disable_issued_at_check;
+  settings.dns_names = c.dns_names;
+  settings.anchors.roots = &c.roots;
+  settings.anchors.federated_roots = &c.federated_roots;
+  settings.anchors.intermediates = &c.intermediates;
+  a->policy_ = std::make_unique<CertificatePolicy>(std::move(settings), c.provisioners, *a->store_,
+                                                   *a->ca_, SystemTime());
   a->acme_.reset(new acme::Service(*a, options));
   return a;
 }
@@ -71,157 +76,14 @@ Status Authority::PrepareStore(long uid, long gid) {
   return ::stepca::PrepareStore(store_config_, uid, gid);
 }
 
-Status Authority::InitProcess() { return store_->OpenInProcess(); }
+Status Authority::InitProcess() {
+  STEPCA_RETURN_IF_ERROR(ca_->InitProcess());
+  return store_->OpenInProcess();
+}
 
 void Authority::ExitProcess() {
   if (acme_) acme_->Stop();
   store_->CloseInProcess();
-}
-
-// step-ca refuses tokens issued before the CA process started, because its
-// record of spent tokens did not survive a restart. Ours survives restarts
-// and is shared by the fleet, so the moment that matters is when this store
-// began recording spent tokens: a token older than that could have been
-// spent in a store that is gone. The first node to reach a store writes its
-// start time; every node and worker reads the same value.
-Status Authority::CheckIssuedAt(const TokenClaims& claims) {
-  if (config_.disable_issued_at_check || !claims.issued_at) return Status::Ok();
-  int64_t epoch = store_epoch_.load(std::memory_order_relaxed);
-  if (epoch < 0) {
-    const std::string mine = std::to_string(Seconds(loaded_at_));
-    Status st = store_->PutIfAbsent("meta/epoch", mine, std::chrono::seconds(0));
-    if (st.ok()) {
-      epoch = std::stoll(mine);
-    } else if (st.code() == Code::kAlreadyExists) {
-      STEPCA_ASSIGN_OR_RETURN(auto v, store_->Get("meta/epoch"));
-      if (!v) return Unavailable("store lost the CA epoch record");
-      epoch = std::strtoll(v->c_str(), nullptr, 10);
-    } else {
-      return st;
-    }
-    store_epoch_.store(epoch, std::memory_order_relaxed);
-  }
-  if (*claims.issued_at < epoch)
-    return Unauthenticated("authority.authorizeToken: token issued before the bootstrap of certificate authority");
-  return Status::Ok();
-}
-
-Result<SignResult> Authority::Sign(const SignRequest& req, TimePoint now) {
-  if (req.csr_pem.empty()) return InvalidArgument("missing csr");
-  auto csr = ParseCsrPem(req.csr_pem);
-  if (!csr.ok()) return InvalidArgument("invalid csr").WithDetail(csr.status().message());
-  if (req.ott.empty()) return InvalidArgument("missing ott");
-
-  // Token: structure, provisioner by audience and kid, then that
-  // provisioner's own checks (signature first).
-  auto jws = ParseCompactJws(req.ott);
-  if (!jws.ok())
-    return Unauthenticated("authority.authorizeToken: error parsing token")
-        .WithDetail(jws.status().message());
-  auto claims = ReadTokenClaims(jws->payload.get());
-  if (!claims.ok()) return claims.status().Wrap("authority.authorizeToken");
-  const std::string fragment = audiences_->Fragment(TokenMethod::kSign, claims->audience);
-  std::string selector = fragment;
-  if (selector.empty()) {
-    const json_t* kid = json_object_get(jws->header.get(), "kid");
-    selector = claims->issuer + ":" + (json_is_string(kid) ? json_string_value(kid) : "");
-  }
-  const Provisioner* prov = audiences_->Matches(TokenMethod::kSign, claims->audience, fragment)
-                                ? config_.provisioners.BySelector(selector)
-                                : nullptr;
-  if (prov == nullptr)
-    return Unauthenticated("authority.authorizeToken: provisioner not found or invalid audience");
-  auto grant = prov->AuthorizeSign(jws.value(), claims.value(), *audiences_, now);
-  if (!grant.ok()) return grant.status().Wrap("authority.authorizeSign");
-  STEPCA_RETURN_IF_ERROR(CheckIssuedAt(claims.value()));
-
-  // The request: key, names, lifetime. A client mistake here does not spend
-  // the token.
-  EVP_PKEY* key = X509_REQ_get0_pubkey(csr->req.get());
-  STEPCA_RETURN_IF_ERROR(CheckPublicKey(key));
-  if (!grant->cnf_x5rt.empty()) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(csr->der.data()), csr->der.size(), md);
-    if (Base64UrlEncode(std::string(reinterpret_cast<char*>(md), sizeof md)) != grant->cnf_x5rt)
-      return PermissionDenied("certificate request fingerprint does not match the token (cnf)");
-  }
-  STEPCA_RETURN_IF_ERROR(CheckCsrAgainstToken(csr.value(), grant->subject, grant->sans));
-  STEPCA_ASSIGN_OR_RETURN(Validity validity,
-                          ComputeValidity(now, req.not_before, req.not_after, prov->claims(),
-                                          config_.backdate, issuer_->not_after()));
-  STEPCA_RETURN_IF_ERROR(LimitValidityToWindow(grant.value(), req.not_before.set(),
-                                               req.not_after.set(), &validity));
-
-  // Spend the token before anything is signed: one winner in the fleet.
-  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(grant->token_expiry - now) +
-             kTokenLeeway + std::chrono::seconds(60);
-  if (ttl < std::chrono::seconds(60)) ttl = std::chrono::seconds(60);
-  Status spent = store_->PutIfAbsent("used_ott/" + grant->token_key, grant->provisioner_id, ttl);
-  if (spent.code() == Code::kAlreadyExists)
-    return Unauthenticated("authority.authorizeToken: token already used");
-  STEPCA_RETURN_IF_ERROR(spent);
-
-  LeafRequest leaf;
-  leaf.public_key = key;
-  leaf.spki = X509_REQ_get_X509_PUBKEY(csr->req.get());
-  leaf.common_name = grant->subject;
-  leaf.sans = ClassifySans(grant->sans);
-  leaf.validity = validity;
-  leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
-  leaf.provisioner = grant->info;
-  auto issued = issuer_->IssueLeaf(leaf);
-  if (!issued.ok()) return issued.status().Wrap("error signing certificate");
-
-  // Record before responding: a certificate the store does not know is
-  // never handed out.
-  JsonPtr record(json_object());
-  json_object_set_new(record.get(), "der", json_string(Base64Encode(issued->der).c_str()));
-  json_object_set_new(record.get(), "provisioner",
-                      json_pack("{s:s,s:s,s:s}", "id", grant->provisioner_id.c_str(), "name",
-                                prov->name().c_str(), "type", prov->type_name().c_str()));
-  json_object_set_new(record.get(), "issuedAt", json_string(FormatRfc3339(now).c_str()));
-  json_object_set_new(record.get(), "notAfter",
-                      json_string(FormatRfc3339(validity.not_after).c_str()));
-  std::string value = JsonBody(record.get());
-  value.pop_back();
-  STEPCA_RETURN_IF_ERROR(store_->Put("x509_certs/" + issued->serial, value, std::chrono::seconds(0)));
-
-  SignResult result{std::move(issued).value(), prov->name()};
-  return result;
-}
-
-Result<IssuedCertificate> Authority::IssueFromCsr(const CsrIssueRequest& req, TimePoint now) {
-  const Provisioner* prov = req.provisioner;
-  if (prov == nullptr || req.csr == nullptr) return Internal("IssueFromCsr: missing provisioner or csr");
-  EVP_PKEY* key = X509_REQ_get0_pubkey(req.csr->req.get());
-  STEPCA_RETURN_IF_ERROR(CheckPublicKey(key));
-  STEPCA_ASSIGN_OR_RETURN(Validity validity,
-                          ComputeValidity(now, req.not_before, req.not_after, prov->claims(),
-                                          config_.backdate, issuer_->not_after()));
-  LeafRequest leaf;
-  leaf.public_key = key;
-  leaf.spki = X509_REQ_get_X509_PUBKEY(req.csr->req.get());
-  leaf.common_name = req.common_name;
-  leaf.sans = req.sans;
-  leaf.validity = validity;
-  leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
-  leaf.provisioner.type = prov->type();
-  leaf.provisioner.name = prov->name();
-  auto issued = issuer_->IssueLeaf(leaf);
-  if (!issued.ok()) return issued.status().Wrap("error signing certificate");
-
-  JsonPtr record(json_object());
-  json_object_set_new(record.get(), "der", json_string(Base64Encode(issued->der).c_str()));
-  json_object_set_new(record.get(), "provisioner",
-                      json_pack("{s:s,s:s,s:s}", "id", prov->id().c_str(), "name",
-                                prov->name().c_str(), "type", prov->type_name().c_str()));
-  json_object_set_new(record.get(), "issuedAt", json_string(FormatRfc3339(now).c_str()));
-  json_object_set_new(record.get(), "notAfter",
-                      json_string(FormatRfc3339(validity.not_after).c_str()));
-  std::string value = JsonBody(record.get());
-  value.pop_back();
-  STEPCA_RETURN_IF_ERROR(store_->Put("x509_certs/" + issued->serial, value, std::chrono::seconds(0)));
-  return issued;
 }
 
 }  // namespace stepca

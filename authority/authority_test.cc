@@ -1,4 +1,6 @@
+#include "authority/api/router.h"
 #include "authority/authority.h"
+#include "authority/state/certificate_records.h"
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -32,7 +34,7 @@ class AuthorityTest : public ::testing::Test {
     r.csr_pem = csr;
     r.ott = ott;
     r.not_after = *ParseTimeDuration(not_after);
-    return authority_->Sign(r, Clock::now());
+    return authority_->policy().Sign(r, Clock::now());
   }
 
   std::string Token(const std::string& sub) {
@@ -45,7 +47,7 @@ class AuthorityTest : public ::testing::Test {
     r.method = "GET";
     r.path = path;
     r.query = query;
-    return authority_->Handle(r);
+    return HandleHttp(*authority_, r);
   }
 
   HttpResponse Post(const std::string& path, const std::string& body) {
@@ -53,7 +55,7 @@ class AuthorityTest : public ::testing::Test {
     r.method = "POST";
     r.path = path;
     r.body = body;
-    return authority_->Handle(r);
+    return HandleHttp(*authority_, r);
   }
 
   static std::string SignBody(const std::string& csr, const std::string& ott) {
@@ -83,11 +85,15 @@ TEST_F(AuthorityTest, IssuesWithStepDefaults) {
   int days = 0, secs = 0;
   ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(cert), X509_get0_notAfter(cert));
   EXPECT_EQ(days * 86400 + secs, 24 * 3600 + 60);
-  // The certificate is recorded under its serial.
-  auto rec = authority_->store().Get("x509_certs/" + res->leaf.serial);
+  // The certificate is recorded under its serial, complete with its DER.
+  auto rec = CertificateRecords(authority_->store()).Find(res->leaf.serial);
   ASSERT_TRUE(rec.ok());
   ASSERT_TRUE(rec->has_value());
-  EXPECT_NE(rec->value().find("fixture@example.test"), std::string::npos);
+  EXPECT_EQ(rec->value().state, CertificateState::kIssued);
+  EXPECT_EQ(rec->value().der, res->leaf.der);
+  ASSERT_TRUE(rec->value().provisioner.has_value());
+  EXPECT_EQ(rec->value().provisioner->name, "fixture@example.test");
+  EXPECT_EQ(rec->value().names, std::vector<std::string>({"svc.example.test"}));
 }
 
 TEST_F(AuthorityTest, ReplayedTokenIsRefused) {
@@ -287,11 +293,11 @@ TEST_F(AuthorityTest, RequestIdIsEchoedOrGenerated) {
   r.method = "GET";
   r.path = "/health";
   r.request_id = "abc-123";
-  auto with = authority_->Handle(r);
+  auto with = HandleHttp(*authority_, r);
   ASSERT_FALSE(with.headers.empty());
   EXPECT_EQ(with.headers.back().second, "abc-123");
   r.request_id = "";
-  auto without = authority_->Handle(r);
+  auto without = HandleHttp(*authority_, r);
   EXPECT_EQ(without.headers.back().second.size(), 36u);
   EXPECT_EQ(without.headers.back().second[14], '4');
 }

@@ -295,6 +295,19 @@ class Metered final : public Store {
     return st;
   }
 
+  Status CompareAndSwap(std::string_view key, const std::optional<std::string>& expected,
+                        std::string_view desired, std::chrono::seconds ttl) override {
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = inner_->CompareAndSwap(key, expected, desired, ttl);
+    Done(t0, st);
+    // A certificate record is completed (DER added) by a compare-and-set
+    // from its reserved form.
+    if (st.ok() && expected && key.substr(0, 11) == "x509_certs/")
+      m_->CertificateIssued(ProvisionerOf(desired));
+    if (st.ok()) m_->AcmeRecord(key, desired);
+    return st;
+  }
+
   Result<std::optional<std::string>> Get(std::string_view key) override {
     auto t0 = std::chrono::steady_clock::now();
     auto r = inner_->Get(key);

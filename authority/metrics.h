@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "authority/provisioner/provisioner.h"
+#include "authority/provisioner/provisioner_collection.h"
 #include "authority/status.h"
 #include "authority/store/store.h"
 

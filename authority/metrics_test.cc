@@ -56,6 +56,10 @@ class FakeStore final : public Store {
   Status Put(std::string_view, std::string_view, std::chrono::seconds) override {
     return down ? Unavailable("store unavailable: test") : Status::Ok();
   }
+  Status CompareAndSwap(std::string_view, const std::optional<std::string>&, std::string_view,
+                        std::chrono::seconds) override {
+    return down ? Unavailable("store unavailable: test") : Status::Ok();
+  }
   Result<std::optional<std::string>> Get(std::string_view) override {
     return std::optional<std::string>();
   }

@@ -3,6 +3,7 @@
 // agree on ca.json, the provisioner key, the token and the sign body.
 #include <gtest/gtest.h>
 
+#include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/x509/csr.h"
 #include "cli/crypto.h"
@@ -78,7 +79,7 @@ TEST_F(CliAuthorityCompat, TheAuthoritySignsWhatTheCliSends) {
   req.path = "/1.0/sign";
   std::string body = BuildSignBody(CsrToPem(csr->get()), token.value(), "", "1h");
   req.body = body;
-  ::stepca::HttpResponse resp = authority_->Handle(req);
+  ::stepca::HttpResponse resp = HandleHttp(*authority_, req);
   ASSERT_EQ(resp.status, 201) << resp.body << " " << resp.log_message;
   json_error_t err;
   JsonPtr j(json_loadb(resp.body.data(), resp.body.size(), 0, &err));
@@ -94,7 +95,7 @@ TEST_F(CliAuthorityCompat, TheAuthoritySignsWhatTheCliSends) {
   EXPECT_EQ(X509_check_ip_asc(leaf, "127.0.0.1", 0), 1);
 
   // The same token again is refused (one-time use).
-  resp = authority_->Handle(req);
+  resp = HandleHttp(*authority_, req);
   EXPECT_EQ(resp.status, 401);
 }
 
@@ -106,7 +107,7 @@ TEST_F(CliAuthorityCompat, RevokeTokenIsAccepted) {
   SignRequest sr;
   sr.csr_pem = CsrToPem(csr->get());
   sr.ott = token.value();
-  auto signed_cert = authority_->Sign(sr, Clock::now());
+  auto signed_cert = authority_->policy().Sign(sr, Clock::now());
   ASSERT_TRUE(signed_cert.ok()) << signed_cert.status().message();
 
   auto revoke = Token(signed_cert->leaf.serial, {}, true);
@@ -117,7 +118,7 @@ TEST_F(CliAuthorityCompat, RevokeTokenIsAccepted) {
   req.method = "POST";
   req.path = "/1.0/revoke";
   req.body = body;
-  ::stepca::HttpResponse resp = authority_->Handle(req);
+  ::stepca::HttpResponse resp = HandleHttp(*authority_, req);
   if (resp.status == 501) GTEST_SKIP() << "the authority does not serve revoke yet: " << resp.body;
   EXPECT_EQ(resp.status, 200) << resp.body << " " << resp.log_message;
 }

@@ -8,7 +8,7 @@
 #include "authority/config/ca_config.h"
 #include "authority/jose/jwe.h"
 #include "authority/jose/jwk.h"
-#include "authority/signer/signer.h"
+#include "authority/signer/file_signer.h"
 #include "cli/crypto.h"
 #include "cli/files.h"
 #include "cli/go_json.h"

@@ -2,7 +2,7 @@
 // sign request and response.
 #include <gtest/gtest.h>
 
-#include "authority/signer/signer.h"
+#include "authority/signer/file_signer.h"
 #include "authority/x509/csr.h"
 #include "cli/args.h"
 #include "cli/crypto.h"

@@ -17,7 +17,7 @@
 
 #include "authority/jose/jwk.h"
 #include "authority/jose/jws.h"
-#include "authority/signer/signer.h"
+#include "authority/signer/file_signer.h"
 #include "authority/x509/csr.h"
 #include "cli/commands.h"
 #include "cli/crypto.h"

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "authority/jose/jws.h"
-#include "authority/signer/signer.h"
+#include "authority/signer/file_signer.h"
 #include "authority/x509/chain.h"
 #include "cli/args.h"
 #include "cli/crypto.h"

@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 
+#include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/testing/fixture_pki.h"
 #include "shared/base64.h"
@@ -150,7 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     r.authorization = authorization;
   }
 
-  stepca::HttpResponse resp = g_authority->Handle(r);
+  stepca::HttpResponse resp = HandleHttp(*g_authority, r);
   if (resp.status < 100 || resp.status > 599) std::abort();
   if (resp.status >= 500 && resp.status != 501 && resp.status != 503) {
     // Not a crash, but an input that makes the CA fail: worth a look.

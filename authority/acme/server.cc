@@ -794,7 +794,7 @@ class Request {
     if (!o.not_before.empty()) ir.not_before = *ParseTimeDuration(o.not_before);
     if (!o.not_after.empty()) ir.not_after = *ParseTimeDuration(o.not_after);
     const TimePoint now = Clock::now();
-    auto issued = a_.IssueFromCsr(ir, now);
+    auto issued = a_.policy().IssueFromCsr(ir, now);
     if (!issued.ok()) {
       store_.Delete(guard);
       const Code c = issued.status().code();

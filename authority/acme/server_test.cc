@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "authority/acme/jws.h"
+#include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/jose/jwk.h"
 #include "authority/testing/fixture_pki.h"
@@ -99,7 +100,7 @@ class AcmeTest : public ::testing::Test {
     r.scheme = "https";
     r.content_type = ct;
     r.body = body;
-    return authority_->Handle(r);
+    return HandleHttp(*authority_, r);
   }
 
   std::string Nonce() { return Header(Raw("HEAD", "/acme/acme/new-nonce"), "Replay-Nonce"); }

@@ -56,7 +56,7 @@ HttpResponse RenewRoute(Authority& a, const HttpRequest& req, bool rekey) {
     if (!st.ok()) return ErrorResponse(st);
   }
   const char* what = rekey ? "rekey" : "renew";
-  auto result = a.Renew(rr, Clock::now());
+  auto result = a.policy().Renew(rr);
   if (!result.ok()) {
     // A failure without a status of its own is step-ca's 500.
     return ErrorResponse(result.status().Wrap(what));
@@ -93,7 +93,7 @@ HttpResponse RevokeRoute(Authority& a, const HttpRequest& req) {
   }
   if (rr.reason.size() > kMaxReason) return ErrorResponse(InvalidArgument("reason is too long"));
 
-  auto serial = a.Revoke(rr, Clock::now());
+  auto serial = a.policy().Revoke(rr);
   if (!serial.ok()) {
     HttpResponse r = ErrorResponse(serial.status().Wrap("revoke"));
     // passive: false is the client's choice, not the CA's failure.

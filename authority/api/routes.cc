@@ -8,6 +8,7 @@
 #include "authority/api/http.h"
 #include "authority/api/json_log.h"
 #include "authority/api/renew_routes.h"
+#include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/metrics.h"
 
@@ -194,7 +195,7 @@ class Router {
     if (st.ok()) st = TimeMember(body.get(), "notAfter", &sr.not_after);
     if (!st.ok()) return ErrorResponse(st);
 
-    auto result = a_.Sign(sr, Clock::now());
+    auto result = a_.policy().Sign(sr);
     if (!result.ok()) return ErrorResponse(result.status().Wrap("sign"));
 
     const IssuedCertificate& leaf = result->leaf;
@@ -229,15 +230,15 @@ class Router {
 
 }  // namespace
 
-HttpResponse Authority::Handle(const HttpRequest& request) {
-  HttpResponse resp = Router(*this, request).Route();
-  metrics_->Request(request.path, resp.status);
+HttpResponse HandleHttp(Authority& authority, const HttpRequest& request) {
+  HttpResponse resp = Router(authority, request).Route();
+  authority.metrics().Request(request.path, resp.status);
   std::string id;
   if (UsableRequestId(request.request_id)) id = request.request_id;
   else if (UsableRequestId(request.legacy_request_id)) id = request.legacy_request_id;
   else id = NewRequestId();
   resp.headers.emplace_back("X-Request-Id", id);
-  if (!resp.log_message.empty() && config_.logger_format == "json")
+  if (!resp.log_message.empty() && authority.config().logger_format == "json")
     resp.log_message = JsonLogLine(resp.log_level, id, resp.status, request.method, request.path,
                                    resp.log_message);
   else if (!resp.log_message.empty())

@@ -8,7 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "authority/signer/signer.h"
+#include "authority/provisioner/parse_provisioner.h"
+#include "authority/signer/file_signer.h"
 
 namespace stepca {
 namespace {

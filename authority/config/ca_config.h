@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "authority/ossl.h"
-#include "authority/provisioner/provisioner.h"
+#include "authority/provisioner/provisioner_collection.h"
 #include "authority/status.h"
 #include "authority/x509/claims.h"
 #include "shared/duration.h"

@@ -1,12 +1,14 @@
-// Provisioners authorize requests. One interface; each type decides what a
-// token of its own proves.
+// Provisioners authorize requests: one interface; each type decides what
+// its own credential proves, for sign, renew and revoke. Implementations:
+// jwk_provisioner.h, x5c_provisioner.h, acme_provisioner.h, and
+// listed_provisioner.h for the types ca.json may list that cannot authorize
+// yet. The collection is provisioner_collection.h; ca.json parsing is
+// parse_provisioner.h.
 #ifndef STEPCA_AUTHORITY_PROVISIONER_PROVISIONER_H
 #define STEPCA_AUTHORITY_PROVISIONER_PROVISIONER_H
 
 #include <jansson.h>
 
-#include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,17 +18,18 @@
 #include "authority/status.h"
 #include "authority/x509/claims.h"
 #include "authority/x509/issuer.h"
+#include "shared/duration.h"
 
 namespace stepca {
 
-// What a verified sign token grants.
+// What a verified sign or revoke token grants.
 struct SignGrant {
   std::string subject;
   std::vector<std::string> sans;  // the token's sans, [sub] when empty
   ProvisionerInfo info;           // for the provisioner extension
   std::string provisioner_id;
   std::string cnf_x5rt;           // when set, the CSR must have this hash
-  std::string token_key;          // one-time-use key: "<provisioner id>/<jti>"
+  std::string token_key;          // one-time-use key: sha256("<provisioner id>\n<jti>")
   TimePoint token_expiry;
   // X5C: the x5c leaf's validity, which the new certificate must not leave.
   bool has_window = false;
@@ -35,95 +38,40 @@ struct SignGrant {
 
 class Provisioner {
  public:
-  // json: the provisioner object from ca.json (kept for /provisioners).
-  Provisioner(ProvisionerType type, std::string type_name, std::string name,
-              Claims claims, JsonPtr json);
   virtual ~Provisioner() = default;
 
-  ProvisionerType type() const { return type_; }
-  const std::string& type_name() const { return type_name_; }
-  const std::string& name() const { return name_; }
-  const Claims& claims() const { return claims_; }
-  const json_t* json() const { return json_.get(); }
+  virtual ProvisionerType type() const = 0;
+  // As ca.json spells the type ("JWK", "X5C", "ACME", ...).
+  virtual const std::string& type_name() const = 0;
+  virtual const std::string& name() const = 0;
+  // The merged claims: defaults, authority.claims, then this provisioner's.
+  virtual const Claims& claims() const = 0;
+  // The provisioner object from ca.json, for /provisioners and for settings
+  // of its own (ACME's).
+  virtual const json_t* json() const = 0;
 
   // step-ca's provisioner ID (JWK: "<name>:<kid>", others "<type>/<name>").
-  virtual std::string id() const;
+  virtual std::string id() const = 0;
   // The key tokens select this provisioner by: JWK "<name>:<kid>", others
   // the audience fragment "<type>/<name>".
-  virtual std::string token_selector() const { return id(); }
+  virtual std::string token_selector() const = 0;
 
-  // Verifies a sign token. The default: this type has no token flow.
+  // Verifies a sign token (audience /sign): signature first, then issuer,
+  // time claims, audience and subject. kUnauthenticated for a type that
+  // takes no sign tokens.
   virtual Result<SignGrant> AuthorizeSign(const Jws& jws, const TokenClaims& claims,
                                           const Audiences& audiences,
-                                          TimePoint now) const;
+                                          TimePoint now) const = 0;
+
+  // May cert, issued by this provisioner and already proven to be the
+  // client's (TLS or renew token), be renewed or rekeyed now?
+  virtual Status AuthorizeRenew(X509* cert, TimePoint now) const = 0;
 
   // Verifies a revoke token (audience /revoke); the caller checks that sub
-  // is the serial. The default: this type has no token flow. (revoke.cc)
+  // is the serial. kUnauthenticated for a type that takes no revoke tokens.
   virtual Result<SignGrant> AuthorizeRevoke(const Jws& jws, const TokenClaims& claims,
                                             const Audiences& audiences,
-                                            TimePoint now) const;
-
- private:
-  ProvisionerType type_;
-  std::string type_name_;
-  std::string name_;
-  Claims claims_;
-  JsonPtr json_;
-};
-
-class JwkProvisioner : public Provisioner {
- public:
-  JwkProvisioner(std::string name, Claims claims, JsonPtr json, EvpPkeyPtr key,
-                 std::string kid, std::string encrypted_key);
-
-  std::string id() const override { return name() + ":" + kid_; }
-  const std::string& kid() const { return kid_; }
-  const std::string& encrypted_key() const { return encrypted_key_; }
-
-  Result<SignGrant> AuthorizeSign(const Jws& jws, const TokenClaims& claims,
-                                  const Audiences& audiences,
-                                  TimePoint now) const override;
-  Result<SignGrant> AuthorizeRevoke(const Jws& jws, const TokenClaims& claims,
-                                    const Audiences& audiences,
-                                    TimePoint now) const override;
-
- private:
-  EvpPkeyPtr key_;
-  std::string kid_;
-  std::string encrypted_key_;
-};
-
-// Parses one entry of authority.provisioners. field is its path for
-// errors ("authority.provisioners[1]"); global claims are the merged
-// defaults and authority.claims. Adds a warning for types that are listed
-// but cannot authorize yet.
-Result<std::unique_ptr<Provisioner>> ParseProvisioner(
-    const json_t* obj, const std::string& field, const Claims& global,
-    std::vector<std::string>* warnings);
-
-// The provisioners in ca.json order, indexed for token selection and the
-// paginated listing.
-class ProvisionerCollection {
- public:
-  Status Add(std::unique_ptr<Provisioner> p, const std::string& field);
-
-  const Provisioner* BySelector(const std::string& selector) const;
-  const Provisioner* ByName(const std::string& name) const;
-  const JwkProvisioner* JwkByKid(const std::string& kid) const;
-  size_t size() const { return list_.size(); }
-  const Provisioner& at(size_t i) const { return *list_[i]; }
-
-  // step-ca's cursor pagination: items whose uid (4-byte index || last 16
-  // bytes of SHA-1(id)) is >= cursor; next cursor "" at the end.
-  std::vector<const Provisioner*> Page(const std::string& cursor, size_t limit,
-                                       std::string* next_cursor) const;
-
- private:
-  std::vector<std::unique_ptr<Provisioner>> list_;
-  std::vector<std::string> uids_;  // hex, 40 chars
-  std::map<std::string, size_t> by_selector_;
-  std::map<std::string, size_t> by_name_;
-  std::map<std::string, size_t> by_kid_;
+                                            TimePoint now) const = 0;
 };
 
 }  // namespace stepca

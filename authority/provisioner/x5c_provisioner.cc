@@ -2,7 +2,6 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/sha.h>
 
 #include "authority/x509/chain.h"
 #include "shared/base64.h"
@@ -10,19 +9,13 @@
 namespace stepca {
 namespace {
 
-std::string Sha256Hex(const std::string& data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  return HexEncode(std::string(reinterpret_cast<char*>(md), sizeof md));
-}
-
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
 }  // namespace
 
 X5cProvisioner::X5cProvisioner(std::string name, Claims claims, JsonPtr json,
                                std::vector<X509Ptr> roots)
-    : Provisioner(ProvisionerType::kX5c, "X5C", std::move(name), claims, std::move(json)),
+    : ProvisionerBase(ProvisionerType::kX5c, "X5C", std::move(name), claims, std::move(json)),
       roots_(std::move(roots)) {}
 
 Result<SignGrant> X5cProvisioner::Authorize(TokenMethod method, const Jws& jws,
@@ -53,8 +46,7 @@ Result<SignGrant> X5cProvisioner::Authorize(TokenMethod method, const Jws& jws,
   g.info.name = name();
   g.provisioner_id = id();
   g.cnf_x5rt = claims.cnf_x5rt;
-  const std::string jti = claims.id.empty() ? CanonicalTokenId(jws) : claims.id;
-  g.token_key = Sha256Hex(id() + "\n" + jti);
+  g.token_key = TokenUseKey(id(), jws, claims);
   g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
   g.has_window = true;
   g.window_not_before = CertNotBefore(leaf);

@@ -7,11 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "authority/provisioner/provisioner.h"
+#include "authority/provisioner/provisioner_base.h"
+#include "authority/x509/validity.h"
 
 namespace stepca {
 
-class X5cProvisioner : public Provisioner {
+class X5cProvisioner : public ProvisionerBase {
  public:
   X5cProvisioner(std::string name, Claims claims, JsonPtr json, std::vector<X509Ptr> roots);
 

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "authority/signer/signer.h"
+#include "authority/signer/file_signer.h"
 
 namespace stepca {
 
@@ -49,24 +49,48 @@ bool IsSupportedCaKey(EVP_PKEY* key) {
   }
 }
 
+// The context every signature of key starts from: the key type's digest,
+// PKCS#1 v1.5 padding for RSA.
+Result<EvpMdCtxPtr> SigningContext(EVP_PKEY* key) {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) return Internal("signer: out of memory");
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  if (EVP_DigestSignInit(ctx.get(), &pctx, DigestForKey(key), nullptr, key) != 1) {
+    return Internal("signer: cannot initialise signing: " + OpensslError());
+  }
+  if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
+      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
+    return Internal("signer: cannot set RSA padding: " + OpensslError());
+  }
+  return ctx;
+}
+
 class FileSigner : public Signer {
  public:
-  explicit FileSigner(EvpPkeyPtr key) : key_(std::move(key)) {}
+  FileSigner(EvpPkeyPtr key, SignatureAlgorithm algorithm)
+      : key_(std::move(key)), algorithm_(algorithm) {}
 
   EVP_PKEY* PublicKey() const override { return key_.get(); }
+  SignatureAlgorithm Algorithm() const override { return algorithm_; }
+  // The key is in memory before fork; nothing is per process.
+  Status InitProcess() override { return Status::Ok(); }
+
+  Result<std::string> Sign(std::string_view message) const override {
+    STEPCA_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, SigningContext(key_.get()));
+    const auto* in = reinterpret_cast<const unsigned char*>(message.data());
+    size_t len = 0;
+    if (EVP_DigestSign(ctx.get(), nullptr, &len, in, message.size()) != 1)
+      return Internal("signer: cannot size signature: " + OpensslError());
+    std::string sig(len, '\0');
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(&sig[0]), &len, in,
+                       message.size()) != 1)
+      return Internal("signer: cannot sign: " + OpensslError());
+    sig.resize(len);
+    return sig;
+  }
 
   Status SignCertificate(X509* cert) const override {
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    if (!ctx) return Internal("signer: out of memory");
-    EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-    if (EVP_DigestSignInit(ctx.get(), &pctx, DigestForKey(key_.get()), nullptr,
-                           key_.get()) != 1) {
-      return Internal("signer: cannot initialise signing: " + OpensslError());
-    }
-    if (EVP_PKEY_get_base_id(key_.get()) == EVP_PKEY_RSA &&
-        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
-      return Internal("signer: cannot set RSA padding: " + OpensslError());
-    }
+    STEPCA_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, SigningContext(key_.get()));
     if (X509_sign_ctx(cert, ctx.get()) <= 0) {
       return Internal("signer: cannot sign certificate: " + OpensslError());
     }
@@ -75,6 +99,7 @@ class FileSigner : public Signer {
 
  private:
   EvpPkeyPtr key_;
+  SignatureAlgorithm algorithm_;
 };
 
 }  // namespace
@@ -109,13 +134,29 @@ Result<EvpPkeyPtr> LoadPrivateKeyPem(std::string_view pem,
 
 Result<std::unique_ptr<Signer>> MakeFileSigner(EvpPkeyPtr private_key) {
   if (!private_key) return InvalidArgument("signer: no key");
-  if (!IsSupportedCaKey(private_key.get())) {
-    return InvalidArgument(
-        "signer: unsupported key type: want EC P-256/P-384/P-521, RSA >= 2048 or "
-        "Ed25519");
-  }
-  std::unique_ptr<Signer> s = std::make_unique<FileSigner>(std::move(private_key));
+  auto algorithm = AlgorithmForKey(private_key.get());
+  if (!algorithm.ok()) return InvalidArgument("signer: " + algorithm.status().message());
+  std::unique_ptr<Signer> s =
+      std::make_unique<FileSigner>(std::move(private_key), algorithm.value());
   return s;
+}
+
+Result<SignatureAlgorithm> AlgorithmForKey(EVP_PKEY* key) {
+  if (key == nullptr || !IsSupportedCaKey(key))
+    return InvalidArgument(
+        "unsupported key type: want EC P-256/P-384/P-521, RSA >= 2048 or Ed25519");
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_ED25519:
+      return SignatureAlgorithm::kEd25519;
+    case EVP_PKEY_RSA:
+      return SignatureAlgorithm::kRsaPkcs1Sha256;
+    default: {
+      const std::string g = GroupName(key);
+      if (g == "secp384r1") return SignatureAlgorithm::kEcdsaSha384;
+      if (g == "secp521r1") return SignatureAlgorithm::kEcdsaSha512;
+      return SignatureAlgorithm::kEcdsaSha256;
+    }
+  }
 }
 
 const EVP_MD* DigestForKey(EVP_PKEY* key) {

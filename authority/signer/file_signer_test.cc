@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "authority/testing/fixture_pki.h"
-#include "authority/signer/signer.h"
+#include "authority/signer/file_signer.h"
 
 namespace stepca {
 namespace {
@@ -137,6 +137,47 @@ TEST(FileSigner, SignsWithTheRightAlgorithm) {
   SignAndVerify(Generate("EC", "P-521"), NID_ecdsa_with_SHA512);
   SignAndVerify(Generate("RSA"), NID_sha256WithRSAEncryption);
   SignAndVerify(Generate("ED25519"), NID_ED25519);
+}
+
+// Sign(message) makes a signature the public key verifies over that
+// message, with the digest the algorithm names, and not over another one.
+void SignMessageAndVerify(EvpPkeyPtr key, SignatureAlgorithm want) {
+  ASSERT_TRUE(key);
+  EVP_PKEY* pub = key.get();
+  const EVP_MD* md = DigestForKey(pub);
+  auto signer = MakeFileSigner(std::move(key));
+  ASSERT_TRUE(signer.ok()) << signer.status().message();
+  EXPECT_EQ((*signer)->Algorithm(), want);
+  EXPECT_TRUE((*signer)->InitProcess().ok());
+  const std::string msg = "to be signed";
+  auto sig = (*signer)->Sign(msg);
+  ASSERT_TRUE(sig.ok()) << sig.status().message();
+  auto verify = [&](const std::string& m) {
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    EVP_PKEY_CTX* pctx = nullptr;
+    EXPECT_EQ(EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, pub), 1);
+    return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig->data()),
+                            sig->size(), reinterpret_cast<const unsigned char*>(m.data()),
+                            m.size());
+  };
+  EXPECT_EQ(verify(msg), 1);
+  EXPECT_NE(verify("something else"), 1);
+}
+
+TEST(FileSigner, SignsMessagesWithTheKeysAlgorithm) {
+  SignMessageAndVerify(Generate("EC", "P-256"), SignatureAlgorithm::kEcdsaSha256);
+  SignMessageAndVerify(Generate("EC", "P-384"), SignatureAlgorithm::kEcdsaSha384);
+  SignMessageAndVerify(Generate("EC", "P-521"), SignatureAlgorithm::kEcdsaSha512);
+  SignMessageAndVerify(Generate("RSA"), SignatureAlgorithm::kRsaPkcs1Sha256);
+  SignMessageAndVerify(Generate("ED25519"), SignatureAlgorithm::kEd25519);
+}
+
+TEST(AlgorithmForKey, RejectsKeysTheCaDoesNotSignWith) {
+  EXPECT_FALSE(AlgorithmForKey(nullptr).ok());
+  EXPECT_FALSE(AlgorithmForKey(Generate("EC", "P-224").get()).ok());
+  EvpPkeyPtr small(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{1024}));
+  EXPECT_FALSE(AlgorithmForKey(small.get()).ok());
+  EXPECT_EQ(AlgorithmForKey(Generate("ED25519").get()).value(), SignatureAlgorithm::kEd25519);
 }
 
 TEST(FileSigner, RejectsMissingOrUnsupportedKey) {

@@ -1,9 +1,9 @@
 // Where the CA's private key lives: a file (encrypted PEM) now, a PKCS#11
-// token or a KMS later. Signing goes through this seam only.
+// token or a KMS next. Signing goes through this seam only; nothing above it
+// ever holds private key bytes.
 #ifndef STEPCA_AUTHORITY_SIGNER_SIGNER_H
 #define STEPCA_AUTHORITY_SIGNER_SIGNER_H
 
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,26 +12,42 @@
 
 namespace stepca {
 
+// The signature a CA key makes. A token or KMS key reports its own; the
+// certificate's AlgorithmIdentifier follows from it.
+enum class SignatureAlgorithm {
+  kEcdsaSha256,      // P-256
+  kEcdsaSha384,      // P-384
+  kEcdsaSha512,      // P-521
+  kRsaPkcs1Sha256,   // RSA >= 2048, PKCS#1 v1.5
+  kEd25519,          // pure EdDSA: the message is signed, never a digest
+};
+
 class Signer {
  public:
   virtual ~Signer() = default;
+
+  // The public half, valid for the signer's lifetime: the issuer's key id,
+  // the check that the key matches the intermediate, and verification. A
+  // file key may hand out the key pair itself; a token hands out only the
+  // public key it read from the token.
   virtual EVP_PKEY* PublicKey() const = 0;
-  // Signs a fully built certificate with the digest the key type calls for
-  // (P-256: SHA-256, P-384: SHA-384, P-521: SHA-512, RSA: SHA-256,
-  // Ed25519: none). Thread-safe.
+
+  virtual SignatureAlgorithm Algorithm() const = 0;
+
+  // Per-process setup after fork, in each worker: PKCS#11 sessions and KMS
+  // clients must not be shared across fork. Called before the first Sign.
+  virtual Status InitProcess() = 0;
+
+  // Signs message (e.g. a DER TBSCertificate) with Algorithm(): the signer
+  // hashes it as the algorithm says (a digest-only token hashes first
+  // itself). ECDSA signatures are DER Ecdsa-Sig-Value, RSA and Ed25519 raw,
+  // as X.509 and JWS-over-DER carry them. Thread-safe.
+  virtual Result<std::string> Sign(std::string_view message) const = 0;
+
+  // Signs a fully built certificate: sets its signature AlgorithmIdentifier
+  // from Algorithm() and its signature value. Thread-safe.
   virtual Status SignCertificate(X509* cert) const = 0;
 };
-
-// Loads a PEM private key: "Proc-Type: 4,ENCRYPTED" (legacy, as step writes
-// EC keys), encrypted PKCS#8 (as step writes Ed25519 keys), or unencrypted.
-// Wrong password: kInvalidArgument "cannot decrypt key (wrong password?)".
-Result<EvpPkeyPtr> LoadPrivateKeyPem(std::string_view pem,
-                                     std::string_view password);
-
-Result<std::unique_ptr<Signer>> MakeFileSigner(EvpPkeyPtr private_key);
-
-// The digest a CA key signs with, NULL for Ed25519.
-const EVP_MD* DigestForKey(EVP_PKEY* key);
 
 }  // namespace stepca
 

@@ -245,8 +245,30 @@ Status LmdbStore::CommitWrite(MDB_txn* txn, uint64_t now) {
   return Status::Ok();
 }
 
+Status LmdbStore::PutInTxn(MDB_txn* txn, std::string_view key,
+                           std::string_view value, std::chrono::seconds ttl,
+                           uint64_t now) {
+  MDB_val k = Val(key);
+  MDB_val v{kHeader + value.size(), nullptr};
+  int rc = mdb_put(txn, dbi_, &k, &v, MDB_RESERVE);
+  if (rc != 0) return MdbError("put", rc);
+  EncodeExpiry(ExpiryFor(ttl, now), static_cast<char*>(v.mv_data));
+  if (!value.empty()) {
+    std::memcpy(static_cast<char*>(v.mv_data) + kHeader, value.data(),
+                value.size());
+  }
+  return Status::Ok();
+}
+
 Status LmdbStore::PutIfAbsent(std::string_view key, std::string_view value,
                               std::chrono::seconds ttl) {
+  return CompareAndSwap(key, std::nullopt, value, ttl);
+}
+
+Status LmdbStore::CompareAndSwap(std::string_view key,
+                                 const std::optional<std::string>& expected,
+                                 std::string_view desired,
+                                 std::chrono::seconds ttl) {
   if (ttl.count() < 0) return InvalidArgument("store ttl is negative");
   STEPCA_RETURN_IF_ERROR(CheckKey(key));
   WriteTxn txn;
@@ -254,17 +276,18 @@ Status LmdbStore::PutIfAbsent(std::string_view key, std::string_view value,
   uint64_t now = NowSeconds();
   MDB_val k = Val(key), old;
   int rc = mdb_get(txn.get(), dbi_, &k, &old);
-  if (rc == 0 && Live(old, now)) return AlreadyExists("store key exists");
   if (rc != 0 && rc != MDB_NOTFOUND) return MdbError("get", rc);
-
-  MDB_val v{kHeader + value.size(), nullptr};
-  rc = mdb_put(txn.get(), dbi_, &k, &v, MDB_RESERVE);
-  if (rc != 0) return MdbError("put", rc);
-  EncodeExpiry(ExpiryFor(ttl, now), static_cast<char*>(v.mv_data));
-  if (!value.empty()) {
-    std::memcpy(static_cast<char*>(v.mv_data) + kHeader, value.data(),
-                value.size());
+  const bool live = rc == 0 && Live(old, now);
+  if (!expected) {
+    if (live) return AlreadyExists("store key exists");
+  } else {
+    if (!live || old.mv_size - kHeader != expected->size() ||
+        std::memcmp(static_cast<const char*>(old.mv_data) + kHeader,
+                    expected->data(), expected->size()) != 0) {
+      return AlreadyExists("store value changed");
+    }
   }
+  STEPCA_RETURN_IF_ERROR(PutInTxn(txn.get(), key, desired, ttl, now));
   return CommitWrite(txn.release(), now);
 }
 
@@ -275,15 +298,7 @@ Status LmdbStore::Put(std::string_view key, std::string_view value,
   WriteTxn txn;
   STEPCA_RETURN_IF_ERROR(Begin(0, txn.out()));
   uint64_t now = NowSeconds();
-  MDB_val k = Val(key);
-  MDB_val v{kHeader + value.size(), nullptr};
-  int rc = mdb_put(txn.get(), dbi_, &k, &v, MDB_RESERVE);
-  if (rc != 0) return MdbError("put", rc);
-  EncodeExpiry(ExpiryFor(ttl, now), static_cast<char*>(v.mv_data));
-  if (!value.empty()) {
-    std::memcpy(static_cast<char*>(v.mv_data) + kHeader, value.data(),
-                value.size());
-  }
+  STEPCA_RETURN_IF_ERROR(PutInTxn(txn.get(), key, value, ttl, now));
   return CommitWrite(txn.release(), now);
 }
 

@@ -1,7 +1,7 @@
 // The embedded store: one LMDB environment in a directory that every nginx
 // worker of the node opens after fork. LMDB serializes write transactions
-// across processes, so PutIfAbsent and Take (one write transaction each) are
-// atomic node-wide.
+// across processes, so PutIfAbsent, CompareAndSwap and Take (one write
+// transaction each) are atomic node-wide.
 //
 // Record layout: 8-byte little-endian expiry (unix seconds, 0 = never), then
 // the value. An entry with expiry e is live while now < e; a ttl of t seconds
@@ -43,6 +43,10 @@ class LmdbStore final : public Store {
                      std::chrono::seconds ttl) override;
   Status Put(std::string_view key, std::string_view value,
              std::chrono::seconds ttl) override;
+  Status CompareAndSwap(std::string_view key,
+                        const std::optional<std::string>& expected,
+                        std::string_view desired,
+                        std::chrono::seconds ttl) override;
   Result<std::optional<std::string>> Get(std::string_view key) override;
   Result<std::optional<std::string>> Take(std::string_view key) override;
   Status Delete(std::string_view key) override;
@@ -67,6 +71,9 @@ class LmdbStore final : public Store {
   // Runs a sweep step inside an open write transaction. Caller holds the
   // (process-shared) LMDB writer lock, which also guards sweep_next_.
   Status SweepInTxn(MDB_txn* txn, size_t max, uint64_t now);
+  // Writes value with ttl under key inside txn (MDB_RESERVE, one copy).
+  Status PutInTxn(MDB_txn* txn, std::string_view key, std::string_view value,
+                  std::chrono::seconds ttl, uint64_t now);
   // Commits, sweeping first every kSweepEvery writes.
   Status CommitWrite(MDB_txn* txn, uint64_t now);
 

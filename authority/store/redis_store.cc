@@ -139,6 +139,12 @@ void RedisStore::DropConnection() {
   }
 }
 
+Status RedisStore::Down(const std::string& what) const {
+  // The endpoint is for the operator's log only: a client sees that the
+  // store is down, never where it lives.
+  return Unavailable("store unavailable: redis " + what).WithDetail("redis at " + endpoint_);
+}
+
 Status RedisStore::IoError(redisContext* c, const char* what) {
   std::string reason = c->errstr[0] != '\0' ? c->errstr : "connection error";
   if (c->err == REDIS_ERR_IO &&
@@ -148,7 +154,7 @@ Status RedisStore::IoError(redisContext* c, const char* what) {
     reason = "connection closed by server";
   }
   DropConnection();  // frees c
-  return Unavailable("store unavailable: redis " + endpoint_ + " " + what +
+  return Down(std::string(what) +
                      ": " + reason);
 }
 
@@ -159,8 +165,7 @@ Result<redisContext*> RedisStore::Connect() {
                                                config_.redis_port, connect_tv)
                      : redisConnectUnixWithTimeout(address_.c_str(), connect_tv));
   if (ctx == nullptr) {
-    return Unavailable("store unavailable: redis " + endpoint_ +
-                       " connect: out of memory");
+    return Down("connect: out of memory");
   }
   if (ctx->err != 0) {
     std::string reason = ctx->errstr;
@@ -168,12 +173,10 @@ Result<redisContext*> RedisStore::Connect() {
       reason = "timeout after " +
                std::to_string(config_.redis_connect_timeout.count()) + "ms";
     }
-    return Unavailable("store unavailable: redis " + endpoint_ +
-                       " connect: " + reason);
+    return Down("connect: " + reason);
   }
   if (redisSetTimeout(ctx.get(), ToTimeval(config_.redis_timeout)) != REDIS_OK) {
-    return Unavailable("store unavailable: redis " + endpoint_ +
-                       " connect: cannot set timeout");
+    return Down("connect: cannot set timeout");
   }
   if (config_.redis_unix_socket.empty()) redisEnableKeepAlive(ctx.get());
 
@@ -189,11 +192,11 @@ Result<redisContext*> RedisStore::Connect() {
         ctx.get(), static_cast<int>(argv.size()), argv.data(), argvlen.data())));
     if (r == nullptr) {
       std::string reason = ctx->errstr[0] != '\0' ? ctx->errstr : "I/O error";
-      return Unavailable("store unavailable: redis " + endpoint_ + " " + what +
+      return Down(std::string(what) +
                          ": " + reason);
     }
     if (r->type == REDIS_REPLY_ERROR) {
-      return Unavailable("store unavailable: redis " + endpoint_ + " " + what +
+      return Down(std::string(what) +
                          " failed: " + ServerError(r.get()));
     }
     return Status::Ok();
@@ -249,8 +252,10 @@ Result<redisContext*> RedisStore::Connection() {
 Result<RedisStore::ReplyPtr> RedisStore::Command(
     const std::vector<std::string_view>& args) {
   STEPCA_ASSIGN_OR_RETURN(redisContext * c, Connection());
-  const char* argv[8];
-  size_t argvlen[8];
+  constexpr size_t kMaxArgs = 8;
+  if (args.empty() || args.size() > kMaxArgs) return Internal("redis store: bad command arity");
+  const char* argv[kMaxArgs];
+  size_t argvlen[kMaxArgs];
   int argc = 0;
   for (std::string_view a : args) {
     argv[argc] = a.data();
@@ -261,8 +266,7 @@ Result<RedisStore::ReplyPtr> RedisStore::Command(
   if (r == nullptr) return IoError(c, std::string(args[0]).c_str());
   if (r->type == REDIS_REPLY_ERROR) {
     // The protocol is still in step; keep the connection.
-    return Unavailable("store unavailable: redis " + endpoint_ + " " +
-                       std::string(args[0]) + " failed: " + ServerError(r.get()));
+    return Down(std::string(args[0]) + " failed: " + ServerError(r.get()));
   }
   return r;
 }
@@ -275,10 +279,6 @@ Status CheckArgs(std::string_view key, std::chrono::seconds ttl) {
   return Status::Ok();
 }
 
-Status UnexpectedReply(const std::string& endpoint, const char* cmd) {
-  return Unavailable("store unavailable: redis " + endpoint + " " + cmd +
-                     ": unexpected reply type");
-}
 
 }  // namespace
 
@@ -294,7 +294,42 @@ Status RedisStore::PutIfAbsent(std::string_view key, std::string_view value,
   }
   STEPCA_ASSIGN_OR_RETURN(ReplyPtr r, Command(args));
   if (r->type == REDIS_REPLY_NIL) return AlreadyExists("store key exists");
-  if (r->type != REDIS_REPLY_STATUS) return UnexpectedReply(endpoint_, "SET");
+  if (r->type != REDIS_REPLY_STATUS) return Down("SET: unexpected reply type");
+  return Status::Ok();
+}
+
+namespace {
+
+// ARGV: [1] "1" when a value is expected, "0" for "only if absent";
+// [2] the expected value; [3] the new value; [4] ttl seconds (0: none).
+// A missing key is false in Lua, never equal to a string.
+constexpr char kCompareAndSwapScript[] =
+    "local cur = redis.call('GET', KEYS[1])\n"
+    "if ARGV[1] == '1' then\n"
+    "  if cur ~= ARGV[2] then return 0 end\n"
+    "elseif cur then return 0 end\n"
+    "if ARGV[4] ~= '0' then\n"
+    "  redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])\n"
+    "else\n"
+    "  redis.call('SET', KEYS[1], ARGV[3])\n"
+    "end\n"
+    "return 1\n";
+
+}  // namespace
+
+Status RedisStore::CompareAndSwap(std::string_view key,
+                                  const std::optional<std::string>& expected,
+                                  std::string_view desired,
+                                  std::chrono::seconds ttl) {
+  STEPCA_RETURN_IF_ERROR(CheckArgs(key, ttl));
+  std::string k = config_.redis_prefix + std::string(key);
+  std::string secs = std::to_string(ttl.count());
+  std::string_view want = expected ? std::string_view(*expected) : std::string_view();
+  STEPCA_ASSIGN_OR_RETURN(
+      ReplyPtr r, Command({"EVAL", kCompareAndSwapScript, "1", k,
+                           expected ? "1" : "0", want, desired, secs}));
+  if (r->type != REDIS_REPLY_INTEGER) return Down("EVAL: unexpected reply type");
+  if (r->integer == 0) return AlreadyExists(expected ? "store value changed" : "store key exists");
   return Status::Ok();
 }
 
@@ -309,7 +344,7 @@ Status RedisStore::Put(std::string_view key, std::string_view value,
     args.push_back(secs);
   }
   STEPCA_ASSIGN_OR_RETURN(ReplyPtr r, Command(args));
-  if (r->type != REDIS_REPLY_STATUS) return UnexpectedReply(endpoint_, "SET");
+  if (r->type != REDIS_REPLY_STATUS) return Down("SET: unexpected reply type");
   return Status::Ok();
 }
 
@@ -318,7 +353,7 @@ Result<std::optional<std::string>> RedisStore::Get(std::string_view key) {
   std::string k = config_.redis_prefix + std::string(key);
   STEPCA_ASSIGN_OR_RETURN(ReplyPtr r, Command({"GET", k}));
   if (r->type == REDIS_REPLY_NIL) return std::optional<std::string>();
-  if (r->type != REDIS_REPLY_STRING) return UnexpectedReply(endpoint_, "GET");
+  if (r->type != REDIS_REPLY_STRING) return Down("GET: unexpected reply type");
   return std::optional<std::string>(std::string(r->str, r->len));
 }
 
@@ -328,7 +363,7 @@ Result<std::optional<std::string>> RedisStore::Take(std::string_view key) {
   // GETDEL: Redis >= 6.2. Atomic on the server.
   STEPCA_ASSIGN_OR_RETURN(ReplyPtr r, Command({"GETDEL", k}));
   if (r->type == REDIS_REPLY_NIL) return std::optional<std::string>();
-  if (r->type != REDIS_REPLY_STRING) return UnexpectedReply(endpoint_, "GETDEL");
+  if (r->type != REDIS_REPLY_STRING) return Down("GETDEL: unexpected reply type");
   return std::optional<std::string>(std::string(r->str, r->len));
 }
 
@@ -336,7 +371,7 @@ Status RedisStore::Delete(std::string_view key) {
   STEPCA_RETURN_IF_ERROR(CheckArgs(key, std::chrono::seconds(0)));
   std::string k = config_.redis_prefix + std::string(key);
   STEPCA_ASSIGN_OR_RETURN(ReplyPtr r, Command({"DEL", k}));
-  if (r->type != REDIS_REPLY_INTEGER) return UnexpectedReply(endpoint_, "DEL");
+  if (r->type != REDIS_REPLY_INTEGER) return Down("DEL: unexpected reply type");
   return Status::Ok();
 }
 

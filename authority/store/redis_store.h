@@ -8,11 +8,12 @@
 // command is sent on an idle connection, a zero-timeout poll() detects a
 // connection the server has closed (restart, idle timeout), so the first
 // request after a Redis restart does not fail needlessly. Commands are never
-// retried after they may have reached the server: SET NX and GETDEL are not
-// idempotent.
+// retried after they may have reached the server: SET NX, GETDEL and the
+// compare-and-set script are not idempotent.
 //
 // The password is kept only in config_ and the wire; it is never in a
-// message.
+// message. The endpoint (host:port, socket path) is only in the log detail
+// of an error (Status::WithDetail), never in the client-visible message.
 #ifndef STEPCA_AUTHORITY_STORE_REDIS_STORE_H
 #define STEPCA_AUTHORITY_STORE_REDIS_STORE_H
 
@@ -45,12 +46,18 @@ class RedisStore final : public Store {
                      std::chrono::seconds ttl) override;
   Status Put(std::string_view key, std::string_view value,
              std::chrono::seconds ttl) override;
+  // One EVAL of a small Lua script (GET, compare, SET [EX]): Redis runs a
+  // script atomically, so no other command interleaves.
+  Status CompareAndSwap(std::string_view key,
+                        const std::optional<std::string>& expected,
+                        std::string_view desired,
+                        std::chrono::seconds ttl) override;
   Result<std::optional<std::string>> Get(std::string_view key) override;
   Result<std::optional<std::string>> Take(std::string_view key) override;
   Status Delete(std::string_view key) override;
   std::string Kind() const override { return "redis"; }
 
-  // "127.0.0.1:6379" or "unix:/run/redis.sock": for messages.
+  // "127.0.0.1:6379" or "unix:/run/redis.sock": for the log.
   const std::string& endpoint() const { return endpoint_; }
 
  private:
@@ -70,10 +77,13 @@ class RedisStore final : public Store {
   // arguments).
   Result<ReplyPtr> Command(const std::vector<std::string_view>& args);
   Status IoError(redisContext* c, const char* what);
+  // kUnavailable "store unavailable: redis <what>", the endpoint in the
+  // detail (the log), never in the message (the client).
+  Status Down(const std::string& what) const;
 
   StoreConfig config_;
   std::string address_;   // resolved IP (TCP) or socket path
-  std::string endpoint_;  // for messages
+  std::string endpoint_;  // for the log
   uint64_t id_;           // unique per instance, keys the thread's connection
   std::shared_ptr<char> alive_;  // lets threads drop connections of dead stores
 };

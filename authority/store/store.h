@@ -1,8 +1,8 @@
 // The store that every worker and every node shares: used token ids, issued
 // certificate records, (later) ACME state and revocations.
 //
-// Keys are plain strings "<table>/<id>" (for example "used_ott/<jti>",
-// "x509_certs/<decimal serial>"); backends add their own namespace prefix.
+// Keys are plain strings "<table>/<id>", spelled only by authority/state
+// (docs/ARCHITECTURE.md lists them); backends add their own namespace prefix.
 // A ttl of zero means "keep forever"; otherwise the entry disappears after
 // ttl and reads as absent from then on.
 //
@@ -46,6 +46,19 @@ class Store {
 
   // Atomic get-and-delete (ACME nonces): at most one caller sees the value.
   virtual Result<std::optional<std::string>> Take(std::string_view key) = 0;
+
+  // Atomic compare-and-set on the stored bytes: stores desired (with ttl)
+  // only if the live entry under key is exactly *expected, or, with expected
+  // nullopt, only if there is no live entry (an expired entry counts as
+  // absent). A mismatch, including "expected a value but the key is absent",
+  // is kAlreadyExists ("another writer got there first"), the same code as
+  // PutIfAbsent's refusal; the caller re-reads and decides. The building
+  // block of state transitions (ACME authorizations and orders, certificate
+  // records going from reserved to completed).
+  virtual Status CompareAndSwap(std::string_view key,
+                                const std::optional<std::string>& expected,
+                                std::string_view desired,
+                                std::chrono::seconds ttl) = 0;
 
   // Removes key; absent is not an error.
   virtual Status Delete(std::string_view key) = 0;

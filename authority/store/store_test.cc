@@ -1,5 +1,5 @@
-// One suite, run against both backends: whatever the authority relies on
-// must hold for LMDB and for Redis alike.
+// One suite, run against every backend: whatever the authority relies on
+// must hold for LMDB, for Redis and for the unit tests' memory store alike.
 #include "authority/store/store.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "authority/store/memory_store.h"
 #include "authority/store/redis_test_server.h"
 
 namespace stepca {
@@ -34,6 +35,13 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   void SetUp() override {
+    if (GetParam() == "memory") {
+      auto now = fake_now_;
+      store_ = MakeMemoryStore([now] {
+        return std::chrono::system_clock::time_point(std::chrono::milliseconds(now->load()));
+      });
+      return;
+    }
     if (GetParam() == "lmdb") {
       char tmpl[] = "/tmp/stepca-store-test-XXXXXX";
       ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -72,6 +80,17 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     return std::move(s).value();
   }
 
+  // Lets time pass: the memory store's clock moves, the others sleep.
+  void Advance(std::chrono::milliseconds d) {
+    if (GetParam() == "memory") {
+      fake_now_->fetch_add(d.count());
+    } else {
+      std::this_thread::sleep_for(d);
+    }
+  }
+
+  bool SharedAcrossProcesses() const { return GetParam() != "memory"; }
+
   std::optional<std::string> MustGet(std::string_view key) {
     auto r = store_->Get(key);
     EXPECT_TRUE(r.ok()) << r.status().message();
@@ -80,6 +99,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 
   static testing_redis::RedisServer* redis_;
   StoreConfig config_;
+  std::shared_ptr<std::atomic<int64_t>> fake_now_ =
+      std::make_shared<std::atomic<int64_t>>(int64_t{1700000000000});
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
@@ -143,6 +164,59 @@ TEST_P(StoreTest, InvalidArguments) {
             Code::kInvalidArgument);
   EXPECT_EQ(store_->Put("", "v", seconds(0)).code(), Code::kInvalidArgument);
   EXPECT_EQ(store_->Get("").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(store_->CompareAndSwap("k", std::nullopt, "v", seconds(-1)).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(store_->CompareAndSwap("", std::string("a"), "v", seconds(0)).code(),
+            Code::kInvalidArgument);
+}
+
+TEST_P(StoreTest, CompareAndSwapReplacesOnlyTheExpectedValue) {
+  ASSERT_TRUE(store_->Put("cas/a", "v1", seconds(0)).ok());
+  EXPECT_TRUE(store_->CompareAndSwap("cas/a", std::string("v1"), "v2", seconds(0)).ok());
+  EXPECT_EQ(MustGet("cas/a"), "v2");
+  // A stale expectation loses and changes nothing.
+  EXPECT_EQ(store_->CompareAndSwap("cas/a", std::string("v1"), "v3", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(MustGet("cas/a"), "v2");
+  // A prefix or an extension of the stored bytes is not a match.
+  EXPECT_EQ(store_->CompareAndSwap("cas/a", std::string("v"), "v3", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(store_->CompareAndSwap("cas/a", std::string("v22"), "v3", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(MustGet("cas/a"), "v2");
+  // Binary values compare as bytes.
+  const std::string bin1("x\0y", 3), bin2("x\0z", 3);
+  ASSERT_TRUE(store_->Put("cas/bin", bin1, seconds(0)).ok());
+  EXPECT_EQ(store_->CompareAndSwap("cas/bin", bin2, "no", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_TRUE(store_->CompareAndSwap("cas/bin", bin1, bin2, seconds(0)).ok());
+  EXPECT_EQ(MustGet("cas/bin"), bin2);
+}
+
+TEST_P(StoreTest, CompareAndSwapOnAbsentKeys) {
+  // nullopt: only if absent, like PutIfAbsent.
+  EXPECT_TRUE(store_->CompareAndSwap("cas/new", std::nullopt, "first", seconds(0)).ok());
+  EXPECT_EQ(store_->CompareAndSwap("cas/new", std::nullopt, "second", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(MustGet("cas/new"), "first");
+  // Expecting a value, even the empty one, on an absent key is a mismatch
+  // and writes nothing.
+  EXPECT_EQ(store_->CompareAndSwap("cas/none", std::string("x"), "y", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(store_->CompareAndSwap("cas/none", std::string(), "y", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(MustGet("cas/none"), std::nullopt);
+  // The empty value is a value.
+  ASSERT_TRUE(store_->Put("cas/empty", "", seconds(0)).ok());
+  EXPECT_EQ(store_->CompareAndSwap("cas/empty", std::nullopt, "y", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_TRUE(store_->CompareAndSwap("cas/empty", std::string(), "y", seconds(0)).ok());
+  EXPECT_EQ(MustGet("cas/empty"), "y");
+  // After a delete the key is absent again.
+  ASSERT_TRUE(store_->Delete("cas/new").ok());
+  EXPECT_EQ(store_->CompareAndSwap("cas/new", std::string("first"), "z", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_TRUE(store_->CompareAndSwap("cas/new", std::nullopt, "again", seconds(0)).ok());
 }
 
 // All expiry cases share one sleep to keep the suite fast. LMDB keeps
@@ -153,12 +227,20 @@ TEST_P(StoreTest, TtlExpiry) {
   ASSERT_TRUE(store_->Put("t/take", "c", seconds(1)).ok());
   ASSERT_TRUE(store_->Put("t/forever", "f", seconds(0)).ok());
   ASSERT_TRUE(store_->PutIfAbsent("t/long", "l", seconds(300)).ok());
+  ASSERT_TRUE(store_->CompareAndSwap("t/cas", std::nullopt, "c1", seconds(1)).ok());
+  ASSERT_TRUE(store_->Put("t/cas-old", "o", seconds(1)).ok());
+  ASSERT_TRUE(store_->Put("t/cas-keep", "k1", seconds(1)).ok());
+  ASSERT_TRUE(store_->Put("t/cas-forever", "f1", seconds(1)).ok());
+  // A compare-and-set sets the new entry's ttl: longer, or none at all.
+  ASSERT_TRUE(store_->CompareAndSwap("t/cas-keep", std::string("k1"), "k2", seconds(300)).ok());
+  ASSERT_TRUE(store_->CompareAndSwap("t/cas-forever", std::string("f1"), "f2", seconds(0)).ok());
 
   EXPECT_EQ(MustGet("t/get"), "a");
+  EXPECT_EQ(MustGet("t/cas"), "c1");
   EXPECT_EQ(store_->PutIfAbsent("t/pia", "new", seconds(1)).code(),
             Code::kAlreadyExists);
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(2050));
+  Advance(std::chrono::milliseconds(2050));
 
   EXPECT_EQ(MustGet("t/get"), std::nullopt);
   // An expired entry does not block PutIfAbsent, and is overwritten.
@@ -171,6 +253,15 @@ TEST_P(StoreTest, TtlExpiry) {
   EXPECT_EQ(MustGet("t/long"), "l");
   EXPECT_EQ(store_->PutIfAbsent("t/long", "x", seconds(1)).code(),
             Code::kAlreadyExists);
+  // An expired entry is absent for compare-and-set too.
+  EXPECT_EQ(MustGet("t/cas"), std::nullopt);
+  EXPECT_EQ(store_->CompareAndSwap("t/cas-old", std::string("o"), "n", seconds(0)).code(),
+            Code::kAlreadyExists);
+  EXPECT_EQ(MustGet("t/cas-old"), std::nullopt);
+  EXPECT_TRUE(store_->CompareAndSwap("t/cas-old", std::nullopt, "n", seconds(0)).ok());
+  EXPECT_EQ(MustGet("t/cas-old"), "n");
+  EXPECT_EQ(MustGet("t/cas-keep"), "k2");
+  EXPECT_EQ(MustGet("t/cas-forever"), "f2");
 }
 
 // Starts n threads that spin until all exist, so the calls really overlap.
@@ -224,6 +315,34 @@ TEST_P(StoreTest, PutIfAbsentRacedByThreads) {
               GetParam().c_str(), kThreads, kKeys, ms);
 }
 
+// 50 writers that all read the same version and try to move it on: exactly
+// one wins, the others are told so, and the winner's value is what stays.
+TEST_P(StoreTest, CompareAndSwapRacedByThreadsOnOneKey) {
+  constexpr int kThreads = 50;
+  for (const bool from_absent : {true, false}) {
+    const std::string key = from_absent ? "cas-race/absent" : "cas-race/v0";
+    std::optional<std::string> expected;
+    if (!from_absent) {
+      expected = "v0";
+      ASSERT_TRUE(store_->Put(key, *expected, seconds(0)).ok());
+    }
+    std::atomic<int> wins{0}, errors{0}, winner{-1};
+    RunRace(kThreads, [&](int t) {
+      Status st = store_->CompareAndSwap(key, expected, "t" + std::to_string(t), seconds(60));
+      if (st.ok()) {
+        wins.fetch_add(1);
+        winner.store(t);
+      } else if (st.code() != Code::kAlreadyExists) {
+        errors.fetch_add(1);
+        ADD_FAILURE() << st.message();
+      }
+    });
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(wins.load(), 1) << key;
+    EXPECT_EQ(MustGet(key), "t" + std::to_string(winner.load()));
+  }
+}
+
 TEST_P(StoreTest, TakeRacedByThreads) {
   constexpr int kThreads = 32;
   constexpr int kKeys = 50;
@@ -254,6 +373,7 @@ TEST_P(StoreTest, TakeRacedByThreads) {
 // As nginx workers do: each process opens the store after fork, then all
 // race on the same keys. Each child reports one byte per key on a pipe.
 TEST_P(StoreTest, PutIfAbsentRacedByProcesses) {
+  if (!SharedAcrossProcesses()) GTEST_SKIP() << "one process only";
   constexpr int kProcs = 8;
   constexpr int kKeys = 100;
   // Like nginx's master: no open environment across fork.
@@ -331,8 +451,68 @@ TEST_P(StoreTest, PutIfAbsentRacedByProcesses) {
               GetParam().c_str(), kProcs, kKeys, ms);
 }
 
+// 50 worker processes, each with its own store opened after fork, move one
+// key from the same version: exactly one wins.
+TEST_P(StoreTest, CompareAndSwapRacedByProcessesOnOneKey) {
+  if (!SharedAcrossProcesses()) GTEST_SKIP() << "one process only";
+  constexpr int kProcs = 50;
+  ASSERT_TRUE(store_->Put("cas-proc/k", "v0", seconds(0)).ok());
+  store_->CloseInProcess();
+
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  std::vector<pid_t> pids;
+  std::vector<int> result_fds;
+  for (int p = 0; p < kProcs; ++p) {
+    int res[2];
+    ASSERT_EQ(pipe(res), 0);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(go[1]);
+      close(res[0]);
+      char out = 'E';
+      auto made = MakeStore(config_);
+      if (made.ok() && (*made)->OpenInProcess().ok()) {
+        char c;
+        (void)!read(go[0], &c, 1);  // EOF when the parent says go
+        Status st = (*made)->CompareAndSwap("cas-proc/k", std::string("v0"),
+                                            "p" + std::to_string(p), seconds(0));
+        out = st.ok() ? 'W' : st.code() == Code::kAlreadyExists ? 'L' : 'E';
+        (*made)->CloseInProcess();
+      }
+      (void)!write(res[1], &out, 1);
+      _exit(0);
+    }
+    close(res[1]);
+    pids.push_back(pid);
+    result_fds.push_back(res[0]);
+  }
+  close(go[0]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let all open
+  close(go[1]);
+
+  int wins = 0, errors = 0, winner = -1;
+  for (int p = 0; p < kProcs; ++p) {
+    char c = 0;
+    ASSERT_EQ(read(result_fds[p], &c, 1), 1) << "child " << p << " reported nothing";
+    close(result_fds[p]);
+    if (c == 'W') ++wins, winner = p;
+    if (c == 'E') ++errors;
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(wins, 1);
+  ASSERT_TRUE(store_->OpenInProcess().ok());
+  EXPECT_EQ(MustGet("cas-proc/k"), "p" + std::to_string(winner));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
-                         ::testing::Values("lmdb", "redis"),
+                         ::testing::Values("lmdb", "redis", "memory"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

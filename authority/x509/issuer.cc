@@ -246,7 +246,7 @@ Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
     return InvalidArgument("issuer: empty validity window");
   }
 
-  STEPCA_ASSIGN_OR_RETURN(X509Ptr cert, NewCertificate(request.validity));
+  STEPCA_ASSIGN_OR_RETURN(X509Ptr cert, NewCertificate(request.validity, request.serial));
   X509* c = cert.get();
   X509NamePtr subject(X509_NAME_new());
   if (!subject) return Internal("issuer: out of memory");
@@ -349,13 +349,7 @@ Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
   return Finish(std::move(cert));
 }
 
-Result<X509Ptr> Issuer::NewCertificate(const Validity& validity) const {
-  X509Ptr cert(X509_new());
-  if (!cert) return Internal("issuer: out of memory");
-  X509* c = cert.get();
-  if (X509_set_version(c, X509_VERSION_3) != 1) return Internal("issuer: " + OpensslError());
-
-  // 128 random bits as a positive integer (step-ca's serial size).
+Result<std::string> NewSerial() {
   unsigned char rnd[16];
   BignumPtr bn;
   do {
@@ -363,8 +357,33 @@ Result<X509Ptr> Issuer::NewCertificate(const Validity& validity) const {
     bn.reset(BN_bin2bn(rnd, sizeof rnd, nullptr));
     if (!bn) return Internal("issuer: out of memory");
   } while (BN_is_zero(bn.get()));
-  Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
-  if (!serial || X509_set_serialNumber(c, serial.get()) != 1) {
+  char* dec = BN_bn2dec(bn.get());
+  if (dec == nullptr) return Internal("issuer: out of memory");
+  std::string out(dec);
+  OPENSSL_free(dec);
+  return out;
+}
+
+Result<X509Ptr> Issuer::NewCertificate(const Validity& validity, const std::string& serial) const {
+  X509Ptr cert(X509_new());
+  if (!cert) return Internal("issuer: out of memory");
+  X509* c = cert.get();
+  if (X509_set_version(c, X509_VERSION_3) != 1) return Internal("issuer: " + OpensslError());
+
+  std::string decimal = serial;
+  if (decimal.empty()) {
+    STEPCA_ASSIGN_OR_RETURN(decimal, NewSerial());
+  }
+  BIGNUM* raw = nullptr;
+  if (BN_dec2bn(&raw, decimal.c_str()) != static_cast<int>(decimal.size()) || raw == nullptr) {
+    BN_free(raw);
+    return InvalidArgument("issuer: serial is not a decimal number");
+  }
+  BignumPtr bn(raw);
+  if (BN_is_zero(bn.get()) || BN_is_negative(bn.get()))
+    return InvalidArgument("issuer: serial must be positive");
+  Asn1IntegerPtr asn1(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  if (!asn1 || X509_set_serialNumber(c, asn1.get()) != 1) {
     return Internal("issuer: cannot set serial: " + OpensslError());
   }
   if (X509_set_issuer_name(c, X509_get_subject_name(cert_.get())) != 1) {

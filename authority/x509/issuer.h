@@ -41,6 +41,9 @@ struct LeafRequest {
   Validity validity;
   bool add_provisioner_extension = true;
   ProvisionerInfo provisioner;
+  // Decimal, chosen (and recorded) by the caller before signing
+  // (NewSerial); empty draws a random one here.
+  std::string serial;
 };
 
 struct IssuedCertificate {
@@ -55,12 +58,15 @@ struct ReissueRequest {
   X509* old = nullptr;                 // not owned
   EVP_PKEY* new_public_key = nullptr;  // rekey: the CSR's key; nullptr keeps the old key
   Validity validity;
+  std::string serial;                  // as LeafRequest::serial
 };
 
 std::string CertificateToPem(X509* cert);
 // SHA-1 of a certificate's subjectPublicKey bits: its subject key id.
 Result<std::string> PublicKeyId(X509* cert);
 std::string SerialDecimal(X509* cert);
+// A fresh serial, decimal: 128 random bits, positive (step-ca's size).
+Result<std::string> NewSerial();
 
 class Issuer {
  public:
@@ -86,9 +92,9 @@ class Issuer {
   TimePoint not_after() const;
 
  private:
-  // What every certificate of this issuer shares: version 3, a 128-bit
-  // random positive serial, our subject as issuer, the validity window.
-  Result<X509Ptr> NewCertificate(const Validity& validity) const;
+  // What every certificate of this issuer shares: version 3, the serial
+  // (decimal; empty: NewSerial), our subject as issuer, the validity window.
+  Result<X509Ptr> NewCertificate(const Validity& validity, const std::string& serial) const;
   // authorityKeyIdentifier: our own key id.
   Status AddAuthorityKeyId(X509* cert) const;
   // Signs, then encodes as DER and PEM.

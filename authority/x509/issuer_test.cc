@@ -1,5 +1,6 @@
 #include "authority/testing/fixture_pki.h"
 #include "authority/x509/issuer.h"
+#include "authority/signer/file_signer.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -234,6 +235,31 @@ TEST_F(IssuerTest, SerialsAreRandom) {
   auto b = issuer_->IssueLeaf(Request(key.get()));
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(a->serial, b->serial);
+}
+
+// Record before sign: the caller reserves a serial, the issuer uses it.
+TEST_F(IssuerTest, CallerChosenSerialIsUsed) {
+  EvpPkeyPtr key = Key("EC", "P-256");
+  auto serial = NewSerial();
+  ASSERT_TRUE(serial.ok());
+  EXPECT_NE(serial.value(), NewSerial().value());
+  LeafRequest req = Request(key.get());
+  req.serial = serial.value();
+  auto issued = issuer_->IssueLeaf(req);
+  ASSERT_TRUE(issued.ok()) << issued.status().message();
+  EXPECT_EQ(issued->serial, serial.value());
+  EXPECT_EQ(SerialDecimal(issued->cert.get()), serial.value());
+  ReissueRequest rr;
+  rr.old = issued->cert.get();
+  rr.validity = req.validity;
+  rr.serial = "340282366920938463463374607431768211455";  // 2^128 - 1
+  auto renewed = issuer_->Reissue(rr);
+  ASSERT_TRUE(renewed.ok()) << renewed.status().message();
+  EXPECT_EQ(renewed->serial, rr.serial);
+  for (const char* bad : {"0", "-5", "12a", " 7", "0x10"}) {
+    req.serial = bad;
+    EXPECT_EQ(issuer_->IssueLeaf(req).status().code(), Code::kInvalidArgument) << bad;
+  }
 }
 
 TEST_F(IssuerTest, RsaLeafGetsKeyEncipherment) {

@@ -12,7 +12,7 @@ Result<IssuedCertificate> Issuer::Reissue(const ReissueRequest& request) const {
   const bool rekey = request.new_public_key != nullptr;
   if (rekey) STEPCA_RETURN_IF_ERROR(CheckPublicKey(request.new_public_key));
 
-  STEPCA_ASSIGN_OR_RETURN(X509Ptr cert, NewCertificate(request.validity));
+  STEPCA_ASSIGN_OR_RETURN(X509Ptr cert, NewCertificate(request.validity, request.serial));
   X509* c = cert.get();
   if (X509_set_subject_name(c, X509_get_subject_name(old)) != 1)
     return Internal("issuer: cannot set names: " + OpensslError());

@@ -4,8 +4,11 @@
 #include <openssl/pem.h>
 
 #include "authority/api/http.h"
+#include "authority/api/router.h"
 #include "authority/authority.h"
-#include "authority/signer/signer.h"
+#include "authority/signer/file_signer.h"
+#include "authority/state/certificate_records.h"
+#include "authority/state/revocations.h"
 #include "authority/testing/fixture_pki.h"
 #include "authority/provisioner/x5c_provisioner.h"
 #include "authority/x509/chain.h"
@@ -84,7 +87,7 @@ class RenewTest : public ::testing::Test {
     r.csr_pem = CsrFor(l.key.get(), cn);
     auto c = StepTokenClaims(cn);
     r.ott = MintToken(prov_key_.get(), c.get());
-    auto res = authority_->Sign(r, Clock::now());
+    auto res = authority_->policy().Sign(r, Clock::now());
     EXPECT_TRUE(res.ok()) << res.status().LogText();
     l.cert = std::move(res->leaf.cert);
     l.serial = res->leaf.serial;
@@ -165,14 +168,14 @@ class RenewTest : public ::testing::Test {
     RenewRequest r;
     const std::string der = Der(l.cert.get());
     r.peer_cert_der = der;
-    return authority_->Renew(r, now);
+    return authority_->policy().Renew(r, now);
   }
 
   Result<SignResult> RenewBearer(const std::string& token, TimePoint now = Clock::now()) {
     RenewRequest r;
     const std::string auth = "Bearer " + token;
     r.authorization = auth;
-    return authority_->Renew(r, now);
+    return authority_->policy().Renew(r, now);
   }
 
   Result<std::string> RevokeToken(const std::string& serial, const std::string& sub,
@@ -183,7 +186,7 @@ class RenewTest : public ::testing::Test {
     r.ott = MintToken(prov_key_.get(), c.get());
     r.reason_code = code;
     r.passive = true;
-    return authority_->Revoke(r, Clock::now());
+    return authority_->policy().Revoke(r, Clock::now());
   }
 
   Result<std::string> RevokeMtls(const Leaf& l, const std::string& serial) {
@@ -192,7 +195,7 @@ class RenewTest : public ::testing::Test {
     r.passive = true;
     const std::string der = Der(l.cert.get());
     r.peer_cert_der = der;
-    return authority_->Revoke(r, Clock::now());
+    return authority_->policy().Revoke(r, Clock::now());
   }
 
   void SetProvisionerClaim(const char* name, bool value) {
@@ -241,9 +244,11 @@ TEST_F(RenewTest, RenewKeepsSubjectSansKeyAndLifetime) {
   ASN1_TIME_diff(&d1, &s1, X509_get0_notBefore(old.cert.get()), X509_get0_notAfter(old.cert.get()));
   ASN1_TIME_diff(&d2, &s2, X509_get0_notBefore(n), X509_get0_notAfter(n));
   EXPECT_NEAR(d1 * 86400 + s1, d2 * 86400 + s2, 1);
-  auto rec = authority_->store().Get("x509_certs/" + res->leaf.serial);
+  auto rec = CertificateRecords(authority_->store()).Find(res->leaf.serial);
   ASSERT_TRUE(rec.ok() && rec->has_value());
-  EXPECT_NE(rec->value().find("\"renewedFrom\":\"" + old.serial + "\""), std::string::npos);
+  EXPECT_EQ(rec->value().renewed_from, old.serial);
+  EXPECT_EQ(rec->value().state, CertificateState::kIssued);
+  EXPECT_EQ(rec->value().der, res->leaf.der);
   EXPECT_EQ(res->provisioner, "fixture@example.test");
 }
 
@@ -255,7 +260,7 @@ TEST_F(RenewTest, RekeyTakesTheCsrKeyAndANewSki) {
   r.peer_cert_der = der;
   r.rekey = true;
   r.csr_pem = CsrFor(nk.get(), "ignored.example.test");
-  auto res = authority_->Renew(r, Clock::now());
+  auto res = authority_->policy().Renew(r, Clock::now());
   ASSERT_TRUE(res.ok()) << res.status().LogText();
   X509* n = res->leaf.cert.get();
   EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(n), nk.get()), 1);
@@ -275,26 +280,26 @@ TEST_F(RenewTest, RekeyRefusesABadCsr) {
   const std::string der = Der(old.cert.get());
   r.peer_cert_der = der;
   r.rekey = true;
-  EXPECT_EQ(authority_->Renew(r, Clock::now()).status().message(), "missing csr");
+  EXPECT_EQ(authority_->policy().Renew(r, Clock::now()).status().message(), "missing csr");
   r.csr_pem = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
-  EXPECT_EQ(authority_->Renew(r, Clock::now()).status().message(), "invalid csr");
+  EXPECT_EQ(authority_->policy().Renew(r, Clock::now()).status().message(), "invalid csr");
 }
 
 TEST_F(RenewTest, NoCertificateIsABadRequest) {
   RenewRequest r;
-  auto res = authority_->Renew(r, Clock::now());
+  auto res = authority_->policy().Renew(r, Clock::now());
   EXPECT_EQ(res.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(res.status().message(), "missing client certificate");
   // An Authorization that is not a bearer token counts as nothing.
   r.authorization = "Basic Zm9vOmJhcg==";
-  EXPECT_EQ(authority_->Renew(r, Clock::now()).status().message(), "missing client certificate");
+  EXPECT_EQ(authority_->policy().Renew(r, Clock::now()).status().message(), "missing client certificate");
   // Rekey takes no token.
   Leaf l = Issue();
   const std::string tok = "Bearer " + RenewToken(l, Clock::now());
   r.authorization = tok;
   r.rekey = true;
   r.csr_pem = CsrFor(l.key.get(), "x");
-  EXPECT_EQ(authority_->Renew(r, Clock::now()).status().message(), "missing client certificate");
+  EXPECT_EQ(authority_->policy().Renew(r, Clock::now()).status().message(), "missing client certificate");
 }
 
 TEST_F(RenewTest, PeerMustChainToTheRoots) {
@@ -306,10 +311,10 @@ TEST_F(RenewTest, PeerMustChainToTheRoots) {
   RenewRequest r;
   const std::string der = Der(self.get());
   r.peer_cert_der = der;
-  auto res = authority_->Renew(r, Clock::now());
+  auto res = authority_->policy().Renew(r, Clock::now());
   EXPECT_EQ(res.status().code(), Code::kUnauthenticated);
   r.peer_cert_der = "garbage";
-  EXPECT_EQ(authority_->Renew(r, Clock::now()).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(authority_->policy().Renew(r, Clock::now()).status().code(), Code::kUnauthenticated);
 }
 
 TEST_F(RenewTest, PeerNeedsClientAuth) {
@@ -339,7 +344,7 @@ TEST_F(RenewTest, RevokedCertificateCannotRenewOrRekey) {
   r.peer_cert_der = der;
   r.rekey = true;
   r.csr_pem = CsrFor(MakeKey("P-256").get(), "x");
-  EXPECT_EQ(authority_->Renew(r, Clock::now()).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(authority_->policy().Renew(r, Clock::now()).status().code(), Code::kUnauthenticated);
   EXPECT_EQ(RenewBearer(RenewToken(l, Clock::now())).status().code(), Code::kUnauthenticated);
 }
 
@@ -491,10 +496,10 @@ TEST_F(RenewTest, RevokeByTokenThenTwice) {
   Leaf l = Issue();
   auto res = RevokeToken(l.serial, l.serial, 1);
   ASSERT_TRUE(res.ok()) << res.status().LogText();
-  auto rec = authority_->store().Get("revoked_x509_certs/" + l.serial);
+  auto rec = Revocations(authority_->store()).Find(l.serial);
   ASSERT_TRUE(rec.ok() && rec->has_value());
-  EXPECT_NE(rec->value().find("\"ReasonCode\":1"), std::string::npos);
-  EXPECT_NE(rec->value().find("\"MTLS\":false"), std::string::npos);
+  EXPECT_EQ(rec->value().reason_code, 1);
+  EXPECT_FALSE(rec->value().mtls);
   auto twice = RevokeToken(l.serial, l.serial);
   EXPECT_EQ(twice.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(twice.status().message(),
@@ -515,46 +520,46 @@ TEST_F(RenewTest, RevokeTokenRejections) {
   // A sign token is not a revoke token.
   auto c = StepTokenClaims(l.serial);
   r.ott = MintToken(prov_key_.get(), c.get());
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
   // Signed by another key.
   auto c2 = StepTokenClaims(l.serial, kRevokeAud);
   EvpPkeyPtr other = MakeKey("P-256");
   r.ott = MintToken(other.get(), c2.get());
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
   r.ott = "garbage";
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
   // A replayed revoke token.
   Leaf m = Issue();
   auto c3 = StepTokenClaims(m.serial, kRevokeAud);
   r.serial = m.serial;
   r.ott = MintToken(prov_key_.get(), c3.get());
-  ASSERT_TRUE(authority_->Revoke(r, Clock::now()).ok());
-  ASSERT_TRUE(authority_->store().Delete("revoked_x509_certs/" + m.serial).ok());
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
+  ASSERT_TRUE(authority_->policy().Revoke(r, Clock::now()).ok());
+  ASSERT_TRUE(authority_->store().Delete(Revocations::Key(m.serial)).ok());
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
 }
 
 TEST_F(RenewTest, RevokeBodyRules) {
   RevokeRequest r;
   r.passive = true;
   r.peer_cert_der = "x";
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().message(), "missing serial");
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().message(), "missing serial");
   r.serial = "12ab";
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kInvalidArgument);
   r.serial = "-5";
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kInvalidArgument);
   r.serial = "0x";
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kInvalidArgument);
   r.serial = "1";
   r.reason_code = 11;
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().message(), "reasonCode out of bounds");
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().message(), "reasonCode out of bounds");
   r.reason_code = -1;
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().message(), "reasonCode out of bounds");
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().message(), "reasonCode out of bounds");
   r.reason_code = 10;
   r.passive = false;
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().code(), Code::kUnimplemented);
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kUnimplemented);
   r.passive = true;
   r.peer_cert_der = {};
-  EXPECT_EQ(authority_->Revoke(r, Clock::now()).status().message(),
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().message(),
             "missing ott or client certificate");
 }
 
@@ -571,9 +576,9 @@ TEST_F(RenewTest, RevokeOverMtlsOwnSerialOnly) {
   auto ok = RevokeMtls(mine, h);
   ASSERT_TRUE(ok.ok()) << ok.status().LogText();
   EXPECT_EQ(ok.value(), mine.serial);
-  auto rec = authority_->store().Get("revoked_x509_certs/" + mine.serial);
+  auto rec = Revocations(authority_->store()).Find(mine.serial);
   ASSERT_TRUE(rec.ok() && rec->has_value());
-  EXPECT_NE(rec->value().find("\"MTLS\":true"), std::string::npos);
+  EXPECT_TRUE(rec->value().mtls);
   EXPECT_EQ(RevokeMtls(mine, mine.serial).status().code(), Code::kInvalidArgument);
   EXPECT_TRUE(RenewPeer(theirs).ok());
 }
@@ -589,20 +594,20 @@ TEST_F(RenewTest, WireBodiesMatchStepCa) {
   HttpRequest r;
   r.method = "POST";
   r.path = "/1.0/renew";
-  HttpResponse a = authority_->Handle(r);
+  HttpResponse a = HandleHttp(*authority_, r);
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(a.body, WireBody("renew-no-cert"));
   std::string rekey_req = testing::ReadFile(testing::FixturesDir() + "/wire/rekey-no-cert.request");
   r.path = "/1.0/rekey";
   r.body = std::string_view(rekey_req).substr(rekey_req.find("\r\n\r\n") + 4);
-  HttpResponse b = authority_->Handle(r);
+  HttpResponse b = HandleHttp(*authority_, r);
   EXPECT_EQ(b.status, 400);
   EXPECT_EQ(b.body, WireBody("rekey-no-cert"));
   std::string revoke_req =
       testing::ReadFile(testing::FixturesDir() + "/wire/revoke-no-cert-no-ott.request");
   r.path = "/1.0/revoke";
   r.body = std::string_view(revoke_req).substr(revoke_req.find("\r\n\r\n") + 4);
-  HttpResponse c = authority_->Handle(r);
+  HttpResponse c = HandleHttp(*authority_, r);
   EXPECT_EQ(c.status, 400);
   EXPECT_EQ(c.body, WireBody("revoke-no-cert-no-ott"));
 }
@@ -614,7 +619,7 @@ TEST_F(RenewTest, HttpShapes) {
   r.method = "POST";
   r.path = "/re-sign";
   r.peer_cert_der = der;
-  HttpResponse a = authority_->Handle(r);
+  HttpResponse a = HandleHttp(*authority_, r);
   EXPECT_EQ(a.status, 201);
   JsonPtr j(json_loads(a.body.c_str(), 0, nullptr));
   ASSERT_TRUE(j);
@@ -626,26 +631,26 @@ TEST_F(RenewTest, HttpShapes) {
   r.path = "/revoke";
   const std::string active = "{\"serial\":\"" + l.serial + "\",\"reasonCode\":1,\"passive\":false}";
   r.body = active;
-  EXPECT_EQ(authority_->Handle(r).status, 501);
+  EXPECT_EQ(HandleHttp(*authority_, r).status, 501);
   const std::string wrong_type = "{\"serial\":\"" + l.serial + "\",\"reasonCode\":\"1\",\"passive\":true}";
   r.body = wrong_type;
-  EXPECT_EQ(authority_->Handle(r).status, 400);
+  EXPECT_EQ(HandleHttp(*authority_, r).status, 400);
   std::string ok_body = "{\"serial\":\"" + l.serial + "\",\"reasonCode\":1,\"passive\":true}";
   r.body = ok_body;
-  HttpResponse ok = authority_->Handle(r);
+  HttpResponse ok = HandleHttp(*authority_, r);
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, "{\"status\":\"ok\"}\n");
-  HttpResponse twice = authority_->Handle(r);
+  HttpResponse twice = HandleHttp(*authority_, r);
   EXPECT_EQ(twice.status, 400);
   EXPECT_EQ(twice.body, "{\"status\":400,\"message\":\"The request could not be completed: "
                         "certificate with serial number '" + l.serial + "' is already revoked.\"}\n");
   r.path = "/renew";
   r.body = "";
-  HttpResponse after = authority_->Handle(r);
+  HttpResponse after = HandleHttp(*authority_, r);
   EXPECT_EQ(after.status, 401);
   EXPECT_EQ(after.body, WireBody("renew-after-revoke"));
   r.method = "GET";
-  EXPECT_EQ(authority_->Handle(r).status, 405);
+  EXPECT_EQ(HandleHttp(*authority_, r).status, 405);
 }
 
 // ---------------------------------------------------------------- X5C
@@ -672,7 +677,7 @@ class X5cTest : public RenewTest {
     r.csr_pem = CsrFor(k.get(), cn);
     r.ott = ott;
     r.not_after = *ParseTimeDuration(not_after);
-    return authority_->Sign(r, Clock::now());
+    return authority_->policy().Sign(r, Clock::now());
   }
 };
 
@@ -724,7 +729,7 @@ TEST_F(X5cTest, RevokeByX5cToken) {
   r.serial = victim.serial;
   r.passive = true;
   r.ott = X5cToken(cred, victim.serial, "x5c", "https://127.0.0.1:9643/1.0/revoke#x5c/x5c");
-  auto res = authority_->Revoke(r, Clock::now());
+  auto res = authority_->policy().Revoke(r, Clock::now());
   EXPECT_TRUE(res.ok()) << res.status().LogText();
 }
 

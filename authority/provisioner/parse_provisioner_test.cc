@@ -1,0 +1,89 @@
+#include "authority/provisioner/parse_provisioner.h"
+
+#include <gtest/gtest.h>
+
+#include "authority/jose/jwk.h"
+#include "authority/provisioner/acme_provisioner.h"
+#include "authority/provisioner/jwk_provisioner.h"
+#include "authority/provisioner/listed_provisioner.h"
+#include "authority/provisioner/provisioner_collection.h"
+
+namespace stepca {
+namespace {
+
+JsonPtr Json(const char* text) { return JsonPtr(json_loads(text, 0, nullptr)); }
+
+// A JWK provisioner entry with a fresh public P-256 key and no kid: the
+// parser names it by its thumbprint.
+std::string JwkEntry() {
+  EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  JsonPtr jwk = JwkToJson(key.get(), false, "", "").value();
+  json_object_del(jwk.get(), "kid");
+  JsonPtr entry(json_pack("{s:s,s:s,s:O}", "type", "JWK", "name", "ops", "key", jwk.get()));
+  char* text = json_dumps(entry.get(), JSON_COMPACT);
+  std::string out(text);
+  free(text);
+  return out;
+}
+
+Result<std::unique_ptr<Provisioner>> Parse(const std::string& text, std::vector<std::string>* warnings) {
+  JsonPtr j = Json(text.c_str());
+  return ParseProvisioner(j.get(), "authority.provisioners[0]", Claims{}, warnings);
+}
+
+TEST(ParseProvisioner, EachTypeGetsItsOwnImplementation) {
+  std::vector<std::string> warnings;
+  auto jwk = Parse(JwkEntry(), &warnings);
+  ASSERT_TRUE(jwk.ok()) << jwk.status().message();
+  const auto* j = dynamic_cast<const JwkProvisioner*>(jwk->get());
+  ASSERT_NE(j, nullptr);
+  EXPECT_FALSE(j->kid().empty());
+  EXPECT_EQ(j->id(), "ops:" + j->kid());
+
+  auto acme = Parse(R"({"type":"acme","name":"a"})", &warnings);
+  ASSERT_TRUE(acme.ok());
+  EXPECT_NE(dynamic_cast<const AcmeProvisioner*>(acme->get()), nullptr);
+  EXPECT_EQ((*acme)->type_name(), "ACME");
+  EXPECT_TRUE(warnings.empty());
+
+  auto oidc = Parse(R"({"type":"OIDC","name":"google"})", &warnings);
+  ASSERT_TRUE(oidc.ok());
+  EXPECT_NE(dynamic_cast<const ListedProvisioner*>(oidc->get()), nullptr);
+  EXPECT_EQ((*oidc)->id(), "oidc/google");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("OIDC provisioner \"google\""), std::string::npos);
+}
+
+TEST(ParseProvisioner, ErrorsNameTheField) {
+  std::vector<std::string> w;
+  EXPECT_EQ(Parse(R"({"type":"Nope","name":"x"})", &w).status().message(),
+            "field \"authority.provisioners[0].type\": unknown provisioner type \"Nope\"");
+  EXPECT_EQ(Parse(R"({"type":"JWK"})", &w).status().message(),
+            "field \"authority.provisioners[0].name\": missing or empty");
+  EXPECT_EQ(Parse(R"({"type":"JWK","name":"x"})", &w).status().message(),
+            "field \"authority.provisioners[0].key\": missing or not a JWK object");
+  EXPECT_EQ(Parse(R"({"type":"X5C","name":"x"})", &w).status().message(),
+            "field \"authority.provisioners[0].roots\": missing or not a string");
+}
+
+TEST(ProvisionerCollection, IndexesByNameSelectorAndKidAndRefusesDuplicates) {
+  std::vector<std::string> w;
+  ProvisionerCollection c;
+  auto jwk = Parse(JwkEntry(), &w);
+  ASSERT_TRUE(jwk.ok());
+  const std::string kid = dynamic_cast<const JwkProvisioner&>(**jwk).kid();
+  ASSERT_TRUE(c.Add(std::move(jwk).value(), "p[0]").ok());
+  ASSERT_TRUE(c.Add(std::move(Parse(R"({"type":"ACME","name":"a"})", &w)).value(), "p[1]").ok());
+  EXPECT_EQ(c.size(), 2u);
+  ASSERT_NE(c.JwkByKid(kid), nullptr);
+  EXPECT_EQ(c.JwkByKid(kid)->name(), "ops");
+  EXPECT_EQ(c.JwkByKid("other"), nullptr);
+  EXPECT_EQ(c.BySelector("ops:" + kid), c.ByName("ops"));
+  EXPECT_EQ(c.BySelector("acme/a"), c.ByName("a"));
+  EXPECT_EQ(c.ByName("nobody"), nullptr);
+  Status dup = c.Add(std::move(Parse(R"({"type":"ACME","name":"a"})", &w)).value(), "p[2]");
+  EXPECT_EQ(dup.message(), "field \"p[2].name\": duplicate provisioner \"a\"");
+}
+
+}  // namespace
+}  // namespace stepca
