@@ -311,6 +311,11 @@ class Executor {
       const auto& m = v.as_map();
       auto it = m.find(name);
       if (it == m.end()) return Value();
+      // A key that is present but null is Go's nil interface: following
+      // it is an error, where a missing key is merely no value.
+      if (it->second.is_null() && i + 1 < idents.size())
+        Throw(ErrorKind::kExec, at.pos, at.text,
+              "nil pointer evaluating interface {}." + idents[i + 1]);
       const Value next = it->second;
       v = next;
     }

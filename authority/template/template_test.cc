@@ -249,7 +249,8 @@ TEST(TemplateErrors, ParseErrorsCarryLineAndColumn) {
   EXPECT_EQ(ParseError("{{1 | 2}}").message,
             "template: t:1:6: non executable command in pipeline stage 2");
   EXPECT_EQ(ParseError("{{3x}}").message, "template: t:1:2: bad number syntax: \"3x\"");
-  EXPECT_EQ(ParseError("{{.A | }}").kind, ErrorKind::kParse);
+  // Go's parser accepts a trailing pipe with nothing after it.
+  EXPECT_EQ(Render("{{.A | }}", Json(R"({"A": "a"})")), "a");
   EXPECT_EQ(ParseError("{{range $a, $b, $c := .}}{{end}}").kind, ErrorKind::kParse);
 }
 
