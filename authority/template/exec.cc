@@ -93,7 +93,10 @@ class Executor {
   }
   static Value Retype(Value copy, const Value& original) {
     const std::string t = original.TypeName();
-    return t == copy.TypeName() ? copy : copy.WithType(t);
+    if (t != copy.TypeName()) copy = copy.WithType(t);
+    // The table is immutable and shared; only the map is fresh.
+    if (original.json_fields() != nullptr) copy = copy.WithJsonFields(original.shared_json_fields());
+    return copy;
   }
 
   void Write(const Value& v, const Node& n) {

@@ -121,6 +121,23 @@ JsonResult Encode(const Value& v, size_t max_bytes, std::string* out, int depth)
     case Value::Kind::kMap: {
       *out += '{';
       bool first = true;
+      if (const Value::JsonFields* fields = v.json_fields()) {
+        const auto& m = v.as_map();
+        for (const Value::JsonField& f : *fields) {
+          if (f.json_name.empty()) continue;
+          auto it = m.find(f.name);
+          const Value e = it == m.end() ? Value() : it->second;
+          if (f.omit_empty && !Truth(e)) continue;
+          if (!first) *out += ',';
+          first = false;
+          EncodeString(f.json_name, out);
+          *out += ':';
+          if (const JsonResult r = Encode(e, max_bytes, out, depth + 1); r != JsonResult::kOk)
+            return r;
+        }
+        *out += '}';
+        break;
+      }
       for (const auto& [k, e] : v.as_map()) {
         if (!first) *out += ',';
         first = false;

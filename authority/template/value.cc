@@ -96,6 +96,12 @@ Value Value::WithType(std::string go_type) const {
   return v;
 }
 
+Value Value::WithJsonFields(std::shared_ptr<const JsonFields> fields) const {
+  Value v = *this;
+  v.fields_ = std::move(fields);
+  return v;
+}
+
 std::string Value::TypeName() const {
   if (type_) return *type_;
   switch (kind()) {

@@ -41,6 +41,19 @@ class Value {
   // "*rsa.PublicKey"); without it the name is Go's for the kind.
   Value WithType(std::string go_type) const;
 
+  // A Go struct is a map keyed by field name (what `.Field` reads) that
+  // encoding/json writes by its tags, in declaration order. Without fields
+  // a map encodes as a Go map: every key, sorted.
+  struct JsonField {
+    std::string name;       // the Go field name, the map's key
+    std::string json_name;  // the tag's name; empty: `json:"-"`, never written
+    bool omit_empty;
+  };
+  using JsonFields = std::vector<JsonField>;
+  Value WithJsonFields(std::shared_ptr<const JsonFields> fields) const;
+  const JsonFields* json_fields() const { return fields_.get(); }
+  const std::shared_ptr<const JsonFields>& shared_json_fields() const { return fields_; }
+
   Kind kind() const { return static_cast<Kind>(v_.index()); }
   bool is_null() const { return kind() == Kind::kNull; }
   bool as_bool() const { return std::get<bool>(v_); }
@@ -68,6 +81,7 @@ class Value {
   // Index order is Kind's order.
   std::variant<std::monostate, bool, int64_t, double, StrPtr, ListPtr, MapPtr> v_;
   std::shared_ptr<const std::string> type_;
+  std::shared_ptr<const JsonFields> fields_;
 };
 
 // Go template truth: false, 0, 0.0, "", empty list or map and null are false.
