@@ -89,6 +89,11 @@ bool AppendValueAt(const Value& v, size_t max_bytes, std::string* out, int depth
   return Room(out, max_bytes);
 }
 
+// strchr finds the terminator too: a NUL verb ("%\x00") is no verb.
+bool IsVerbIn(const char* verbs, char verb) {
+  return verb != '\0' && std::strchr(verbs, verb) != nullptr;
+}
+
 struct Spec {
   bool minus = false, plus = false, sharp = false, zero = false, space = false;
   int width = -1, prec = -1;
@@ -284,7 +289,7 @@ bool FormatOne(const Value& v, const Spec& sp, size_t max_bytes, std::string* ou
       break;
     case Value::Kind::kInt: {
       const int64_t i = v.as_int();
-      if (std::strchr("vdxXobO", verb)) {
+      if (IsVerbIn("vdxXobO", verb)) {
         *out += FormatInt(i, sp);
       } else if (verb == 'c' || verb == 'q') {
         std::string r;
@@ -300,7 +305,7 @@ bool FormatOne(const Value& v, const Spec& sp, size_t max_bytes, std::string* ou
       break;
     }
     case Value::Kind::kFloat:
-      if (std::strchr("veEfFgG", verb))
+      if (IsVerbIn("veEfFgG", verb))
         *out += FormatFloat(v.as_float(), sp);
       else
         *out += BadVerb(v, verb);
@@ -436,7 +441,7 @@ bool Sprintf(std::string_view f, const std::vector<Value>& args, size_t max_byte
       continue;
     }
     const Value& arg = args[next_arg++];
-    if (vlen > 1 || !std::strchr("vsdqxXobOctTeEfFgG", sp.verb)) {
+    if (vlen > 1 || !IsVerbIn("vsdqxXobOctTeEfFgG", sp.verb)) {
       std::string bad = BadVerb(arg, 'X');
       *out += "%!" + std::string(verb_text) + bad.substr(3);
       continue;

@@ -194,6 +194,10 @@ TEST(TemplateFuncs, Printf) {
   EXPECT_EQ(Render("{{printf \"%d\" \"a\"}}"), "%!d(string=a)");
   EXPECT_EQ(Render("{{printf \"%s %s\" \"a\"}}"), "a %!s(MISSING)");
   EXPECT_EQ(Render("{{printf \"%s\" \"a\" \"b\"}}"), "a%!(EXTRA string=b)");
+  // A NUL verb is a bad verb, not a float format (found by fuzz_template).
+  static const char kNulVerb[] = "{{printf \"%\0\" 1.5}}";
+  EXPECT_EQ(Render(std::string(kNulVerb, sizeof kNulVerb - 1)),
+            "%!" + std::string(1, '\0') + "(float64=1.5)");
   EXPECT_TRUE(ExecFails("{{printf 1}}", kWantString));
   EXPECT_TRUE(ExecFails("{{printf}}", "wrong number of args for printf: want at least 1 got 0"));
 }
