@@ -206,6 +206,30 @@ int main(int argc, char** argv) {
         "redis+unix://:Hunter2Secret@/s"})
     Put("fuzz_store_uri", "u" + std::to_string(i++), s);
 
+  // fuzz_template: step-ca's documented templates and each construct.
+  i = 0;
+  for (const char* s :
+       {"{\n\t\"subject\": {{ toJson .Subject }},\n\t\"sans\": {{ toJson .SANs }},\n"
+        "{{- if typeIs \"*rsa.PublicKey\" .Insecure.CR.PublicKey }}\n"
+        "\t\"keyUsage\": [\"keyEncipherment\", \"digitalSignature\"],\n{{- else }}\n"
+        "\t\"keyUsage\": [\"digitalSignature\"],\n{{- end }}\n"
+        "\t\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n}",
+        "{{- if not (hasSuffix \".internal\" .Subject.commonName) }}{{ fail \"no\" }}{{ end -}}",
+        "{\"sans\": [{{ range $i, $s := .SANs }}{{ if $i }}, {{ end }}{{ toJson $s }}{{ end }}]}",
+        "{{ define \"T\" }}<{{ . }}>{{ end }}{{ template \"T\" .n }}{{ block \"B\" . }}b{{ end }}",
+        "{{ with $u := .Insecure.User }}{{ $u.role | upper | printf \"%q\" }}{{ else }}-{{ end }}",
+        "{{ $m := dict \"a\" 1 }}{{ $_ := set $m \"b\" (list 1 2) }}{{ toJson $m }}{{ get $m \"a\" }}",
+        "{{ range .list }}{{ if eq . \"y\" }}{{ continue }}{{ end }}{{ . }}{{ else }}none{{ end }}",
+        "{{ index .SANs 0 \"value\" | splitList \".\" | join \"-\" }} {{ len .list }}",
+        "{{ regexMatch \"^[a-z]+(\\\\.[a-z]+)*$\" .s }} {{ b64enc .s | b64dec }} {{ replace \"s\" \"S\" .s }}",
+        "{{ coalesce .missing \"\" .s | default \"d\" | quote }} {{ first .list }}{{ last .list }}",
+        "{{ and .t (or .n .f) (not .missing) }} {{ lt 1 2 }} {{ printf \"%d %s %v %x\" .n .s .list .n }}",
+        "{{/* comment */}}{{- trim \"  x  \" -}} {{ lower \"A\" }} {{ hasPrefix \"a\" .s }} {{ contains \"t\" .s }}",
+        "{{ define \"R\" }}{{ template \"R\" . }}{{ end }}{{ template \"R\" . }}",
+        "{{ if .t }}a{{ else if .n }}b{{ else }}c{{ end }}{{ $x := 1 }}{{ $x = 2 }}{{ $x }}",
+        "{{ (split \"@\" \"u@example.com\")._1 }} {{ hasKey .Token \"sub\" }} {{ empty .Token.nested.k }}"})
+    Put("fuzz_template", "t" + std::to_string(i++), s);
+
   // fuzz_http: every captured request, then requests with harness-signed
   // tokens (X-Fuzz-Claims, see fuzz_http.cc) that reach past the signature.
   for (auto& n : ListDir(wire, ".request")) Put("fuzz_http", n, fuzz::ReadFileOrDie(wire + "/" + n));

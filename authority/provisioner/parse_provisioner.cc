@@ -52,6 +52,17 @@ Result<std::unique_ptr<Provisioner>> ParseProvisioner(const json_t* obj, const s
                           ApplyClaims(global, json_object_get(obj, "claims"), true, field + ".claims"));
   JsonPtr json(json_deep_copy(obj));
 
+  // Certificate templates are not applied at issuance yet: a migrating
+  // user must hear that the certificates will differ.
+  const json_t* options = json_object_get(obj, "options");
+  for (const char* kind : {"x509", "ssh"}) {
+    const json_t* o = json_object_get(options, kind);
+    if (json_is_object(o) && json_object_size(o) > 0)
+      warnings->push_back(field + ".options." + kind + " (provisioner " + Quote(name) +
+                          "): certificate templates are not applied yet; certificates get the "
+                          "default profile");
+  }
+
   if (tn->type == ProvisionerType::kX5c)
     return ParseX5cProvisioner(obj, field, name, claims, std::move(json));
   if (tn->type == ProvisionerType::kAcme)

@@ -54,6 +54,22 @@ TEST(ParseProvisioner, EachTypeGetsItsOwnImplementation) {
   EXPECT_NE(warnings[0].find("OIDC provisioner \"google\""), std::string::npos);
 }
 
+TEST(ParseProvisioner, TemplateOptionsAreNamedInAWarning) {
+  std::vector<std::string> w;
+  auto acme = Parse(R"({"type":"ACME","name":"a","options":{"x509":{"templateFile":"t.tpl"},
+                        "ssh":{"template":"{}"}}})", &w);
+  ASSERT_TRUE(acme.ok());
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0], "authority.provisioners[0].options.x509 (provisioner \"a\"): certificate "
+                  "templates are not applied yet; certificates get the default profile");
+  EXPECT_NE(w[1].find("authority.provisioners[0].options.ssh"), std::string::npos);
+  // Empty or absent options say nothing.
+  w.clear();
+  ASSERT_TRUE(Parse(R"({"type":"ACME","name":"a","options":{"x509":{}}})", &w).ok());
+  ASSERT_TRUE(Parse(R"({"type":"ACME","name":"a"})", &w).ok());
+  EXPECT_TRUE(w.empty());
+}
+
 TEST(ParseProvisioner, ErrorsNameTheField) {
   std::vector<std::string> w;
   EXPECT_EQ(Parse(R"({"type":"Nope","name":"x"})", &w).status().message(),
