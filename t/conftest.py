@@ -225,7 +225,8 @@ def make_server_cert(pki, outdir):
 # ---------------------------------------------------------------- nginx
 
 
-NGINX_CONF = """\
+# What every test nginx.conf starts with, up to the CA directives of http{}.
+NGINX_HEAD = """\
 load_module {module};
 
 daemon off;
@@ -247,7 +248,9 @@ http {{
     fastcgi_temp_path {prefix}/tmp/fastcgi;
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
+"""
 
+NGINX_CONF = NGINX_HEAD + """\
     stepca_ca_json {ca_json};
 {password_line}    stepca_store {store};
     stepca_thread_pool {pool};

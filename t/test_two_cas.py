@@ -13,35 +13,13 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, free_port, make_readable, wait_for_port
+from conftest import BUILD, NGINX_HEAD, free_port, make_readable, wait_for_port
 from tokens import Provisioner, make_csr
 
 FIXTURE_PROVISIONER_PASSWORD = "fixture-provisioner-password"
 STEPCA_CLI = os.path.join(BUILD, "stepca")
 
-CONF = """\
-load_module {module};
-
-daemon off;
-master_process on;
-worker_processes 2;
-error_log {prefix}/error.log info;
-pid {prefix}/nginx.pid;
-
-thread_pool stepca threads=4;
-
-events {{
-    worker_connections 256;
-}}
-
-http {{
-    access_log {prefix}/access.log;
-    client_body_temp_path {prefix}/tmp/client_body;
-    proxy_temp_path {prefix}/tmp/proxy;
-    fastcgi_temp_path {prefix}/tmp/fastcgi;
-    uwsgi_temp_path {prefix}/tmp/uwsgi;
-    scgi_temp_path {prefix}/tmp/scgi;
-
+CONF = NGINX_HEAD.replace("{workers}", "2") + """\
     # CA 1, for every server that does not name its own
     stepca_ca_json       {ca1_json};
     stepca_password_file {ca1_password};
