@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "authority/config/field_inventory.h"
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/signer/file_signer.h"
 
@@ -175,6 +176,16 @@ Status Loader::LoadAuthority(const json_t* root) {
   if (auth != nullptr && !json_is_null(auth) && !json_is_object(auth))
     return Err("authority", "must be an object");
 
+  // An RA configuration that still names root, crt and key would otherwise
+  // sign with the local key while its operator believes the upstream does.
+  auto type = StringField(auth, "type", "authority.type", false);
+  if (!type.ok()) return type.status();
+  if (!type->empty())
+    return Err("authority.type",
+               Quote(type.value()) +
+                   ": registration authority mode (stepcas, cloudCAS, vaultcas) is not supported "
+                   "by this version; remove the field to sign with this CA's own root, crt and key");
+
   auto claims = ApplyClaims(Claims(), json_object_get(auth, "claims"), false, "authority.claims");
   if (!claims.ok()) return InvalidArgument(opts_.path + ": " + claims.status().message());
   cfg_.global_claims = claims.value();
@@ -300,6 +311,7 @@ Result<CaConfig> Loader::Load() {
 
   STEPCA_RETURN_IF_ERROR(LoadAuthority(root.get()));
   STEPCA_RETURN_IF_ERROR(NoteUnmapped(root.get()));
+  for (auto& w : UnhonouredFields(root.get())) Warn(w);
   STEPCA_RETURN_IF_ERROR(LoadCertificates());
   STEPCA_RETURN_IF_ERROR(LoadKey(root.get()));
   return std::move(cfg_);
