@@ -128,6 +128,10 @@ Problem Finalize(Request& r, const std::string& id, HttpResponse* out) {
   ir.csr = &csr.value();
   ir.common_name = csr->common_name.empty() ? "" : Lower(csr->common_name);
   ir.sans = sans;
+  // step-ca's forceCN; its "DNS names is empty" refusal cannot happen here,
+  // since an order for IP addresses alone keeps an empty subject.
+  if (ir.common_name.empty() && r.settings->force_cn && !sans.dns.empty())
+    ir.common_name = sans.dns.front();
   if (!o.record.not_before.empty()) ir.not_before = *ParseTimeDuration(o.record.not_before);
   if (!o.record.not_after.empty()) ir.not_after = *ParseTimeDuration(o.record.not_after);
   const TimePoint now = Clock::now();

@@ -618,6 +618,40 @@ TEST_F(AcmeTest, GoZeroTimeMeansNotSet) {
                              ids + R"("notBefore":"0001-01-01T00:00:01Z"})")), "malformed");
 }
 
+// step-ca's forceCN: a CSR without a common name gets the first DNS name
+// of the sorted, lower-cased list (step-ca canonicalizes the CSR's names
+// before it applies forceCN); without forceCN the subject stays empty, and
+// a CN the CSR gives is kept.
+TEST_F(AcmeTest, ForceCnFillsAnEmptyCommonName) {
+  auto issue = [&](const std::string& cn) {
+    Client c = Register();
+    auto o = NewOrder(c, R"([{"type":"dns","value":"b.force.test"},{"type":"dns","value":"a.force.test"}])");
+    EXPECT_EQ(o.status, 201) << o.body;
+    for (auto& az : Authzs(o)) {
+      EXPECT_EQ(Post(c, ChallengeUrl(c, az, "http-01"), "{}").status, 200);
+      EXPECT_EQ(WaitAuthz(c, az), "valid");
+    }
+    auto fin = Finalize(c, Header(o, "Location"), CsrB64(cn, {"b.force.test", "a.force.test"}));
+    EXPECT_EQ(fin.status, 200) << fin.body;
+    auto cert = Post(c, Str(fin, "certificate"), "");
+    BioPtr bio(BIO_new_mem_buf(cert.body.data(), static_cast<int>(cert.body.size())));
+    X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    EXPECT_TRUE(leaf);
+    char buf[256] = {0};
+    if (leaf)
+      X509_NAME_get_text_by_NID(X509_get_subject_name(leaf.get()), NID_commonName, buf, sizeof buf);
+    return std::string(buf);
+  };
+  EXPECT_EQ(issue(""), "");
+  pki_.EditCaJson([&](json_t* root) {
+    json_t* p = json_array_get(json_object_get(json_object_get(root, "authority"), "provisioners"), 1);
+    json_object_set_new(p, "forceCN", json_true());
+  });
+  Load();
+  EXPECT_EQ(issue(""), "a.force.test");
+  EXPECT_EQ(issue("b.force.test"), "b.force.test");
+}
+
 TEST_F(AcmeTest, FullFlowIssuesAndDownloads) {
   Client c = Register();
   auto o = NewOrder(c, R"([{"type":"dns","value":"www.example.test"},{"type":"ip","value":"192.0.2.7"}])");

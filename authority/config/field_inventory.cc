@@ -98,8 +98,7 @@ const std::vector<FieldRule> kRules = {
     {"provisioner.ACME.requireEAB", H, ""},
     {"provisioner.ACME.challenges", H, ""},
     {"provisioner.ACME.nginxStepca", W, ""},
-    {"provisioner.ACME.forceCN", N,
-     "not applied: a CSR without a common name gets a certificate without one"},
+    {"provisioner.ACME.forceCN", H, ""},
 };
 
 const FieldRule* Find(const std::string& path) {
