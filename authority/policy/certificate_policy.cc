@@ -58,15 +58,19 @@ CertificatePolicy::CertificatePolicy(PolicySettings settings,
 // none claims the second after now, not its start.
 Status CertificatePolicy::CheckIssuedAt(const TokenClaims& claims) {
   if (settings_.disable_issued_at_check || !claims.issued_at) return Status::Ok();
-  STEPCA_ASSIGN_OR_RETURN(std::string identity, store_.ServerIdentity());
+  // Every caller checks this before it spends the token.
+  auto identity = store_.ServerIdentity();
+  if (!identity.ok()) return BeforeSpend(identity.status());
   int64_t epoch;
   {
     std::lock_guard<std::mutex> lock(epoch_mu_);
-    if (store_epoch_ < 0 || identity != store_identity_) {
+    if (store_epoch_ < 0 || *identity != store_identity_) {
       const int64_t now = Seconds(time_.Now());
       const int64_t candidate = store_epoch_ < 0 ? Seconds(started_at_) : now + 1;
-      STEPCA_ASSIGN_OR_RETURN(store_epoch_, StoreEpoch(store_).Current(identity, candidate, now));
-      store_identity_ = identity;
+      auto current = StoreEpoch(store_).Current(*identity, candidate, now);
+      if (!current.ok()) return BeforeSpend(current.status());
+      store_epoch_ = *current;
+      store_identity_ = *identity;
     }
     epoch = store_epoch_;
   }

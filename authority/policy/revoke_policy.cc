@@ -47,7 +47,9 @@ Result<std::string> CertificatePolicy::Revoke(const RevokeRequest& req, TimePoin
     // proves nothing about the certificate. A serial this CA never issued
     // (no record, or one whose signing failed) is refused before the token
     // is spent, so nothing is recorded for it (step-ca 0.19 records it).
-    STEPCA_ASSIGN_OR_RETURN(auto rec, CertificateRecords(store_).Find(*serial));
+    auto found = CertificateRecords(store_).Find(*serial);
+    if (!found.ok()) return BeforeSpend(found.status());
+    const auto& rec = *found;
     if (!rec || rec->state == CertificateState::kFailed)
       return NotFound("certificate with serial number '" + *serial + "' was not issued by this CA");
     expires_at = rec->not_after;
@@ -65,8 +67,9 @@ Result<std::string> CertificatePolicy::Revoke(const RevokeRequest& req, TimePoin
   Revocations revocations(store_);
   const Status already =
       InvalidArgument("certificate with serial number '" + *serial + "' is already revoked");
-  STEPCA_ASSIGN_OR_RETURN(bool revoked, revocations.IsRevoked(*serial));
-  if (revoked) return already;  // before the token is spent: nothing changed
+  auto is_revoked = revocations.IsRevoked(*serial);
+  if (!is_revoked.ok()) return token_key.empty() ? is_revoked.status() : BeforeSpend(is_revoked.status());
+  if (*is_revoked) return already;  // before the token is spent: nothing changed
 
   if (!token_key.empty()) {
     Status spent = SpentTokens(store_).Spend(token_key, provisioner_id, token_expiry, now);

@@ -53,6 +53,11 @@ Status SpentTokens::Spend(std::string_view token_key, std::string_view spent_by,
   return Unavailable(st.message() + "; " + kTokenMaybeSpent).WithDetail(st.detail());
 }
 
+Status BeforeSpend(const Status& st) {
+  if (st.code() != Code::kUnavailable) return st;
+  return Unavailable(st.message() + "; " + kTokenNotSpent).WithDetail(st.detail());
+}
+
 Status AfterSpend(const Status& st) {
   if (st.code() != Code::kUnavailable) return st;
   return Unavailable(st.message() + "; " + kTokenSpent).WithDetail(st.detail());

@@ -28,6 +28,8 @@ inline constexpr char kTokenSpent[] = "the token was spent; please retry with a 
 // A store failure after a successful Spend, worded for the client: the
 // token is gone. Other statuses pass through.
 Status AfterSpend(const Status& st);
+// A store failure before Spend was tried: the token is untouched.
+Status BeforeSpend(const Status& st);
 
 class SpentTokens {
  public:

@@ -147,6 +147,10 @@ TEST(SpentTokensTest, AStoreFailureSaysWhetherTheTokenWasSpent) {
   EXPECT_TRUE(EndsWith(after.message(), kTokenSpent)) << after.message();
   EXPECT_EQ(after.detail(), "d");
   EXPECT_EQ(AfterSpend(InvalidArgument("bad")).message(), "bad");
+  // Before the spend (the epoch check, the record lookups): untouched.
+  Status before = BeforeSpend(Unavailable("store unavailable: y"));
+  EXPECT_TRUE(EndsWith(before.message(), kTokenNotSpent)) << before.message();
+  EXPECT_EQ(BeforeSpend(NotFound("n")).code(), Code::kNotFound);
 }
 
 }  // namespace
