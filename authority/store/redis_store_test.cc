@@ -321,5 +321,27 @@ TEST(RedisStoreTest, WaitForReplicasRefusesAnUnreplicatedWrite) {
   EXPECT_TRUE(plain->Put("w/k2", "v", seconds(0)).ok());
 }
 
+// No sentinel answers: a 503-style error naming the sentinels in the log
+// detail only, never a password; a sentinel that is a plain Redis (it does
+// not know SENTINEL) is refused the same way.
+TEST(RedisStoreTest, SentinelsThatDoNotAnswerAreUnavailable) {
+  RedisServer plain;
+  ASSERT_TRUE(plain.Start());
+  StoreConfig c = TcpConfig(0);
+  c.redis_host.clear();
+  c.redis_sentinels = {{"127.0.0.1", FreePort()}, {"127.0.0.1", plain.port()}};
+  c.redis_master_name = "m";
+  c.redis_sentinel_password = "SentinelSecret1";
+  c.redis_password = "DataSecret2";
+  auto store = MustMake(c);
+  auto r = store->Get("k");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(r.status().message(), "store unavailable: redis sentinel: no sentinel named the master");
+  const std::string log = r.status().LogText();
+  EXPECT_NE(log.find("127.0.0.1:" + std::to_string(plain.port())), std::string::npos) << log;
+  EXPECT_EQ(log.find("Secret"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace stepca
