@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libssl-dev libjansson-dev libhiredis-dev libcurl4-openssl-dev liblmdb-dev
   libgtest-dev libgmock-dev googletest
-  redis-server curl openssl python3-pytest python3-yaml
+  redis-server redis-sentinel curl openssl python3-pytest python3-yaml
   certbot lego uacme dehydrated knot
 )
 

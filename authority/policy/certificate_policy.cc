@@ -52,13 +52,27 @@ CertificatePolicy::CertificatePolicy(PolicySettings settings,
 // and is shared by the fleet, so the moment that matters is when this store
 // began recording spent tokens: a token older than that could have been
 // spent in a store that is gone. The first node to reach a store writes its
-// start time; every node and worker reads the same value.
+// start time; every node and worker reads the same value. A store that
+// may have lost writes (a new server identity) moves it forward
+// (state/store_epoch.h); a process that has read an epoch before and finds
+// none claims the second after now, not its start.
 Status CertificatePolicy::CheckIssuedAt(const TokenClaims& claims) {
   if (settings_.disable_issued_at_check || !claims.issued_at) return Status::Ok();
-  int64_t epoch = store_epoch_.load(std::memory_order_relaxed);
-  if (epoch < 0) {
-    STEPCA_ASSIGN_OR_RETURN(epoch, StoreEpoch(store_).ReadOrClaim(Seconds(started_at_)));
-    store_epoch_.store(epoch, std::memory_order_relaxed);
+  // Every caller checks this before it spends the token.
+  auto identity = store_.ServerIdentity();
+  if (!identity.ok()) return BeforeSpend(identity.status());
+  int64_t epoch;
+  {
+    std::lock_guard<std::mutex> lock(epoch_mu_);
+    if (store_epoch_ < 0 || *identity != store_identity_) {
+      const int64_t now = Seconds(time_.Now());
+      const int64_t candidate = store_epoch_ < 0 ? Seconds(started_at_) : now + 1;
+      auto current = StoreEpoch(store_).Current(*identity, candidate, now);
+      if (!current.ok()) return BeforeSpend(current.status());
+      store_epoch_ = *current;
+      store_identity_ = *identity;
+    }
+    epoch = store_epoch_;
   }
   if (*claims.issued_at < epoch)
     return Unauthenticated("authority.authorizeToken: token issued before the bootstrap of certificate authority");
@@ -119,7 +133,7 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
     cr.leaf.serial = serial;
     return ca_.Issue(cr);
   });
-  if (!issued.ok()) return issued.status();
+  if (!issued.ok()) return AfterSpend(issued.status());
 
   SignResult result{std::move(issued).value(), prov->name()};
   return result;

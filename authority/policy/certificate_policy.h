@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -88,9 +89,11 @@ class CertificatePolicy {
   const TimeSource& time_;
   const Audiences audiences_;
   const TimePoint started_at_;
-  // Seconds since the epoch at which the store began recording spent
-  // tokens; -1 until read from the store.
-  std::atomic<int64_t> store_epoch_{-1};
+  // Seconds since the epoch at which the store's record of spent tokens is
+  // complete, for the store identity it was read for; -1 until read.
+  std::mutex epoch_mu_;
+  int64_t store_epoch_ = -1;
+  std::string store_identity_;
 };
 
 }  // namespace stepca

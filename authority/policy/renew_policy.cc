@@ -126,7 +126,10 @@ Result<SignResult> CertificatePolicy::Renew(const RenewRequest& req, TimePoint n
     reissue.reissue.serial = new_serial;
     return ca_.Reissue(reissue);
   });
-  if (!issued.ok()) return issued.status().Wrap(req.rekey ? "authority.Rekey" : "authority.Renew");
+  if (!issued.ok()) {
+    Status st = subject.by_token ? AfterSpend(issued.status()) : issued.status();
+    return st.Wrap(req.rekey ? "authority.Rekey" : "authority.Renew");
+  }
   return SignResult{std::move(issued).value(), prov.name};
 }
 

@@ -48,10 +48,12 @@ class ProvisionerBase : public Provisioner {
   JsonPtr json_;
 };
 
-// The one-time-use key of a token: sha256hex("<provisioner id>\n<jti>"),
-// with the canonical token id when there is no jti.
-std::string TokenUseKey(const std::string& provisioner_id, const Jws& jws,
-                        const TokenClaims& claims);
+// The one-time-use key of a token: sha256hex("<provisioner id>\n<jti>").
+// A token without a jti is refused (kUnauthenticated, `where` names the
+// check in the log): a one-time token must say which one it is (step-ca
+// 0.19 accepts it; this CA is stricter).
+[[nodiscard]] Result<std::string> TokenUseKey(const std::string& provisioner_id,
+                                              const TokenClaims& claims, const char* where);
 
 }  // namespace stepca
 
