@@ -26,6 +26,7 @@ struct X509TemplateInput {
   X509_REQ* csr = nullptr;        // required
   const json_t* provisioner_data = nullptr;  // options.x509.templateData (an object)
   const json_t* user_data = nullptr;         // the sign request's templateData
+  X509* authorization_crt = nullptr;         // X5C: the x5c leaf (.AuthorizationCrt)
 };
 
 Value X509TemplateData(const X509TemplateInput& in);
