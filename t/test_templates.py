@@ -28,6 +28,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import ssl
 import subprocess
 import time
@@ -129,6 +130,14 @@ TEMPLATES = {
                       "excludedIPRanges": ["192.168.0.0/16"]}
 }""", None, ("tok.example.test", ["tok.example.test", "www.tok.example.test"], None)),
     "default-with-data": (None, {"ignored": True}, ("plain.example.test", ["plain.example.test"], None)),
+    "serial-and-keyUsage-extension": (
+        """{
+  "subject": {{ toJson .Subject }},
+  "sans": {{ toJson .SANs }},
+  "serialNumber": "0x5eed1234",
+  "keyUsage": ["digitalSignature"],
+  "extensions": [{"id": "2.5.29.15", "critical": true, "value": "AwIDiA=="}]
+}""", None, ("serial.example.test", ["serial.example.test"], None)),
 }
 # fail-refused runs the fail-on-condition template with a name it refuses.
 TEMPLATES["fail-refused"] = (TEMPLATES["fail-on-condition"][0],) + TEMPLATES["fail-refused"][1:]
@@ -170,6 +179,8 @@ def write_templated_ca_json(pki):
     x5c["options"] = {"x509": {"template": X5C_TEMPLATE}}
     provs.append(x5c)
     doc["authority"]["disableIssuedAtCheck"] = True
+    # step-ca's default subject fields, under every template's own.
+    doc["authority"]["template"] = {"country": "US", "locality": "Springfield"}
     pki.write_ca_json(doc)
     return doc
 
@@ -306,8 +317,65 @@ def test_template_issues_what_step_ca_issues(both, pki, case):
     key = ec.generate_private_key(ec.SECP256R1())
     (s1, ours), (s2, theirs) = sign_both(both, pki, jwk_body(pki, case, key))
     assert (s1, s2) == (201, 201), (ours, theirs)
-    compare(case, x509.load_pem_x509_certificate(ours["crt"].encode()),
-            x509.load_pem_x509_certificate(theirs["crt"].encode()))
+    o = x509.load_pem_x509_certificate(ours["crt"].encode())
+    t = x509.load_pem_x509_certificate(theirs["crt"].encode())
+    compare(case, o, t)
+    if case == "serial-and-keyUsage-extension":
+        assert o.serial_number == t.serial_number == 0x5EED1234
+        RESULTS[case]["serialNumber"] = "same"
+
+
+# name -> (template, our status, step-ca's status): where the two differ on
+# purpose (README "Certificate templates").
+DIFFERENCES = {
+    "not JSON": ("{ {{ .Subject.CommonName }} }", 400, 500),
+    "extension value not DER": (
+        '{"subject": "x", "extensions": [{"id": "1.2.3", "value": "AAAA"}]}', 400, 201),
+    "template forges the provisioner extension": (
+        '{"subject": {{ toJson .Subject }}, "extensions": '
+        '[{"id": "1.3.6.1.4.1.37476.9000.64.1", "value": "BQA="}]}', 400, 500),
+    "signatureAlgorithm not the CA key's": (
+        '{"subject": {{ toJson .Subject }}, "signatureAlgorithm": "ECDSA-SHA384"}', 400, 201),
+    "execution error (index out of range)": (
+        '{"subject": {{ index .Token.sans 5 | toJson }}}', 400, 500),
+}
+
+
+@needs_step_ca
+def test_where_we_differ_on_purpose(prefix, pki, nginx_factory, step_ca_factory):
+    doc = pki.read_ca_json()
+    jwk = doc["authority"]["provisioners"][0]
+    names = {}
+    for i, (what, (text, _, _)) in enumerate(DIFFERENCES.items()):
+        p = json.loads(json.dumps(jwk))
+        p["name"] = names[what] = "diff-%d" % i
+        p["options"] = {"x509": {"template": text}}
+        doc["authority"]["provisioners"].append(p)
+    doc["authority"]["disableIssuedAtCheck"] = True
+    pki.write_ca_json(doc)
+    ours = nginx_factory().start()
+    real = copy_pki(os.path.join(prefix, "real-pki"))
+    real.write_ca_json(json.loads(json.dumps(doc).replace(pki.path, real.path)))
+    os.makedirs(os.path.join(real.path, "db"))
+    os.makedirs(os.path.join(prefix, "real"))
+    theirs = step_ca_factory(real.ca_json, real.password_file, os.path.join(prefix, "real"))
+    with open(os.path.join(pki.path, "provisioner-password.txt")) as f:
+        prov = Provisioner(pki.ca_json, f.read().strip())
+    got = {}
+    for what, (_, want_ours, want_theirs) in DIFFERENCES.items():
+        prov.name = names[what]
+        statuses = []
+        for url in ("https://127.0.0.1:%d" % ours.port, theirs.url):
+            key = ec.generate_private_key(ec.SECP256R1())
+            status, body = post_json(url + "/1.0/sign", {
+                "csr": csr_for("d.example.test", key),
+                "ott": prov.token("d.example.test", url + "/1.0/sign")}, pki.root_crt)
+            statuses.append((status, body.get("message", "")[:120]))
+        got[what] = statuses
+        RESULTS["differs: " + what] = {
+            "status": "ours %d (%s), step-ca %d (%s)" % (statuses[0] + statuses[1])}
+    for what, (_, want_ours, want_theirs) in DIFFERENCES.items():
+        assert (got[what][0][0], got[what][1][0]) == (want_ours, want_theirs), (what, got[what])
 
 
 @needs_step_ca
@@ -430,6 +498,45 @@ def test_readme_example_with_the_step_cli(pki, nginx_factory, step_cli):
     assert [n.value for n in dp[0].full_name] == ["http://crl.example.test/ca.crl"]
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "svc.example.test"
     RESULTS["step CLI + README template"] = {"CRL distribution point": "present"}
+
+
+@pytest.mark.skipif(shutil.which("lego") is None, reason="lego not installed")
+def test_acme_finalize_renders_the_acme_provisioners_template(pki, prefix, nginx_factory):
+    """ACME: the order's names are .SANs, the CSR's common name .Subject,
+    and the template's fields reach the certificate."""
+    from conftest import free_port
+    port = free_port()
+    doc = pki.read_ca_json()
+    for p in doc["authority"]["provisioners"]:
+        if p["type"] == "ACME":
+            p["nginxStepca"] = {"http01Port": port}
+            p["options"] = {"x509": {"template": """{
+  "subject": {"commonName": {{ toJson .Subject.CommonName }}, "organization": {{ toJson .org }}},
+  "sans": {{ toJson .SANs }},
+  "keyUsage": ["digitalSignature"],
+  "extKeyUsage": ["serverAuth"],
+  "crlDistributionPoints": ["http://crl.example.test/acme.crl"]
+}""", "templateData": {"org": "ACME Org"}}}
+    pki.write_ca_json(doc)
+    n = nginx_factory().start()
+    work = os.path.join(prefix, "lego")
+    os.makedirs(work)
+    env = dict(os.environ, LEGO_CA_CERTIFICATES=pki.root_crt)
+    res = subprocess.run(
+        ["lego", "--server", "https://127.0.0.1:%d/acme/acme/directory" % n.port,
+         "--email", "ops@example.test", "--accept-tos", "--domains", "localhost", "--http",
+         "--http.port", ":%d" % port, "--path", work, "run"],
+        env=env, cwd=work, capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    with open(os.path.join(work, "certificates", "localhost.crt"), "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "ACME Org"
+    dp = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    assert [u.value for u in dp[0].full_name] == ["http://crl.example.test/acme.crl"]
+    eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert [o.dotted_string for o in eku] == ["1.3.6.1.5.5.7.3.1"]
+    RESULTS["ACME finalize (ours; step-ca needs port 80)"] = {
+        "subject O, CRL DP, extKeyUsage from the template": "present"}
 
 
 SEED_INTERMEDIATE_TEMPLATE = (

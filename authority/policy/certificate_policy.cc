@@ -107,6 +107,7 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   tin.sans = grant.sans;
   tin.token = token.jws.payload.get();
   tin.csr = csr->req.get();
+  tin.csr_sans = &csr->sans;
   tin.user_data = user_data.get();
   tin.authorization_crt = grant.authorization_crt.get();
   STEPCA_ASSIGN_OR_RETURN(std::shared_ptr<const tmpl::X509CertificateTemplate> profile,
@@ -167,6 +168,7 @@ Result<IssuedCertificate> CertificatePolicy::IssueFromCsr(const CsrIssueRequest&
   for (const auto* list : {&req.sans.dns, &req.sans.ips, &req.sans.emails, &req.sans.uris})
     tin.sans.insert(tin.sans.end(), list->begin(), list->end());
   tin.csr = req.csr->req.get();
+  tin.csr_sans = &req.csr->sans;
   STEPCA_ASSIGN_OR_RETURN(cr.leaf.profile,
                           LeafProfile(prov->x509_template(), tin, settings_.default_subject));
   CertificateRecord intent;

@@ -164,19 +164,23 @@ const char* KeyType(EVP_PKEY* key) {
   }
 }
 
-Value CertificateRequest(X509_REQ* csr) {
+Value CertificateRequest(X509_REQ* csr, const SanSet* known_sans) {
   Value::Map m;
   m["Version"] = Value::Int(0);
   m["Subject"] = NameOf(X509_REQ_get_subject_name(csr));
   // The CSR's own SANs, through the parser the CA uses for its checks.
   SanSet sans;
-  unsigned char* der = nullptr;
-  const int n = i2d_X509_REQ(csr, &der);
-  if (n > 0) {
-    auto parsed = ParseCsrDer(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(n)));
-    if (parsed.ok()) sans = parsed->sans;
+  if (known_sans != nullptr) {
+    sans = *known_sans;
+  } else {
+    unsigned char* der = nullptr;
+    const int n = i2d_X509_REQ(csr, &der);
+    if (n > 0) {
+      auto parsed = ParseCsrDer(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(n)));
+      if (parsed.ok()) sans = parsed->sans;
+    }
+    OPENSSL_free(der);
   }
-  OPENSSL_free(der);
   m["DNSNames"] = Strings(sans.dns);
   m["EmailAddresses"] = Strings(sans.emails);
   m["IPAddresses"] = Strings(sans.ips);
@@ -282,7 +286,7 @@ Value X509TemplateData(const X509TemplateInput& in) {
   if (in.user_data != nullptr)
     insecure["User"] = json_is_object(in.user_data) ? Value::FromJson(in.user_data)
                                                      : Value::MakeMap({});
-  if (in.csr != nullptr) insecure["CR"] = CertificateRequest(in.csr);
+  if (in.csr != nullptr) insecure["CR"] = CertificateRequest(in.csr, in.csr_sans);
   data["Insecure"] = Value::MakeMap(std::move(insecure));
   return Value::MakeMap(std::move(data));
 }

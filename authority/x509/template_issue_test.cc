@@ -118,6 +118,15 @@ class TemplateIssueTest : public ::testing::Test {
     in.common_name = cn;
     in.sans = sans;
     in.csr = csr_.get();
+    if (text.empty()) {
+      // The default template itself, rendered (LeafProfile would take
+      // DefaultLeafFields, which template_profile_test.cc holds equal).
+      auto t = RenderX509Template(*opts, in);
+      if (!t.ok()) return t.status();
+      tmpl::X509CertificateTemplate v = std::move(t).value();
+      ApplyDefaultSubject(def, &v.subject);
+      return std::make_shared<const tmpl::X509CertificateTemplate>(std::move(v));
+    }
     return LeafProfile(*opts, in, def);
   }
 

@@ -163,9 +163,28 @@ Result<tmpl::X509CertificateTemplate> RenderX509Template(const X509TemplateOptio
 Result<std::shared_ptr<const tmpl::X509CertificateTemplate>> LeafProfile(
     const X509TemplateOptions& options, const tmpl::X509TemplateInput& in,
     const tmpl::X509Name& default_subject) {
-  STEPCA_ASSIGN_OR_RETURN(tmpl::X509CertificateTemplate t, RenderX509Template(options, in));
+  tmpl::X509CertificateTemplate t;
+  if (options.custom) {
+    STEPCA_ASSIGN_OR_RETURN(t, RenderX509Template(options, in));
+  } else {
+    t = DefaultLeafFields(in);
+  }
   ApplyDefaultSubject(default_subject, &t.subject);
   return std::make_shared<const tmpl::X509CertificateTemplate>(std::move(t));
+}
+
+tmpl::X509CertificateTemplate DefaultLeafFields(const tmpl::X509TemplateInput& in) {
+  tmpl::X509CertificateTemplate t;
+  t.subject.common_name = in.common_name;
+  const SanSet s = ClassifySans(in.sans);
+  for (auto [list, type] : {std::pair{&s.dns, "dns"}, std::pair{&s.ips, "ip"},
+                            std::pair{&s.emails, "email"}, std::pair{&s.uris, "uri"}})
+    for (const auto& v : *list) t.sans.push_back(tmpl::X509San{type, v});
+  EVP_PKEY* key = in.csr != nullptr ? X509_REQ_get0_pubkey(in.csr) : nullptr;
+  t.key_usage = tmpl::kKuDigitalSignature;
+  if (key != nullptr && EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) t.key_usage |= tmpl::kKuKeyEncipherment;
+  t.ext_key_usage = {"serverauth", "clientauth"};
+  return t;
 }
 
 SanSet TemplateNames(const tmpl::X509CertificateTemplate& t) {

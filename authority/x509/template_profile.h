@@ -64,7 +64,15 @@ std::string ResolveTemplatePath(const std::string& path, const std::string& conf
 Result<tmpl::X509CertificateTemplate> RenderX509Template(const X509TemplateOptions& options,
                                                          tmpl::X509TemplateInput in);
 
-// The leaf's fields for one request: RenderX509Template, then
+// What step-ca's default leaf template renders for these inputs, without
+// running it (about 40 us saved per issuance): subject CN, typed SANs,
+// keyUsage digitalSignature (+ keyEncipherment for an RSA CSR key),
+// extKeyUsage serverAuth and clientAuth. template_profile_test.cc checks it
+// against the rendered template.
+tmpl::X509CertificateTemplate DefaultLeafFields(const tmpl::X509TemplateInput& in);
+
+// The leaf's fields for one request: RenderX509Template (DefaultLeafFields
+// for a provisioner without a template of its own), then
 // ApplyDefaultSubject with authority.template.
 Result<std::shared_ptr<const tmpl::X509CertificateTemplate>> LeafProfile(
     const X509TemplateOptions& options, const tmpl::X509TemplateInput& in,

@@ -145,6 +145,41 @@ TEST(RenderX509Template, UserDataOnlyForCustomTemplates) {
   EXPECT_EQ(c->ext_key_usage, (std::vector<std::string>{"serverauth", "clientauth"}));
 }
 
+// DefaultLeafFields stands in for rendering the default template: the same
+// fields for every key type and shape of names.
+TEST(DefaultLeafFields, EqualsTheRenderedDefaultTemplate) {
+  auto same = [](const tmpl::X509CertificateTemplate& a, const tmpl::X509CertificateTemplate& b) {
+    if (a.subject.common_name != b.subject.common_name || a.key_usage != b.key_usage ||
+        a.ext_key_usage != b.ext_key_usage || a.sans.size() != b.sans.size())
+      return false;
+    for (size_t i = 0; i < a.sans.size(); ++i)
+      if (a.sans[i].type != b.sans[i].type || a.sans[i].value != b.sans[i].value) return false;
+    return a.dns_names.empty() && b.dns_names.empty() && !a.basic_constraints &&
+           !b.basic_constraints && a.extensions.empty() && b.extensions.empty() &&
+           b.subject.organization.empty() && b.subject.country.empty();
+  };
+  for (const char* kt : {"EC", "RSA", "ED25519"}) {
+    EvpPkeyPtr key(std::string(kt) == "EC"    ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
+                   : std::string(kt) == "RSA" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048})
+                                              : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    X509ReqPtr csr(X509_REQ_new());
+    X509_REQ_set_pubkey(csr.get(), key.get());
+    for (const auto& sans : std::vector<std::vector<std::string>>{
+             {}, {"a.example.test"}, {"2001:db8::1", "a@b.test", "x.test", "spiffe://t/a", "10.1.1.1"},
+             {"\"quoted\".test", "ünï.test"}}) {
+      for (const std::string cn : {"", "a.example.test", "CN with \"quotes\" and \\ and ü"}) {
+        tmpl::X509TemplateInput in;
+        in.common_name = cn;
+        in.sans = sans;
+        in.csr = csr.get();
+        auto rendered = RenderX509Template(*DefaultX509TemplateOptions(), in);
+        ASSERT_TRUE(rendered.ok()) << rendered.status().message();
+        EXPECT_TRUE(same(DefaultLeafFields(in), rendered.value())) << kt << " cn=" << cn;
+      }
+    }
+  }
+}
+
 TEST(RenderX509Template, FailIsTheClientsMessage) {
   auto c = RenderText(R"({{ if not (hasSuffix ".internal" .Subject.CommonName) }}{{ fail "only .internal names" }}{{ end }}{})");
   ASSERT_FALSE(c.ok());
