@@ -598,13 +598,23 @@ def test_cli_intermediate_with_a_crl_distribution_point(prefix):
 
 def test_zz_write_table():
     """Writes the comparison table when STEPCA_TEMPLATES_TABLE is set (runs
-    last in this file)."""
+    last in this file): a summary, one row per template, then every
+    template x field x result."""
     out = os.environ.get("STEPCA_TEMPLATES_TABLE")
     if not out:
         pytest.skip("STEPCA_TEMPLATES_TABLE not set")
-    lines = ["| template | field | result |", "|---|---|---|"]
+    esc = lambda t: str(t).replace("|", "\\|")
+    lines = ["| template | fields | result |", "|---|---|---|"]
+    for case, row in RESULTS.items():
+        bad = [f for f, r in row.items() if r != "same"]
+        if all(r == "same" for r in row.values()):
+            result = "same (%d fields)" % len(row)
+        else:
+            result = "; ".join("%s: %s" % (f, row[f]) for f in bad)
+        lines.append("| %s | %s | %s |" % (esc(case), esc(", ".join(row)), esc(result)))
+    lines += ["", "| template | field | result |", "|---|---|---|"]
     for case, row in RESULTS.items():
         for field, result in row.items():
-            lines.append("| %s | %s | %s |" % (case, field, result.replace("|", "\\|")))
+            lines.append("| %s | %s | %s |" % (esc(case), esc(field), esc(result)))
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")
