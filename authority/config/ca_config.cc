@@ -11,6 +11,7 @@
 #include "authority/config/field_inventory.h"
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/signer/file_signer.h"
+#include "authority/x509/template_profile.h"
 
 namespace stepca {
 namespace {
@@ -212,7 +213,7 @@ Status Loader::LoadAuthority(const json_t* root) {
   json_array_foreach(provs, i, p) {
     const std::string field = "authority.provisioners[" + std::to_string(i) + "]";
     std::vector<std::string> warnings;
-    auto prov = ParseProvisioner(p, field, cfg_.global_claims, &warnings);
+    auto prov = ParseProvisioner(p, field, cfg_.global_claims, &warnings, dir_);
     if (!prov.ok()) return InvalidArgument(opts_.path + ": " + prov.status().message());
     for (auto& w : warnings) Warn(w);
     Status st = cfg_.provisioners.Add(std::move(prov).value(), field);
@@ -222,9 +223,9 @@ Status Loader::LoadAuthority(const json_t* root) {
     Warn("authority.provisioners is empty: nothing can be issued");
   if (json_is_true(json_object_get(auth, "enableAdmin")))
     Warn("authority.enableAdmin: the admin API and provisioners kept in a database are not supported; only ca.json provisioners are served");
-  const json_t* tmpl = json_object_get(auth, "template");
-  if (json_is_object(tmpl) && json_object_size(tmpl) > 0)
-    Warn("authority.template: default subject fields are not applied yet");
+  auto subject = ParseDefaultSubject(json_object_get(auth, "template"), "authority.template");
+  if (!subject.ok()) return InvalidArgument(opts_.path + ": " + subject.status().message());
+  cfg_.default_subject = std::move(subject).value();
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 #include "authority/ossl.h"
 #include "authority/provisioner/provisioner_collection.h"
 #include "authority/status.h"
+#include "authority/template/x509_certificate.h"
 #include "authority/x509/claims.h"
 #include "shared/duration.h"
 
@@ -27,6 +28,7 @@ struct CaConfig {
   Duration backdate = std::chrono::minutes(1);
   ProvisionerCollection provisioners;
   JsonPtr tls_options;                 // reported in sign responses
+  tmpl::X509Name default_subject;      // authority.template (step-ca's ASN1DN)
   std::vector<std::string> warnings;   // each starts with the file path
 };
 

@@ -11,6 +11,7 @@
 #include "authority/state/spent_tokens.h"
 #include "authority/state/store_epoch.h"
 #include "authority/x509/chain.h"
+#include "authority/x509/template_profile.h"
 #include "authority/x509/validity.h"
 #include "shared/base64.h"
 
@@ -109,6 +110,22 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
                                           settings_.backdate, ca_.IssuerNotAfter()));
   STEPCA_RETURN_IF_ERROR(LimitValidityToWindow(grant, req.not_before.set(),
                                                req.not_after.set(), &validity));
+  // The provisioner's certificate template decides what the leaf says.
+  JsonPtr user_data;
+  if (!req.template_data.empty()) {
+    user_data.reset(json_loadb(req.template_data.data(), req.template_data.size(), 0, nullptr));
+    if (!json_is_object(user_data.get())) user_data.reset(json_object());  // step-ca: {}
+  }
+  tmpl::X509TemplateInput tin;
+  tin.common_name = grant.subject;
+  tin.sans = grant.sans;
+  tin.token = token.jws.payload.get();
+  tin.csr = csr->req.get();
+  tin.csr_sans = &csr->sans;
+  tin.user_data = user_data.get();
+  tin.authorization_crt = grant.authorization_crt.get();
+  STEPCA_ASSIGN_OR_RETURN(std::shared_ptr<const tmpl::X509CertificateTemplate> profile,
+                          LeafProfile(prov->x509_template(), tin, settings_.default_subject));
 
   // Spend the token before anything is signed: one winner in the fleet.
   Status spent = SpentTokens(store_).Spend(grant.token_key, grant.provisioner_id, grant.token_expiry, now);
@@ -125,14 +142,15 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   cr.leaf.validity = validity;
   cr.leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
   cr.leaf.provisioner = grant.info;
+  cr.leaf.profile = profile;
   CertificateRecord intent;
   intent.provisioner = CertificateProvisioner{grant.provisioner_id, prov->name(), prov->type_name()};
-  intent.names = RequestedNames(cr.leaf.common_name, cr.leaf.sans);
+  intent.names = RequestedNames(profile->subject.common_name, TemplateNames(*profile));
   intent.not_after = validity.not_after;
   auto issued = SignRecorded(std::move(intent), now, [&](const std::string& serial) {
     cr.leaf.serial = serial;
     return ca_.Issue(cr);
-  });
+  }, profile->serial_number);
   if (!issued.ok()) return AfterSpend(issued.status());
 
   SignResult result{std::move(issued).value(), prov->name()};
@@ -158,21 +176,38 @@ Result<IssuedCertificate> CertificatePolicy::IssueFromCsr(const CsrIssueRequest&
   cr.leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
   cr.leaf.provisioner.type = prov->type();
   cr.leaf.provisioner.name = prov->name();
+  // step-ca's ACME data: the CSR's common name and the order's names.
+  tmpl::X509TemplateInput tin;
+  tin.common_name = req.common_name;
+  for (const auto* list : {&req.sans.dns, &req.sans.ips, &req.sans.emails, &req.sans.uris})
+    tin.sans.insert(tin.sans.end(), list->begin(), list->end());
+  tin.csr = req.csr->req.get();
+  tin.csr_sans = &req.csr->sans;
+  STEPCA_ASSIGN_OR_RETURN(cr.leaf.profile,
+                          LeafProfile(prov->x509_template(), tin, settings_.default_subject));
   CertificateRecord intent;
   intent.provisioner = CertificateProvisioner{prov->id(), prov->name(), prov->type_name()};
-  intent.names = RequestedNames(cr.leaf.common_name, cr.leaf.sans);
+  intent.names = RequestedNames(cr.leaf.profile->subject.common_name, TemplateNames(*cr.leaf.profile));
   intent.not_after = validity.not_after;
   return SignRecorded(std::move(intent), now, [&](const std::string& serial) {
     cr.leaf.serial = serial;
     return ca_.Issue(cr);
-  });
+  }, cr.leaf.profile->serial_number);
 }
 
 Result<IssuedCertificate> CertificatePolicy::SignRecorded(CertificateRecord intent, TimePoint now,
-                                                          const SignWithSerial& sign) {
+                                                          const SignWithSerial& sign,
+                                                          const std::string& fixed_serial) {
   std::optional<IssuedCertificate> issued;
+  bool drawn = false;
+  auto serials = [&]() -> Result<std::string> {
+    if (fixed_serial.empty()) return NewSerial();
+    if (drawn) return InvalidArgument("serial number " + fixed_serial + " is already used");
+    drawn = true;
+    return fixed_serial;
+  };
   Status st = CertificateRecords(store_).Issue(
-      std::move(intent), now, NewSerial,
+      std::move(intent), now, serials,
       [&](const std::string& serial) -> Result<SignedForRecord> {
         auto made = sign(serial);
         if (!made.ok()) return made.status().Wrap("error signing certificate");

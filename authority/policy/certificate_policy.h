@@ -34,6 +34,7 @@ struct PolicySettings {
   bool disable_issued_at_check = false;
   std::vector<std::string> dns_names;   // the token audiences' hosts
   TrustAnchors anchors;                 // for client certificates; not owned
+  tmpl::X509Name default_subject;       // authority.template: fills what a leaf's subject lacks
 };
 
 // ACME finalize: a CSR whose names the caller has already matched to the
@@ -79,8 +80,11 @@ class CertificatePolicy {
   // the intent, signs with that serial, completes the record. A certificate
   // whose record cannot be completed is not returned.
   using SignWithSerial = std::function<Result<IssuedCertificate>(const std::string& serial)>;
+  // fixed_serial: the one a certificate template set (reserved once; a
+  // serial already recorded is refused), else a fresh one is drawn.
   Result<IssuedCertificate> SignRecorded(CertificateRecord intent, TimePoint now,
-                                         const SignWithSerial& sign);
+                                         const SignWithSerial& sign,
+                                         const std::string& fixed_serial = "");
 
   const PolicySettings settings_;
   const ProvisionerCollection& provisioners_;

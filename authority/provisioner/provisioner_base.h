@@ -22,6 +22,9 @@ class ProvisionerBase : public Provisioner {
   const std::string& name() const override { return name_; }
   const Claims& claims() const override { return claims_; }
   const json_t* json() const override { return json_.get(); }
+  const X509TemplateOptions& x509_template() const override { return *x509_template_; }
+  // Set once, while ca.json is parsed (ParseProvisioner).
+  void set_x509_template(std::shared_ptr<const X509TemplateOptions> t) { x509_template_ = std::move(t); }
 
   // "<type in lower case>/<name>".
   std::string id() const override;
@@ -46,6 +49,7 @@ class ProvisionerBase : public Provisioner {
   std::string name_;
   Claims claims_;
   JsonPtr json_;
+  std::shared_ptr<const X509TemplateOptions> x509_template_ = DefaultX509TemplateOptions();
 };
 
 // The one-time-use key of a token: sha256hex("<provisioner id>\n<jti>").

@@ -51,6 +51,8 @@ Result<SignGrant> X5cProvisioner::Authorize(TokenMethod method, const Jws& jws,
   g.has_window = true;
   g.window_not_before = CertNotBefore(leaf);
   g.window_not_after = CertNotAfter(leaf);
+  X509_up_ref(leaf);
+  g.authorization_crt = std::shared_ptr<X509>(leaf, X509_free);
   return g;
 }
 
