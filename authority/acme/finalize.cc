@@ -134,6 +134,10 @@ Problem Finalize(Request& r, const std::string& id, HttpResponse* out) {
   auto issued = a.policy().IssueFromCsr(ir, now);
   if (!issued.ok()) {
     const Code c = issued.status().code();
+    // A name policy tightened (reloaded) since new-order refuses here.
+    const std::string& m = issued.status().message();
+    if (c == Code::kPermissionDenied && m.rfind(kPolicyRefusalPrefix, 0) == 0)
+      return Release(orders, claimed, RejectedIdentifier(m.substr(std::strlen(kPolicyRefusalPrefix))));
     if (c == Code::kInvalidArgument || c == Code::kPermissionDenied)
       return Release(orders, claimed, BadCsr(issued.status().message()));
     return Release(orders, claimed, FromStatus(issued.status()));
