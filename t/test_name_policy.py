@@ -76,7 +76,7 @@ def issued_count(n):
 
 def refusal(kind, name, why):
     return {"status": 403,
-            "message": PREFIX + '%s name "%s" not allowed (%s)' % (kind, name, why)}
+            "message": PREFIX + '%s name "%s" not allowed (%s).' % (kind, name, why)}
 
 
 OF_JWK = 'the policy of provisioner "%s"' % JWK
@@ -154,7 +154,7 @@ def test_authority_policy_alone(nginx_factory, pki, prov):
     assert status == 403
     assert json.loads(body)["message"] == PREFIX + (
         'ip name "10.1.2.3" not allowed (the authority policy allows only the names it lists '
-        'and lists no ip names)')
+        'and lists no ip names).')
 
 
 def test_renew_is_judged_by_todays_policy(nginx_factory, pki, prov, tmp_path):

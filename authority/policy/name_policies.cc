@@ -4,17 +4,6 @@
 
 namespace stepca {
 
-const char kPolicyRefusalPrefix[] = "The request was forbidden by the certificate authority: ";
-
-namespace {
-
-Status Prefixed(Status st) {
-  if (st.ok()) return st;
-  return Status(st.code(), kPolicyRefusalPrefix + st.message());
-}
-
-}  // namespace
-
 const NamePolicy* NamePolicies::Of(const Provisioner* provisioner) const {
   if (provisioner == nullptr) return nullptr;
   auto it = by_provisioner_.find(provisioner->id());
@@ -24,7 +13,7 @@ const NamePolicy* NamePolicies::Of(const Provisioner* provisioner) const {
 Status NamePolicies::CheckX509(const Provisioner* provisioner, const std::string& common_name,
                                const SanSet& sans) const {
   for (const NamePolicy* p : {Of(provisioner), authority_.get()})
-    if (p != nullptr) STEPCA_RETURN_IF_ERROR(Prefixed(p->CheckX509(common_name, sans)));
+    if (p != nullptr) STEPCA_RETURN_IF_ERROR(p->CheckX509(common_name, sans));
   return Status::Ok();
 }
 
@@ -38,7 +27,7 @@ Status NamePolicies::CheckIdentifier(const Provisioner* provisioner, const std::
 Status NamePolicies::CheckSsh(const Provisioner* provisioner, SshCertType type,
                               const std::vector<std::string>& principals) const {
   for (const NamePolicy* p : {Of(provisioner), authority_.get()})
-    if (p != nullptr) STEPCA_RETURN_IF_ERROR(Prefixed(p->CheckSsh(type, principals)));
+    if (p != nullptr) STEPCA_RETURN_IF_ERROR(p->CheckSsh(type, principals));
   return Status::Ok();
 }
 

@@ -26,13 +26,13 @@ class NamePolicies {
   }
 
   // provisioner may be nullptr (a certificate without one: the authority's
-  // policy alone). Refusals are kPermissionDenied (403) with step-ca's
-  // message: "The request was forbidden by the certificate authority: dns
-  // name "x" not allowed (...)".
+  // policy alone). Refusals are kPermissionDenied (403); the HTTP edge puts
+  // step-ca's "The request was forbidden by the certificate authority: "
+  // before the message (name_policy.h).
   Status CheckX509(const Provisioner* provisioner, const std::string& common_name,
                    const SanSet& sans) const;
-  // An ACME new-order identifier; the refusal's message, without the
-  // prefix, is the detail of a rejectedIdentifier problem.
+  // An ACME order identifier; the refusal's message is the detail of a
+  // rejectedIdentifier problem.
   Status CheckIdentifier(const Provisioner* provisioner, const std::string& type,
                          const std::string& value) const;
   // SSH certificates (the SSH CA calls this before signing).
@@ -45,9 +45,6 @@ class NamePolicies {
   std::unique_ptr<const NamePolicy> authority_;
   std::map<std::string, std::unique_ptr<const NamePolicy>> by_provisioner_;
 };
-
-// The words step-ca puts before a policy refusal on /sign.
-extern const char kPolicyRefusalPrefix[];
 
 }  // namespace stepca
 
