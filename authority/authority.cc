@@ -66,6 +66,7 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   settings.anchors.roots = &c.roots;
   settings.anchors.federated_roots = &c.federated_roots;
   settings.anchors.intermediates = &c.intermediates;
+  settings.name_policies = c.name_policies;
   a->policy_ = std::make_unique<CertificatePolicy>(std::move(settings), c.provisioners, *a->store_,
                                                    *a->ca_, SystemTime());
   a->acme_.reset(new acme::Service(*a, options));

@@ -7,6 +7,7 @@
 #include "authority/acme/common.h"
 #include "authority/acme/resources.h"
 #include "authority/acme/server.h"
+#include "authority/authority.h"
 #include "authority/provisioner/provisioner.h"
 #include "authority/state/acme_authorizations.h"
 #include "authority/x509/csr.h"
@@ -79,6 +80,13 @@ Problem NewOrder(Request& r, HttpResponse* out) {
   Order order;
   p = ParseIdentifiers(payload.get(), &order.identifiers);
   if (!p.ok()) return p;
+  // Name policies (the provisioner's, then the authority's) refuse here,
+  // before any authorization is made, as step-ca does.
+  const NamePolicies& policies = r.service.authority().policy().name_policies();
+  for (const auto& ident : order.identifiers) {
+    Status allowed = policies.CheckIdentifier(r.provisioner, ident.type, ident.value);
+    if (!allowed.ok()) return RejectedIdentifier(allowed.message());
+  }
   for (const char* f : {"notBefore", "notAfter"}) {
     const json_t* v = json_object_get(payload.get(), f);
     if (v == nullptr || json_is_null(v)) continue;

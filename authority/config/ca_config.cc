@@ -208,6 +208,11 @@ Status Loader::LoadAuthority(const json_t* root) {
   const json_t* provs = json_object_get(auth, "provisioners");
   if (provs != nullptr && !json_is_null(provs) && !json_is_array(provs))
     return Err("authority.provisioners", "must be a list");
+  auto policies = std::make_shared<NamePolicies>();
+  auto authority_policy =
+      NamePolicy::Parse(json_object_get(auth, "policy"), "authority.policy", "the authority policy");
+  if (!authority_policy.ok()) return InvalidArgument(opts_.path + ": " + authority_policy.status().message());
+  policies->SetAuthority(std::move(authority_policy).value());
   size_t i;
   const json_t* p;
   json_array_foreach(provs, i, p) {
@@ -216,9 +221,14 @@ Status Loader::LoadAuthority(const json_t* root) {
     auto prov = ParseProvisioner(p, field, cfg_.global_claims, &warnings, dir_);
     if (!prov.ok()) return InvalidArgument(opts_.path + ": " + prov.status().message());
     for (auto& w : warnings) Warn(w);
+    auto prov_policy = NamePolicy::Parse(json_object_get(p, "policy"), field + ".policy",
+                                         "the policy of provisioner " + Quote((*prov)->name()));
+    if (!prov_policy.ok()) return InvalidArgument(opts_.path + ": " + prov_policy.status().message());
+    policies->SetProvisioner((*prov)->id(), std::move(prov_policy).value());
     Status st = cfg_.provisioners.Add(std::move(prov).value(), field);
     if (!st.ok()) return InvalidArgument(opts_.path + ": " + st.message());
   }
+  cfg_.name_policies = std::move(policies);
   if (cfg_.provisioners.size() == 0)
     Warn("authority.provisioners is empty: nothing can be issued");
   if (json_is_true(json_object_get(auth, "enableAdmin")))

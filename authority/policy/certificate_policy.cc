@@ -127,6 +127,11 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   STEPCA_ASSIGN_OR_RETURN(std::shared_ptr<const tmpl::X509CertificateTemplate> profile,
                           LeafProfile(prov->x509_template(), tin, settings_.default_subject));
 
+  // Name policies judge the names the certificate will carry. A refusal
+  // leaves the token unspent, like the other request checks above.
+  const SanSet leaf_sans = ClassifySans(grant.sans);
+  STEPCA_RETURN_IF_ERROR(name_policies().CheckX509(prov, grant.subject, leaf_sans));
+
   // Spend the token before anything is signed: one winner in the fleet.
   Status spent = SpentTokens(store_).Spend(grant.token_key, grant.provisioner_id, grant.token_expiry, now);
   if (spent.code() == Code::kAlreadyExists)
@@ -138,7 +143,7 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   cr.leaf.public_key = key;
   cr.leaf.spki = X509_REQ_get_X509_PUBKEY(csr->req.get());
   cr.leaf.common_name = grant.subject;
-  cr.leaf.sans = ClassifySans(grant.sans);
+  cr.leaf.sans = leaf_sans;
   cr.leaf.validity = validity;
   cr.leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
   cr.leaf.provisioner = grant.info;
@@ -163,6 +168,7 @@ Result<IssuedCertificate> CertificatePolicy::IssueFromCsr(const CsrIssueRequest&
   if (prov == nullptr || req.csr == nullptr) return Internal("IssueFromCsr: missing provisioner or csr");
   EVP_PKEY* key = X509_REQ_get0_pubkey(req.csr->req.get());
   STEPCA_RETURN_IF_ERROR(CheckPublicKey(key));
+  STEPCA_RETURN_IF_ERROR(name_policies().CheckX509(prov, req.common_name, req.sans));
   STEPCA_ASSIGN_OR_RETURN(Validity validity,
                           ComputeValidity(now, req.not_before, req.not_after, prov->claims(),
                                           settings_.backdate, ca_.IssuerNotAfter()));
@@ -193,6 +199,11 @@ Result<IssuedCertificate> CertificatePolicy::IssueFromCsr(const CsrIssueRequest&
     cr.leaf.serial = serial;
     return ca_.Issue(cr);
   }, cr.leaf.profile->serial_number);
+}
+
+const NamePolicies& CertificatePolicy::name_policies() const {
+  static const NamePolicies kNone;
+  return settings_.name_policies ? *settings_.name_policies : kNone;
 }
 
 Result<IssuedCertificate> CertificatePolicy::SignRecorded(CertificateRecord intent, TimePoint now,

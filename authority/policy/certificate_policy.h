@@ -16,6 +16,7 @@
 #include "authority/ca/certificate_authority.h"
 #include "authority/clock/time_source.h"
 #include "authority/policy/client_certificate.h"
+#include "authority/policy/name_policies.h"
 #include "authority/policy/requests.h"
 #include "authority/provisioner/provisioner_collection.h"
 #include "authority/provisioner/token_claims.h"
@@ -35,6 +36,7 @@ struct PolicySettings {
   std::vector<std::string> dns_names;   // the token audiences' hosts
   TrustAnchors anchors;                 // for client certificates; not owned
   tmpl::X509Name default_subject;       // authority.template: fills what a leaf's subject lacks
+  std::shared_ptr<const NamePolicies> name_policies;  // nullptr: none
 };
 
 // ACME finalize: a CSR whose names the caller has already matched to the
@@ -65,6 +67,9 @@ class CertificatePolicy {
   Result<std::string> Revoke(const RevokeRequest& request, TimePoint now);
   // The same claims, validity and recording as Sign, without a token.
   Result<IssuedCertificate> IssueFromCsr(const CsrIssueRequest& request, TimePoint now);
+
+  // authority.policy and the provisioners' (ACME new-order asks them).
+  const NamePolicies& name_policies() const;
 
  private:
   // Which provisioner a certificate belongs to, as step-ca finds it.
