@@ -313,6 +313,7 @@ class FakeProvisioner : public Provisioner {
   const std::string& name() const override { return id_; }
   const Claims& claims() const override { return claims_; }
   const json_t* json() const override { return nullptr; }
+  const X509TemplateOptions& x509_template() const override { return template_; }
   std::string id() const override { return id_; }
   std::string token_selector() const override { return id_; }
   Result<SignGrant> AuthorizeSign(const Jws&, const TokenClaims&, const Audiences&, TimePoint) const override {
@@ -326,6 +327,7 @@ class FakeProvisioner : public Provisioner {
  private:
   std::string id_;
   Claims claims_;
+  X509TemplateOptions template_;
 };
 
 TEST(NamePolicies, ProvisionerAndAuthorityMustBothAllow) {
