@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import free_port
-from redis_procs import REDIS_CLI, RedisProc, have_redis
+from redis_procs import REDIS_CLI, RedisProc, SentinelProc, have_redis, have_sentinel, wait_until
 from test_sign import PROVISIONER_PASSWORD, aud, sign
 from tokens import Provisioner, make_csr
 
@@ -129,3 +129,45 @@ def test_refuses_a_server_it_cannot_verify(nginx_factory, tls_redis, prov, case)
     log = n.read_file("error.log")
     assert "certificate refused" in log, log[-2000:]
     assert "issued certificate" not in log
+
+
+@pytest.mark.skipif(not have_sentinel(), reason="redis-sentinel not installed")
+def test_sentinel_and_master_over_tls(nginx_factory, tls_redis, prov, prefix):
+    """rediss+sentinel://: a sentinel with no cleartext port, watching the
+    TLS master over TLS; the CA finds the master through it and speaks TLS
+    to both (the same CA file and server name checks)."""
+    f = tls_redis.files
+    d = os.path.join(prefix, "tls")
+    s = SentinelProc(os.path.join(prefix, "sentinel"), "tlsmaster", tls_redis.tls_port, quorum=1)
+    s.tls_port = free_port()
+    with open(s.conf, "w") as out:
+        out.write("port 0\ntls-port %d\nbind 127.0.0.1\ndaemonize no\ndir %s\nlogfile %s\n"
+                  "tls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\n"
+                  "tls-replication yes\ntls-auth-clients optional\n"
+                  "sentinel monitor tlsmaster 127.0.0.1 %d 1\n" % (
+                      s.tls_port, s.dir, os.path.join(s.dir, "sentinel.log"),
+                      os.path.join(d, "redis-server.crt"), os.path.join(d, "redis-server.key"),
+                      f["ca"], tls_redis.tls_port))
+    s.port = s.tls_port  # what start() waits for
+    s.start()
+    try:
+        def master_known():
+            out = subprocess.run([REDIS_CLI, "--tls", "--cacert", f["ca"], "-p", str(s.tls_port),
+                                  "SENTINEL", "get-master-addr-by-name", "tlsmaster"],
+                                 capture_output=True, text=True, timeout=30).stdout.split()
+            return out == ["127.0.0.1", str(tls_redis.tls_port)]
+        assert wait_until(master_known, 15), "the TLS sentinel does not know the master"
+        store = ("rediss+sentinel://127.0.0.1:%d/tlsmaster/0?timeout=1s&connect_timeout=1s"
+                 "&tls_ca_file=%s" % (s.tls_port, f["ca"]))
+        n = nginx_factory(store=store).start()
+        csr, _ = make_csr("sentinel-tls.example.test")
+        ott = prov.token("sentinel-tls.example.test", aud(n))
+        status, _, body = sign(n, csr, ott)
+        assert status == 201, body
+        assert sign(n, csr, ott)[0] == 401
+        # The spent token is on the TLS master the sentinel named.
+        keys = subprocess.run([REDIS_CLI, "--tls", "--cacert", f["ca"], "-p", str(tls_redis.tls_port),
+                               "--scan"], capture_output=True, text=True, timeout=30).stdout.split()
+        assert any("ott" in k for k in keys), keys
+    finally:
+        s.stop()
