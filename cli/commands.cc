@@ -111,7 +111,7 @@ int SignAndWrite(const Args& args, const TokenFlowOptions& client,
 int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto parsed = Args::Parse(argv, {{"name"}, {"dns"}, {"address"}, {"provisioner"},
                                    {"password-file"}, {"provisioner-password-file"},
-                                   {"steppath"}, {"acme", false}, {"kty"},
+                                   {"steppath"}, {"acme", false}, {"ssh", false}, {"kty"},
                                    {"force", false}, {"f", false},
                                    {"deployment-type"}});
   if (!parsed.ok()) return Fail(err, parsed.status());
@@ -130,6 +130,7 @@ int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   o.provisioner = args.Get("provisioner");
   o.steppath = args.Get("steppath", DefaultStepPath());
   o.acme = args.Has("acme");
+  o.ssh = args.Has("ssh");
   o.force = args.Has("force") || args.Has("f");
   o.kty = args.Get("kty", "EC");
   // step takes several names in one --dns too: "a,b".

@@ -39,6 +39,9 @@ class Loader {
   Result<std::vector<std::string>> PathList(const json_t* v, const std::string& field);
   Status LoadCertificates();
   Status LoadKey(const json_t* root);
+  Result<EvpPkeyPtr> ReadKey(const std::string& field, const std::string& path,
+                             const std::string& password);
+  Status LoadSshKeys(const json_t* root, const std::string& password);
   Status LoadAuthority(const json_t* root);
   Status NoteUnmapped(const json_t* root);
 
@@ -144,29 +147,59 @@ Status Loader::LoadKey(const json_t* root) {
     }
   }
 
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::string err = std::strerror(errno);
-    Wipe(password);
-    return Err("key", "cannot read " + path + ": " + err);
-  }
-  std::stringstream pem;
-  pem << in.rdbuf();
-  std::string text = pem.str();
-  auto key = LoadPrivateKeyPem(text, password);
-  Wipe(text);
-  const bool had_password = !password.empty();
+  auto key = ReadKey("key", path, password);
+  Status ssh = key.ok() ? LoadSshKeys(root, password) : Status::Ok();
   Wipe(password);
-  if (!key.ok()) {
-    std::string why = key.status().message();
-    if (!had_password) why += " (no password given: set stepca_password_file or \"password\")";
-    return Err("key", path + ": " + why);
-  }
+  if (!key.ok()) return key.status();
+  STEPCA_RETURN_IF_ERROR(ssh);
   if (X509_check_private_key(cfg_.intermediates[0].get(), key->get()) != 1) {
     ERR_clear_error();
     return Err("key", path + " does not match the certificate in " + crt_path_);
   }
   cfg_.key = std::move(key).value();
+  return Status::Ok();
+}
+
+Result<EvpPkeyPtr> Loader::ReadKey(const std::string& field, const std::string& path,
+                                   const std::string& password) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Err(field, "cannot read " + path + ": " + std::strerror(errno));
+  std::stringstream pem;
+  pem << in.rdbuf();
+  std::string text = pem.str();
+  auto key = LoadPrivateKeyPem(text, password);
+  Wipe(text);
+  if (!key.ok()) {
+    std::string why = key.status().message();
+    if (password.empty()) why += " (no password given: set stepca_password_file or \"password\")";
+    return Err(field, path + ": " + why);
+  }
+  return key;
+}
+
+// step-ca decrypts the SSH CA keys with the intermediate key's password.
+Status Loader::LoadSshKeys(const json_t* root, const std::string& password) {
+  const json_t* ssh = json_object_get(root, "ssh");
+  if (ssh == nullptr || json_is_null(ssh)) return Status::Ok();
+  if (!json_is_object(ssh)) return Err("ssh", "must be an object");
+  for (const char* name : {"hostKey", "userKey"}) {
+    const std::string field = std::string("ssh.") + name;
+    auto p = StringField(ssh, name, field, false);
+    if (!p.ok()) return p.status();
+    if (p->empty()) continue;
+    if (p->find("://") != std::string::npos || p->rfind("pkcs11:", 0) == 0)
+      return Err(field, "key URIs (" + p->substr(0, p->find(':')) +
+                            ") are not supported yet; use a PEM file");
+    STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr key, ReadKey(field, Resolve(p.value()), password));
+    auto alg = AlgorithmForKey(key.get());
+    if (!alg.ok()) return Err(field, alg.status().message());
+    (name[0] == 'h' ? cfg_.ssh_host_key : cfg_.ssh_user_key) = std::move(key);
+  }
+  const json_t* bastion = json_object_get(ssh, "bastion");
+  if (bastion != nullptr && !json_is_null(bastion)) {
+    if (!json_is_object(bastion)) return Err("ssh.bastion", "must be an object");
+    cfg_.ssh_bastion.reset(json_deep_copy(bastion));
+  }
   return Status::Ok();
 }
 
@@ -231,10 +264,16 @@ Status Loader::NoteUnmapped(const json_t* root) {
   const json_t* ins = json_object_get(root, "insecureAddress");
   if (json_is_string(ins) && json_string_length(ins) > 0)
     Warn("insecureAddress is not used: add a plain-HTTP listen to nginx instead");
-  for (const char* unsupported : {"ssh", "crl", "kms", "cas", "templates"}) {
+  for (const char* unsupported : {"crl", "kms", "cas"}) {
     const json_t* v = json_object_get(root, unsupported);
     if (v != nullptr && !json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
       Warn(std::string(unsupported) + " is not supported yet and is ignored");
+  }
+
+  const json_t* templates = json_object_get(root, "templates");
+  if (templates != nullptr && !json_is_null(templates)) {
+    if (!json_is_object(templates)) return Err("templates", "must be an object");
+    cfg_.templates.reset(json_deep_copy(templates));
   }
 
   const json_t* tls = json_object_get(root, "tls");
@@ -252,6 +291,7 @@ Status Loader::NoteUnmapped(const json_t* root) {
 
 Result<CaConfig> Loader::Load() {
   cfg_.path = opts_.path;
+  cfg_.dir = dir_;
   json_error_t jerr;
   FILE* f = std::fopen(opts_.path.c_str(), "rb");
   if (f == nullptr) return InvalidArgument(opts_.path + ": cannot read: " + std::strerror(errno));

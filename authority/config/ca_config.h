@@ -20,6 +20,15 @@ struct CaConfig {
   std::vector<X509Ptr> federated_roots;
   std::vector<X509Ptr> intermediates;  // the "crt" file; [0] issues
   EvpPkeyPtr key;                      // unlocked intermediate key
+  // The "ssh" block: the SSH CA keys, unlocked with the same password;
+  // either may be absent. ssh_bastion is the block's "bastion" (or null).
+  EvpPkeyPtr ssh_user_key;
+  EvpPkeyPtr ssh_host_key;
+  JsonPtr ssh_bastion;
+  // The top-level "templates" (the files `step ssh config` writes), and
+  // ca.json's directory, against which their paths resolve.
+  JsonPtr templates;
+  std::string dir;
   std::vector<std::string> dns_names;
   std::string logger_format = "text";
   Claims global_claims;
