@@ -62,9 +62,11 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   settings.backdate = c.backdate;
   settings.disable_issued_at_check = c.disable_issued_at_check;
   settings.dns_names = c.dns_names;
+  settings.default_subject = c.default_subject;
   settings.anchors.roots = &c.roots;
   settings.anchors.federated_roots = &c.federated_roots;
   settings.anchors.intermediates = &c.intermediates;
+  settings.name_policies = c.name_policies;
   a->policy_ = std::make_unique<CertificatePolicy>(std::move(settings), c.provisioners, *a->store_,
                                                    *a->ca_, SystemTime());
   a->acme_.reset(new acme::Service(*a, options));

@@ -406,6 +406,7 @@ class Metered final : public Store {
   }
 
   std::string Kind() const override { return inner_->Kind(); }
+  Result<std::string> ServerIdentity() override { return inner_->ServerIdentity(); }
 
  private:
   void Done(std::chrono::steady_clock::time_point t0, const Status& st) {

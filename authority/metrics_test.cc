@@ -78,6 +78,7 @@ class FakeStore final : public Store {
   }
   Status Delete(std::string_view) override { return Status::Ok(); }
   std::string Kind() const override { return "fake"; }
+  Result<std::string> ServerIdentity() override { return std::string(); }
   std::set<std::string> seen;
   bool down = false;
 };

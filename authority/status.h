@@ -53,6 +53,17 @@ class [[nodiscard]] Status {
     return s;
   }
   const std::string& detail() const { return detail_; }
+
+  // A store error where the write may have reached the store (a timeout
+  // or a dropped connection after the command was sent). Without it a
+  // kUnavailable write was certainly not applied (no connection, or the
+  // store refused it).
+  Status MaybeApplied() const {
+    Status s = *this;
+    s.maybe_applied_ = true;
+    return s;
+  }
+  bool maybe_applied() const { return maybe_applied_; }
   // For the log: context, message, then the detail when there is one.
   std::string LogText() const {
     return context_ + message_ + (detail_.empty() ? "" : ": " + detail_);
@@ -63,6 +74,7 @@ class [[nodiscard]] Status {
   std::string message_;
   std::string detail_;
   std::string context_;
+  bool maybe_applied_ = false;
 };
 
 inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }

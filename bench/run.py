@@ -145,17 +145,18 @@ class Pki:
 
 
 class Redis:
-    def __init__(self, base):
-        self.dir = os.path.join(base, "redis")
+    # Durable like a production token store: AOF, fsync once a second.
+    DEFAULT = ["--appendonly", "yes", "--appendfsync", "everysec"]
+
+    def __init__(self, base, name="redis", args=None):
+        self.dir = os.path.join(base, name)
         os.makedirs(self.dir)
         self.port = free_port()
         self.log = open(os.path.join(self.dir, "stdout.log"), "wb")
-        # Durable like a production token store: AOF, fsync once a second.
         self.proc = subprocess.Popen(
             [REDIS, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
-             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-             "--daemonize", "no", "--protected-mode", "yes",
-             "--logfile", os.path.join(self.dir, "redis.log")],
+             "--save", "", "--daemonize", "no", "--protected-mode", "yes",
+             "--logfile", os.path.join(self.dir, "redis.log")] + (args or self.DEFAULT),
             stdout=self.log, stderr=subprocess.STDOUT)
         if not wait_for_port(self.port, self.proc):
             stop_process(self.proc, signal.SIGTERM)
@@ -304,6 +305,7 @@ def main():
     mem_requests = env_int("BENCH_MEMORY_REQUESTS", 20000)
     inproc_requests = env_int("BENCH_INPROC_REQUESTS", 2000)
     mem_store = os.environ.get("BENCH_MEMORY_STORE", "redis")
+    durability = env_list("BENCH_DURABILITY", "everysec,always,wait1")
 
     for f in (STEPCA, BENCH, MODULE, NGINX):
         if not os.path.exists(f):
@@ -327,6 +329,7 @@ def main():
     log("== stepca bench in %s (%s), %s CPUs: %s" % (base, machine["scratch_fs"],
                                                    machine["cpus"], machine["cpu"]))
     results, bounds, memory, log_problems, inprocs = [], {}, None, [], []
+    durable = []
     redis = None
     running = []
     try:
@@ -359,6 +362,37 @@ def main():
                            max(50, inproc_requests // 10), bounds[kty]["per_cert_us"])
                 r.update(kty=kty, store=store)
                 inprocs.append(r)
+
+        # What each durability setting costs (docs/fleet.md): the library
+        # alone, one thread, so the store's round trips and fsyncs are what
+        # differs. wait1: a replica, and WAIT 1 after every write.
+        settings = {
+            "everysec": (["--appendonly", "yes", "--appendfsync", "everysec"], ""),
+            "always": (["--appendonly", "yes", "--appendfsync", "always"], ""),
+            "wait1": (["--appendonly", "yes", "--appendfsync", "everysec"],
+                      "&wait=1&wait_timeout=500ms"),
+        }
+        if durability and durability != [""]:
+            kty = "EC" if "EC" in pkis else keys[0]
+            for setting in durability:
+                args, query = settings[setting]
+                master = Redis(base, "durability-" + setting, args)
+                running.append(master)
+                replica = None
+                if setting == "wait1":
+                    replica = Redis(base, "durability-replica", args + [
+                        "--replicaof", "127.0.0.1", str(master.port)])
+                    running.append(replica)
+                    time.sleep(1.5)  # the initial sync
+                uri = "redis://127.0.0.1:%d/0?prefix=dur:%s" % (master.port, query)
+                log("== durability %s: the library alone, CA key %s" % (setting, kty))
+                r = inproc(pkis[kty], uri, inproc_requests, bounds[kty]["per_cert_us"])
+                r.update(kty=kty, setting=setting)
+                durable.append(r)
+                for p in (replica, master):
+                    if p is not None:
+                        p.stop()
+                        running.remove(p)
 
         for kty in keys:
             for store in stores:
@@ -407,7 +441,8 @@ def main():
         os.makedirs(out_dir, exist_ok=True)
         with open(os.path.join(out_dir, "results.json"), "w") as f:
             json.dump({"machine": machine, "bounds": bounds, "inproc": inprocs, "runs": results,
-                       "memory": memory, "log_problems": log_problems}, f, indent=1)
+                       "memory": memory, "log_problems": log_problems,
+                       "durability": durable}, f, indent=1)
         if not os.environ.get("BENCH_KEEP") and not os.environ.get("BENCH_DIR"):
             shutil.rmtree(base, ignore_errors=True)
         else:
@@ -415,13 +450,13 @@ def main():
 
     machine["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     table = render(machine, bounds, inprocs, results, memory, log_problems,
-                   time.monotonic() - started)
+                   time.monotonic() - started, durable)
     with open(os.path.join(BUILD, "bench", "results.md"), "w") as f:
         f.write(table)
     print(table)
 
 
-def render(machine, bounds, inprocs, results, memory, log_problems, elapsed):
+def render(machine, bounds, inprocs, results, memory, log_problems, elapsed, durable=()):
     out = []
     w = out.append
     w("## stepca bench: %s CPUs (%s), %s, %s; scratch on %s; load average %s at start, %s at end"
@@ -447,6 +482,17 @@ def render(machine, bounds, inprocs, results, memory, log_problems, elapsed):
             w("| %s | %s | %d | %.0f | %.2f | %.0f |"
               % (r["kty"], r["store"], r["ok"], r["cpu_per_cert_us"], r.get("cpu_vs_bound", 0),
                  r["ok"] / r["wall_s"] if r["wall_s"] else 0))
+        w("")
+    if durable:
+        w("Durability settings (docs/fleet.md): the library alone, one thread, Redis on "
+          "this host's disk; wall time per certificate is what a client waits for the store.")
+        w("")
+        w("| setting | certs | certs/s (one thread) | wall ms/cert | CPU us/cert |")
+        w("|---|---|---|---|---|")
+        for r in durable:
+            rate = r["ok"] / r["wall_s"] if r["wall_s"] else 0
+            w("| %s | %d | %.0f | %.2f | %.0f |" % (
+                r["setting"], r["ok"], rate, 1000.0 / rate if rate else 0, r["cpu_per_cert_us"]))
         w("")
     w("POST /1.0/sign; latency over every request; server CPU = utime+stime of the nginx "
       "workers / certificates; x bound = server CPU per cert / crypto bound per cert; "

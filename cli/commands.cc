@@ -4,6 +4,7 @@
 
 #include "authority/x509/csr.h"
 #include "cli/args.h"
+#include "cli/template_cert.h"
 #include "cli/crypto.h"
 #include "cli/files.h"
 #include "cli/init.h"
@@ -22,6 +23,8 @@ constexpr const char kUsage[] =
     "  init         create a PKI and the CA configuration (like 'step ca init')\n"
     "  token        generate a one-time token (like 'step ca token')\n"
     "  certificate  create a key and get a certificate (like 'step ca certificate')\n"
+    "  certificate create SUBJECT CRT KEY --template FILE --ca CRT --ca-key KEY\n"
+    "               a certificate from a template, offline (like 'step certificate create')\n"
     "  sign         get a certificate for a CSR (like 'step ca sign')\n"
     "  renew        renew a certificate over mTLS or with a token (like 'step ca renew')\n"
     "  revoke       revoke a certificate by token or over mTLS (like 'step ca revoke')\n";
@@ -113,7 +116,7 @@ int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
                                    {"password-file"}, {"provisioner-password-file"},
                                    {"steppath"}, {"acme", false}, {"ssh", false}, {"kty"},
                                    {"force", false}, {"f", false},
-                                   {"deployment-type"}});
+                                   {"deployment-type"}, {"intermediate-template"}});
   if (!parsed.ok()) return Fail(err, parsed.status());
   const Args& args = parsed.value();
   if (!args.positional().empty()) {
@@ -133,6 +136,12 @@ int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   o.ssh = args.Has("ssh");
   o.force = args.Has("force") || args.Has("f");
   o.kty = args.Get("kty", "EC");
+  if (args.Has("intermediate-template")) {
+    auto text = ReadFile(args.Get("intermediate-template"));
+    if (!text.ok()) return Fail(err, text.status());
+    o.intermediate_template = text.value();
+    o.intermediate_template_name = args.Get("intermediate-template");
+  }
   // step takes several names in one --dns too: "a,b".
   std::vector<std::string> dns;
   for (const std::string& d : o.dns) {
@@ -306,6 +315,13 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (cmd == "init") return RunInit(rest, out, err);
   if (cmd == "token") return RunToken(rest, out, err);
+  // `certificate create ... --template|--ca-key`: step's offline
+  // `certificate create`; otherwise the online `ca certificate`.
+  if (cmd == "certificate" && !rest.empty() && rest[0] == "create") {
+    for (const std::string& a : rest)
+      if (a.rfind("--template", 0) == 0 || a.rfind("--ca-key", 0) == 0)
+        return RunCertificateCreate(std::vector<std::string>(rest.begin() + 1, rest.end()), out, err);
+  }
   if (cmd == "certificate") return RunCertificate(rest, out, err);
   if (cmd == "sign") return RunSign(rest, out, err);
   if (cmd == "renew") return RunRenew(rest, out, err);

@@ -11,6 +11,7 @@
 #include "cli/crypto.h"
 #include "cli/files.h"
 #include "cli/go_json.h"
+#include "cli/template_cert.h"
 #include "shared/duration.h"
 
 namespace stepca {
@@ -266,7 +267,25 @@ Result<InitResult> InitPki(const InitOptions& o) {
   int_req.key = int_key.get();
   int_req.issuer = root.get();
   int_req.issuer_key = root_key.get();
-  STEPCA_ASSIGN_OR_RETURN(X509Ptr intermediate, MakeCaCertificate(int_req));
+  X509Ptr intermediate;
+  if (o.intermediate_template.empty()) {
+    STEPCA_ASSIGN_OR_RETURN(intermediate, MakeCaCertificate(int_req));
+  } else {
+    TemplateCertificateRequest t;
+    t.template_text = o.intermediate_template;
+    t.template_name = o.intermediate_template_name;
+    t.common_name = int_req.common_name;
+    t.organization = o.name;
+    t.key = int_key.get();
+    t.issuer = root.get();
+    t.issuer_key = root_key.get();
+    t.not_before = int_req.not_before;
+    t.not_after = int_req.not_after;
+    auto made = MakeCertificateFromTemplate(t);
+    if (!made.ok())
+      return InvalidArgument(o.intermediate_template_name + ": " + made.status().message());
+    intermediate = std::move(made).value();
+  }
 
   // The listener's certificate, issued by the intermediate.
   STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr tls_key, GenerateKey("EC", "P-256"));

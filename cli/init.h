@@ -29,6 +29,10 @@ struct InitOptions {
   bool force = false;                // overwrite an existing config/ca.json
   std::string kty = "EC";            // CA keys: EC (P-256), OKP, RSA
   int p2c = 600000;                  // PBES2 iterations of encryptedKey
+  // When set, the intermediate is made from this X.509 template (its
+  // .Subject: O=<name>, CN=<name> Intermediate CA), signed by the root.
+  std::string intermediate_template;
+  std::string intermediate_template_name;  // the file, for errors
 };
 
 struct InitResult {

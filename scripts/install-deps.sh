@@ -6,9 +6,9 @@ set -euo pipefail
 packages=(
   nginx nginx-dev libnginx-mod-stream
   build-essential cmake pkg-config
-  libssl-dev libjansson-dev libhiredis-dev libcurl4-openssl-dev liblmdb-dev
+  libssl-dev libjansson-dev libhiredis-dev libcurl4-openssl-dev liblmdb-dev libidn2-dev
   libgtest-dev libgmock-dev googletest
-  redis-server curl openssl python3-pytest python3-yaml
+  redis-server redis-sentinel curl openssl python3-pytest python3-yaml
   certbot lego uacme dehydrated knot
   openssh-client openssh-server
 )

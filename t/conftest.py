@@ -336,12 +336,18 @@ class Nginx:
         return self.read_file("error.log").count("start worker process")
 
     def reload(self, timeout=START_TIMEOUT):
-        """SIGHUP, then wait (bounded) until the new workers have started."""
-        before = self.worker_starts()
+        """SIGHUP, then wait (bounded) until the new workers have started and
+        the old ones have stopped accepting: until then a request can still
+        reach a worker that runs the old configuration."""
+        log = self.read_file("error.log")
+        before = log.count("start worker process")
+        stopping = log.count("gracefully shutting down")
         os.kill(self.proc.pid, signal.SIGHUP)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.worker_starts() >= before + self.params["workers"]:
+            log = self.read_file("error.log")
+            if (log.count("start worker process") >= before + self.params["workers"]
+                    and log.count("gracefully shutting down") >= stopping + self.params["workers"]):
                 return
             assert self.proc.poll() is None, "nginx exited on reload"
             time.sleep(0.05)

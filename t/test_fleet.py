@@ -243,7 +243,13 @@ def test_redis_stopped_under_load_then_back(fleet, prov):
     first_back = min(r[3] + r[2] for r in back)
     assert first_back - up_at < 10
     statuses = [r[0] for r in load.results]
-    assert set(statuses) <= {201, 503}, sorted(set(statuses))
+    assert set(statuses) <= {201, 401, 503}, sorted(set(statuses))
+    # The restarted Redis is another server (a new run id): tokens minted
+    # before the nodes saw it are refused, since it may have lost their
+    # spends (docs/fleet.md, "When Redis loses writes"); no others.
+    for r in load.results:
+        if r[0] == 401:
+            assert r[3] < up_at + 3, (r[3] - up_at, r[1])
     outage = [r for r in load.results if r[0] == 503]
     assert outage, "no 503 while Redis was down"
     for status, body, elapsed, t0 in outage:

@@ -223,7 +223,11 @@ def test_redis_unreachable_gives_503_and_issues_nothing(nginx_factory, redis_ser
     assert endpoint in log
     # The CA's read-only routes keep working without the store.
     assert n.get("/health")[0] == 200
-    # Back again: the same token works, since it was never recorded.
+    # The 503 says the token was not spent: the store was never reached.
+    assert "the token was not spent" in doc["message"], doc
+    # Back again: no worker had reached the store before, and the new one
+    # is empty, so nothing could have been spent: the same token works
+    # (t/test_redis_durability.py has the case of a store that lost spends).
     redis_server.start()
     deadline = time.monotonic() + 10
     while True:

@@ -104,6 +104,13 @@ Problem Finalize(Request& r, const std::string& id, HttpResponse* out) {
   p = CheckCsrNames(*csr, o.record, &sans);
   if (!p.ok()) return p;
 
+  // A name policy tightened (reloaded) since new-order refuses here, in
+  // new-order's words; IssueFromCsr checks again for its other callers.
+  Authority& a = r.service.authority();
+  Status allowed = a.policy().name_policies().CheckX509(
+      r.provisioner, csr->common_name.empty() ? "" : Lower(csr->common_name), sans);
+  if (!allowed.ok()) return RejectedIdentifier(allowed.message());
+
   // 1. ready -> processing: one finalize per order across the fleet.
   AcmeOrders orders(r.store);
   Order processing = o.record;
@@ -122,12 +129,15 @@ Problem Finalize(Request& r, const std::string& id, HttpResponse* out) {
   const Stored<Order> claimed{processing, AcmeOrders::Encode(processing)};
 
   // 2. Issue and record.
-  Authority& a = r.service.authority();
   CsrIssueRequest ir;
   ir.provisioner = r.provisioner;
   ir.csr = &csr.value();
   ir.common_name = csr->common_name.empty() ? "" : Lower(csr->common_name);
   ir.sans = sans;
+  // step-ca's forceCN; its "DNS names is empty" refusal cannot happen here,
+  // since an order for IP addresses alone keeps an empty subject.
+  if (ir.common_name.empty() && r.settings->force_cn && !sans.dns.empty())
+    ir.common_name = sans.dns.front();
   if (!o.record.not_before.empty()) ir.not_before = *ParseTimeDuration(o.record.not_before);
   if (!o.record.not_after.empty()) ir.not_after = *ParseTimeDuration(o.record.not_after);
   const TimePoint now = Clock::now();

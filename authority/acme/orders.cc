@@ -7,9 +7,11 @@
 #include "authority/acme/common.h"
 #include "authority/acme/resources.h"
 #include "authority/acme/server.h"
+#include "authority/authority.h"
 #include "authority/provisioner/provisioner.h"
 #include "authority/state/acme_authorizations.h"
 #include "authority/x509/csr.h"
+#include "authority/x509/validity.h"
 
 namespace stepca {
 namespace acme {
@@ -78,6 +80,13 @@ Problem NewOrder(Request& r, HttpResponse* out) {
   Order order;
   p = ParseIdentifiers(payload.get(), &order.identifiers);
   if (!p.ok()) return p;
+  // Name policies (the provisioner's, then the authority's) refuse here,
+  // before any authorization is made, as step-ca does.
+  const NamePolicies& policies = r.service.authority().policy().name_policies();
+  for (const auto& ident : order.identifiers) {
+    Status allowed = policies.CheckIdentifier(r.provisioner, ident.type, ident.value);
+    if (!allowed.ok()) return RejectedIdentifier(allowed.message());
+  }
   for (const char* f : {"notBefore", "notAfter"}) {
     const json_t* v = json_object_get(payload.get(), f);
     if (v == nullptr || json_is_null(v)) continue;
@@ -92,6 +101,18 @@ Problem NewOrder(Request& r, HttpResponse* out) {
   if (!order.not_before.empty() && !order.not_after.empty() &&
       *ParseRfc3339(order.not_after) <= *ParseRfc3339(order.not_before))
     return Malformed("notAfter must be after notBefore");
+  // The lifetime asked for, against the provisioner's limits now rather than
+  // only at finalize. Without backdate: the finalize-time window (later,
+  // backdated) is never longer than this one.
+  if (!order.not_before.empty() || !order.not_after.empty()) {
+    TimeDuration nb, na;
+    if (!order.not_before.empty()) nb = *ParseTimeDuration(order.not_before);
+    if (!order.not_after.empty()) na = *ParseTimeDuration(order.not_after);
+    const TimePoint at = Clock::now();
+    auto v = ComputeValidity(at, nb, na, r.provisioner->claims(), Duration::zero(),
+                             at + std::chrono::hours(24 * 365 * 100));
+    if (!v.ok()) return Malformed(v.status().message());
+  }
 
   const std::string& account = r.account.record.id;
   const TimePoint now = Clock::now();

@@ -58,9 +58,11 @@ HttpResponse ProblemResponse(const Problem& p) {
   if (p.status >= 500) {
     r.log_level = LogLevel::kError;
     r.log_message = "acme " + p.type + ": " + (p.log.empty() ? p.detail : p.log);
-  } else if (!p.log.empty()) {
+  } else if (p.status >= 400) {
+    // Like /sign: every refusal leaves one line (with the request id, added
+    // by HandleHttp), so an operator can see why a client failed.
     r.log_level = LogLevel::kInfo;
-    r.log_message = "acme " + p.type + ": " + p.detail + ": " + p.log;
+    r.log_message = "acme " + p.type + ": " + p.detail + (p.log.empty() ? "" : ": " + p.log);
   }
   return r;
 }

@@ -78,7 +78,10 @@ HttpResponse Dispatch(Request& r, std::string_view rest) {
   std::string_view ct = req.content_type;
   ct = ct.substr(0, ct.find(';'));
   while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
-  if (strncasecmp(ct.data(), "application/jose+json", ct.size()) != 0 || ct.size() != 21) {
+  // Size first: an absent header is an empty view whose data() may be null,
+  // which strncasecmp must not be given.
+  constexpr std::string_view kJose = "application/jose+json";
+  if (ct.size() != kJose.size() || strncasecmp(ct.data(), kJose.data(), kJose.size()) != 0) {
     Problem p = Malformed("Content-Type must be application/jose+json");
     p.status = 415;
     return ProblemResponse(p);

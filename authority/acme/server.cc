@@ -40,6 +40,7 @@ Service::Service(Authority& authority, const AuthorityOptions& options) : author
     ProvisionerSettings s = defaults_;
     const json_t* j = p.json();
     s.require_eab = json_is_true(json_object_get(j, "requireEAB"));
+    s.force_cn = json_is_true(json_object_get(j, "forceCN"));
     size_t k;
     const json_t* c;
     json_array_foreach(json_object_get(j, "challenges"), k, c) {

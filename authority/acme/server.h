@@ -50,6 +50,7 @@ bool IsAcmePath(std::string_view path);
 struct ProvisionerSettings {
   ValidationConfig validation;
   bool require_eab = false;
+  bool force_cn = false;  // a CSR without a common name gets its first DNS name
   std::map<std::string, std::string> eab_keys;  // kid -> raw HMAC key
   std::vector<std::string> challenges;          // allowed types; empty: all
 };

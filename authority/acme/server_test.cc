@@ -91,6 +91,7 @@ class FaultyStore final : public Store {
   }
   Status Delete(std::string_view k) override { return inner_.Delete(k); }
   std::string Kind() const override { return "faulty"; }
+  Result<std::string> ServerIdentity() override { return inner_.ServerIdentity(); }
   std::atomic<int> refused{0};
 
  private:
@@ -441,6 +442,60 @@ TEST_F(AcmeTest, StructureRules) {
   EXPECT_EQ(Raw("GET", Path(url)).status, 405);
 }
 
+// fuzz_http finding: a POST without Content-Type reaches the check with an
+// empty view whose data() is null (what the module passes for an absent
+// header); it must be refused as 415 without touching that pointer.
+TEST_F(AcmeTest, PostWithoutContentTypeIs415) {
+  for (std::string_view ct : {std::string_view(), std::string_view("application/jose+jso"),
+                              std::string_view("application/jose+json-x")}) {
+    HttpRequest r;
+    r.method = "POST";
+    r.path = "/acme/acme/new-account";
+    r.host = kHost;
+    r.scheme = "https";
+    r.content_type = ct;
+    r.body = "{}";
+    auto resp = HandleHttp(*authority_, r);
+    EXPECT_EQ(resp.status, 415) << ct;
+    EXPECT_EQ(ProblemType(resp), "malformed");
+  }
+  // Case does not matter, parameters do not either.
+  auto ok = Raw("POST", "/acme/acme/new-account", "nope", "Application/JOSE+JSON; charset=utf-8");
+  EXPECT_EQ(ok.status, 400);
+}
+
+// Every refusal leaves one log line with the request id, as /sign does.
+TEST_F(AcmeTest, EveryClientErrorIsLoggedWithTheRequestId) {
+  HttpRequest r;
+  r.method = "POST";
+  r.path = "/acme/acme/new-account";
+  r.host = kHost;
+  r.scheme = "https";
+  r.content_type = "application/jose+json";
+  r.body = "nope";
+  r.request_id = "req-4xx-1";
+  auto bad = HandleHttp(*authority_, r);
+  ASSERT_EQ(bad.status, 400);
+  EXPECT_NE(bad.log_level, LogLevel::kNone);
+  EXPECT_NE(bad.log_message.find("request-id=req-4xx-1"), std::string::npos) << bad.log_message;
+  EXPECT_NE(bad.log_message.find("malformed"), std::string::npos) << bad.log_message;
+  // 404 and 405 too.
+  r.path = "/acme/acme/nowhere";
+  auto nf = HandleHttp(*authority_, r);
+  ASSERT_EQ(nf.status, 404);
+  EXPECT_NE(nf.log_message.find("request-id=req-4xx-1"), std::string::npos) << nf.log_message;
+  r.method = "GET";
+  r.path = "/acme/acme/new-order";
+  auto na = HandleHttp(*authority_, r);
+  ASSERT_EQ(na.status, 405);
+  EXPECT_NE(na.log_message.find("request-id=req-4xx-1"), std::string::npos) << na.log_message;
+  // A success of a read-only resource stays quiet.
+  r.path = "/acme/acme/directory";
+  auto dir = HandleHttp(*authority_, r);
+  ASSERT_EQ(dir.status, 200);
+  EXPECT_EQ(dir.log_message, "");
+}
+
 // ---------------------------------------------------------------- accounts
 
 TEST_F(AcmeTest, AccountLifecycle) {
@@ -616,6 +671,66 @@ TEST_F(AcmeTest, GoZeroTimeMeansNotSet) {
   // Only the exact zero value means "not set": another year-1 time is not one
   EXPECT_EQ(ProblemType(Post(c, kBase + "/new-order",
                              ids + R"("notBefore":"0001-01-01T00:00:01Z"})")), "malformed");
+}
+
+// step-ca's forceCN: a CSR without a common name gets the first DNS name
+// of the sorted, lower-cased list (step-ca canonicalizes the CSR's names
+// before it applies forceCN); without forceCN the subject stays empty, and
+// a CN the CSR gives is kept.
+TEST_F(AcmeTest, ForceCnFillsAnEmptyCommonName) {
+  auto issue = [&](const std::string& cn) {
+    Client c = Register();
+    auto o = NewOrder(c, R"([{"type":"dns","value":"b.force.test"},{"type":"dns","value":"a.force.test"}])");
+    EXPECT_EQ(o.status, 201) << o.body;
+    for (auto& az : Authzs(o)) {
+      EXPECT_EQ(Post(c, ChallengeUrl(c, az, "http-01"), "{}").status, 200);
+      EXPECT_EQ(WaitAuthz(c, az), "valid");
+    }
+    auto fin = Finalize(c, Header(o, "Location"), CsrB64(cn, {"b.force.test", "a.force.test"}));
+    EXPECT_EQ(fin.status, 200) << fin.body;
+    auto cert = Post(c, Str(fin, "certificate"), "");
+    BioPtr bio(BIO_new_mem_buf(cert.body.data(), static_cast<int>(cert.body.size())));
+    X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    EXPECT_TRUE(leaf);
+    char buf[256] = {0};
+    if (leaf)
+      X509_NAME_get_text_by_NID(X509_get_subject_name(leaf.get()), NID_commonName, buf, sizeof buf);
+    return std::string(buf);
+  };
+  EXPECT_EQ(issue(""), "");
+  pki_.EditCaJson([&](json_t* root) {
+    json_t* p = json_array_get(json_object_get(json_object_get(root, "authority"), "provisioners"), 1);
+    json_object_set_new(p, "forceCN", json_true());
+  });
+  Load();
+  EXPECT_EQ(issue(""), "a.force.test");
+  EXPECT_EQ(issue("b.force.test"), "b.force.test");
+}
+
+// A lifetime the provisioner does not allow is refused at new-order, with
+// the limit in the problem, and no order is made.
+TEST_F(AcmeTest, NewOrderLifetimeBeyondTheProvisionerIsRefused) {
+  Client c = Register();
+  const std::string ids = R"({"identifiers":[{"type":"dns","value":"long.test"}],)";
+  const std::string far = FormatRfc3339(Clock::now() + std::chrono::hours(1000));
+  auto o = Post(c, kBase + "/new-order", ids + R"("notAfter":")" + far + R"("})");
+  EXPECT_EQ(o.status, 400) << o.body;
+  EXPECT_EQ(ProblemType(o), "malformed");
+  const std::string detail = Str(o, "detail");
+  EXPECT_NE(detail.find("authorized maximum certificate duration of 24h"), std::string::npos) << detail;
+  EXPECT_EQ(Header(o, "Location"), "");
+  // A notAfter in the past, and a too short one, are refused too.
+  const std::string past = FormatRfc3339(Clock::now() - std::chrono::hours(1));
+  EXPECT_EQ(Post(c, kBase + "/new-order", ids + R"("notAfter":")" + past + R"("})").status, 400);
+  const std::string soon = FormatRfc3339(Clock::now() + std::chrono::seconds(30));
+  auto s = Post(c, kBase + "/new-order", ids + R"("notAfter":")" + soon + R"("})");
+  EXPECT_EQ(s.status, 400);
+  EXPECT_NE(Str(s, "detail").find("minimum"), std::string::npos) << s.body;
+  // Within the limit (with a notBefore ahead) it is an order.
+  const std::string nb = FormatRfc3339(Clock::now() + std::chrono::hours(1));
+  const std::string na = FormatRfc3339(Clock::now() + std::chrono::hours(20));
+  EXPECT_EQ(Post(c, kBase + "/new-order",
+                 ids + R"("notBefore":")" + nb + R"(","notAfter":")" + na + R"("})").status, 201);
 }
 
 TEST_F(AcmeTest, FullFlowIssuesAndDownloads) {

@@ -47,8 +47,12 @@ HttpResponse ErrorResponse(const Status& st) {
       message = "The requested method is not implemented by the certificate authority. Please see the certificate authority logs for more info.";
       break;
     case 503:
+      // A message that already says what to do (whether the token was
+      // spent: state/spent_tokens.h) gets no second advice.
       message = "The certificate authority is temporarily unavailable: " + st.message() +
-                ". Nothing was issued; please retry.";
+                (st.message().find("please retry") != std::string::npos
+                     ? ". Nothing was issued."
+                     : ". Nothing was issued; please retry.");
       break;
     default:
       message = "The certificate authority encountered an Internal Server Error. Please see the certificate authority logs for more info.";

@@ -196,6 +196,11 @@ class Router {
     if (st.ok()) st = TimeMember(body.get(), "notBefore", &sr.not_before);
     if (st.ok()) st = TimeMember(body.get(), "notAfter", &sr.not_after);
     if (!st.ok()) return ErrorResponse(st);
+    if (const json_t* td = json_object_get(body.get(), "templateData"); td && !json_is_null(td)) {
+      char* text = json_dumps(td, JSON_COMPACT | JSON_ENCODE_ANY);
+      if (text != nullptr) sr.template_data = text;
+      free(text);
+    }
 
     auto result = a_.policy().Sign(sr);
     if (!result.ok()) return ErrorResponse(result.status().Wrap("sign"));

@@ -8,8 +8,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "authority/config/field_inventory.h"
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/signer/file_signer.h"
+#include "authority/x509/template_profile.h"
 
 namespace stepca {
 namespace {
@@ -208,6 +210,16 @@ Status Loader::LoadAuthority(const json_t* root) {
   if (auth != nullptr && !json_is_null(auth) && !json_is_object(auth))
     return Err("authority", "must be an object");
 
+  // An RA configuration that still names root, crt and key would otherwise
+  // sign with the local key while its operator believes the upstream does.
+  auto type = StringField(auth, "type", "authority.type", false);
+  if (!type.ok()) return type.status();
+  if (!type->empty())
+    return Err("authority.type",
+               Quote(type.value()) +
+                   ": registration authority mode (stepcas, cloudCAS, vaultcas) is not supported "
+                   "by this version; remove the field to sign with this CA's own root, crt and key");
+
   auto claims = ApplyClaims(Claims(), json_object_get(auth, "claims"), false, "authority.claims");
   if (!claims.ok()) return InvalidArgument(opts_.path + ": " + claims.status().message());
   cfg_.global_claims = claims.value();
@@ -229,24 +241,34 @@ Status Loader::LoadAuthority(const json_t* root) {
   const json_t* provs = json_object_get(auth, "provisioners");
   if (provs != nullptr && !json_is_null(provs) && !json_is_array(provs))
     return Err("authority.provisioners", "must be a list");
+  auto policies = std::make_shared<NamePolicies>();
+  auto authority_policy =
+      NamePolicy::Parse(json_object_get(auth, "policy"), "authority.policy", "the authority policy");
+  if (!authority_policy.ok()) return InvalidArgument(opts_.path + ": " + authority_policy.status().message());
+  policies->SetAuthority(std::move(authority_policy).value());
   size_t i;
   const json_t* p;
   json_array_foreach(provs, i, p) {
     const std::string field = "authority.provisioners[" + std::to_string(i) + "]";
     std::vector<std::string> warnings;
-    auto prov = ParseProvisioner(p, field, cfg_.global_claims, &warnings);
+    auto prov = ParseProvisioner(p, field, cfg_.global_claims, &warnings, dir_);
     if (!prov.ok()) return InvalidArgument(opts_.path + ": " + prov.status().message());
     for (auto& w : warnings) Warn(w);
+    auto prov_policy = NamePolicy::Parse(json_object_get(p, "policy"), field + ".policy",
+                                         "the policy of provisioner " + Quote((*prov)->name()));
+    if (!prov_policy.ok()) return InvalidArgument(opts_.path + ": " + prov_policy.status().message());
+    policies->SetProvisioner((*prov)->id(), std::move(prov_policy).value());
     Status st = cfg_.provisioners.Add(std::move(prov).value(), field);
     if (!st.ok()) return InvalidArgument(opts_.path + ": " + st.message());
   }
+  cfg_.name_policies = std::move(policies);
   if (cfg_.provisioners.size() == 0)
     Warn("authority.provisioners is empty: nothing can be issued");
   if (json_is_true(json_object_get(auth, "enableAdmin")))
     Warn("authority.enableAdmin: the admin API and provisioners kept in a database are not supported; only ca.json provisioners are served");
-  const json_t* tmpl = json_object_get(auth, "template");
-  if (json_is_object(tmpl) && json_object_size(tmpl) > 0)
-    Warn("authority.template: default subject fields are not applied yet");
+  auto subject = ParseDefaultSubject(json_object_get(auth, "template"), "authority.template");
+  if (!subject.ok()) return InvalidArgument(opts_.path + ": " + subject.status().message());
+  cfg_.default_subject = std::move(subject).value();
   return Status::Ok();
 }
 
@@ -340,6 +362,7 @@ Result<CaConfig> Loader::Load() {
 
   STEPCA_RETURN_IF_ERROR(LoadAuthority(root.get()));
   STEPCA_RETURN_IF_ERROR(NoteUnmapped(root.get()));
+  for (auto& w : UnhonouredFields(root.get())) Warn(w);
   STEPCA_RETURN_IF_ERROR(LoadCertificates());
   STEPCA_RETURN_IF_ERROR(LoadKey(root.get()));
   return std::move(cfg_);

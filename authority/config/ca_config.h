@@ -3,12 +3,15 @@
 #ifndef STEPCA_AUTHORITY_CONFIG_CA_CONFIG_H
 #define STEPCA_AUTHORITY_CONFIG_CA_CONFIG_H
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "authority/ossl.h"
+#include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
 #include "authority/status.h"
+#include "authority/template/x509_certificate.h"
 #include "authority/x509/claims.h"
 #include "shared/duration.h"
 
@@ -35,7 +38,10 @@ struct CaConfig {
   bool disable_issued_at_check = false;
   Duration backdate = std::chrono::minutes(1);
   ProvisionerCollection provisioners;
+  // authority.policy and the provisioners' policy objects.
+  std::shared_ptr<const NamePolicies> name_policies;
   JsonPtr tls_options;                 // reported in sign responses
+  tmpl::X509Name default_subject;      // authority.template (step-ca's ASN1DN)
   std::vector<std::string> warnings;   // each starts with the file path
 };
 

@@ -38,6 +38,8 @@ TEST(CaConfigTest, LoadsTheCaJsonStepWrote) {
   for (auto& w : cfg->warnings) all += w + "\n";
   EXPECT_NE(all.find("db (badgerv2)"), std::string::npos) << all;
   EXPECT_NE(all.find("address"), std::string::npos) << all;
+  // Every field the real step ca init writes is known to the inventory.
+  EXPECT_EQ(all.find("unknown field"), std::string::npos) << all;
 }
 
 TEST(CaConfigTest, PasswordFromCaJson) {

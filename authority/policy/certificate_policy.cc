@@ -11,6 +11,7 @@
 #include "authority/state/spent_tokens.h"
 #include "authority/state/store_epoch.h"
 #include "authority/x509/chain.h"
+#include "authority/x509/template_profile.h"
 #include "authority/x509/validity.h"
 #include "shared/base64.h"
 
@@ -52,13 +53,27 @@ CertificatePolicy::CertificatePolicy(PolicySettings settings,
 // and is shared by the fleet, so the moment that matters is when this store
 // began recording spent tokens: a token older than that could have been
 // spent in a store that is gone. The first node to reach a store writes its
-// start time; every node and worker reads the same value.
+// start time; every node and worker reads the same value. A store that
+// may have lost writes (a new server identity) moves it forward
+// (state/store_epoch.h); a process that has read an epoch before and finds
+// none claims the second after now, not its start.
 Status CertificatePolicy::CheckIssuedAt(const TokenClaims& claims) {
   if (settings_.disable_issued_at_check || !claims.issued_at) return Status::Ok();
-  int64_t epoch = store_epoch_.load(std::memory_order_relaxed);
-  if (epoch < 0) {
-    STEPCA_ASSIGN_OR_RETURN(epoch, StoreEpoch(store_).ReadOrClaim(Seconds(started_at_)));
-    store_epoch_.store(epoch, std::memory_order_relaxed);
+  // Every caller checks this before it spends the token.
+  auto identity = store_.ServerIdentity();
+  if (!identity.ok()) return BeforeSpend(identity.status());
+  int64_t epoch;
+  {
+    std::lock_guard<std::mutex> lock(epoch_mu_);
+    if (store_epoch_ < 0 || *identity != store_identity_) {
+      const int64_t now = Seconds(time_.Now());
+      const int64_t candidate = store_epoch_ < 0 ? Seconds(started_at_) : now + 1;
+      auto current = StoreEpoch(store_).Current(*identity, candidate, now);
+      if (!current.ok()) return BeforeSpend(current.status());
+      store_epoch_ = *current;
+      store_identity_ = *identity;
+    }
+    epoch = store_epoch_;
   }
   if (*claims.issued_at < epoch)
     return Unauthenticated("authority.authorizeToken: token issued before the bootstrap of certificate authority");
@@ -95,6 +110,27 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
                                           settings_.backdate, ca_.IssuerNotAfter()));
   STEPCA_RETURN_IF_ERROR(LimitValidityToWindow(grant, req.not_before.set(),
                                                req.not_after.set(), &validity));
+  // The provisioner's certificate template decides what the leaf says.
+  JsonPtr user_data;
+  if (!req.template_data.empty()) {
+    user_data.reset(json_loadb(req.template_data.data(), req.template_data.size(), 0, nullptr));
+    if (!json_is_object(user_data.get())) user_data.reset(json_object());  // step-ca: {}
+  }
+  tmpl::X509TemplateInput tin;
+  tin.common_name = grant.subject;
+  tin.sans = grant.sans;
+  tin.token = token.jws.payload.get();
+  tin.csr = csr->req.get();
+  tin.csr_sans = &csr->sans;
+  tin.user_data = user_data.get();
+  tin.authorization_crt = grant.authorization_crt.get();
+  STEPCA_ASSIGN_OR_RETURN(std::shared_ptr<const tmpl::X509CertificateTemplate> profile,
+                          LeafProfile(prov->x509_template(), tin, settings_.default_subject));
+
+  // Name policies judge the names the certificate will carry. A refusal
+  // leaves the token unspent, like the other request checks above.
+  const SanSet leaf_sans = ClassifySans(grant.sans);
+  STEPCA_RETURN_IF_ERROR(name_policies().CheckX509(prov, grant.subject, leaf_sans));
 
   // Spend the token before anything is signed: one winner in the fleet.
   Status spent = SpentTokens(store_).Spend(grant.token_key, grant.provisioner_id, grant.token_expiry, now);
@@ -107,19 +143,20 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   cr.leaf.public_key = key;
   cr.leaf.spki = X509_REQ_get_X509_PUBKEY(csr->req.get());
   cr.leaf.common_name = grant.subject;
-  cr.leaf.sans = ClassifySans(grant.sans);
+  cr.leaf.sans = leaf_sans;
   cr.leaf.validity = validity;
   cr.leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
   cr.leaf.provisioner = grant.info;
+  cr.leaf.profile = profile;
   CertificateRecord intent;
   intent.provisioner = CertificateProvisioner{grant.provisioner_id, prov->name(), prov->type_name()};
-  intent.names = RequestedNames(cr.leaf.common_name, cr.leaf.sans);
+  intent.names = RequestedNames(profile->subject.common_name, TemplateNames(*profile));
   intent.not_after = validity.not_after;
   auto issued = SignRecorded(std::move(intent), now, [&](const std::string& serial) {
     cr.leaf.serial = serial;
     return ca_.Issue(cr);
-  });
-  if (!issued.ok()) return issued.status();
+  }, profile->serial_number);
+  if (!issued.ok()) return AfterSpend(issued.status());
 
   SignResult result{std::move(issued).value(), prov->name()};
   return result;
@@ -131,6 +168,7 @@ Result<IssuedCertificate> CertificatePolicy::IssueFromCsr(const CsrIssueRequest&
   if (prov == nullptr || req.csr == nullptr) return Internal("IssueFromCsr: missing provisioner or csr");
   EVP_PKEY* key = X509_REQ_get0_pubkey(req.csr->req.get());
   STEPCA_RETURN_IF_ERROR(CheckPublicKey(key));
+  STEPCA_RETURN_IF_ERROR(name_policies().CheckX509(prov, req.common_name, req.sans));
   STEPCA_ASSIGN_OR_RETURN(Validity validity,
                           ComputeValidity(now, req.not_before, req.not_after, prov->claims(),
                                           settings_.backdate, ca_.IssuerNotAfter()));
@@ -144,21 +182,43 @@ Result<IssuedCertificate> CertificatePolicy::IssueFromCsr(const CsrIssueRequest&
   cr.leaf.add_provisioner_extension = !prov->claims().disable_smallstep_extensions;
   cr.leaf.provisioner.type = prov->type();
   cr.leaf.provisioner.name = prov->name();
+  // step-ca's ACME data: the CSR's common name and the order's names.
+  tmpl::X509TemplateInput tin;
+  tin.common_name = req.common_name;
+  for (const auto* list : {&req.sans.dns, &req.sans.ips, &req.sans.emails, &req.sans.uris})
+    tin.sans.insert(tin.sans.end(), list->begin(), list->end());
+  tin.csr = req.csr->req.get();
+  tin.csr_sans = &req.csr->sans;
+  STEPCA_ASSIGN_OR_RETURN(cr.leaf.profile,
+                          LeafProfile(prov->x509_template(), tin, settings_.default_subject));
   CertificateRecord intent;
   intent.provisioner = CertificateProvisioner{prov->id(), prov->name(), prov->type_name()};
-  intent.names = RequestedNames(cr.leaf.common_name, cr.leaf.sans);
+  intent.names = RequestedNames(cr.leaf.profile->subject.common_name, TemplateNames(*cr.leaf.profile));
   intent.not_after = validity.not_after;
   return SignRecorded(std::move(intent), now, [&](const std::string& serial) {
     cr.leaf.serial = serial;
     return ca_.Issue(cr);
-  });
+  }, cr.leaf.profile->serial_number);
+}
+
+const NamePolicies& CertificatePolicy::name_policies() const {
+  static const NamePolicies kNone;
+  return settings_.name_policies ? *settings_.name_policies : kNone;
 }
 
 Result<IssuedCertificate> CertificatePolicy::SignRecorded(CertificateRecord intent, TimePoint now,
-                                                          const SignWithSerial& sign) {
+                                                          const SignWithSerial& sign,
+                                                          const std::string& fixed_serial) {
   std::optional<IssuedCertificate> issued;
+  bool drawn = false;
+  auto serials = [&]() -> Result<std::string> {
+    if (fixed_serial.empty()) return NewSerial();
+    if (drawn) return InvalidArgument("serial number " + fixed_serial + " is already used");
+    drawn = true;
+    return fixed_serial;
+  };
   Status st = CertificateRecords(store_).Issue(
-      std::move(intent), now, NewSerial,
+      std::move(intent), now, serials,
       [&](const std::string& serial) -> Result<SignedForRecord> {
         auto made = sign(serial);
         if (!made.ok()) return made.status().Wrap("error signing certificate");

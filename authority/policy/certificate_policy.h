@@ -9,12 +9,14 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "authority/ca/certificate_authority.h"
 #include "authority/clock/time_source.h"
 #include "authority/policy/client_certificate.h"
+#include "authority/policy/name_policies.h"
 #include "authority/policy/requests.h"
 #include "authority/provisioner/provisioner_collection.h"
 #include "authority/provisioner/token_claims.h"
@@ -33,6 +35,8 @@ struct PolicySettings {
   bool disable_issued_at_check = false;
   std::vector<std::string> dns_names;   // the token audiences' hosts
   TrustAnchors anchors;                 // for client certificates; not owned
+  tmpl::X509Name default_subject;       // authority.template: fills what a leaf's subject lacks
+  std::shared_ptr<const NamePolicies> name_policies;  // nullptr: none
 };
 
 // ACME finalize: a CSR whose names the caller has already matched to the
@@ -64,6 +68,9 @@ class CertificatePolicy {
   // The same claims, validity and recording as Sign, without a token.
   Result<IssuedCertificate> IssueFromCsr(const CsrIssueRequest& request, TimePoint now);
 
+  // authority.policy and the provisioners' (ACME new-order asks them).
+  const NamePolicies& name_policies() const;
+
  private:
   // Which provisioner a certificate belongs to, as step-ca finds it.
   struct CertProvisioner {
@@ -78,8 +85,11 @@ class CertificatePolicy {
   // the intent, signs with that serial, completes the record. A certificate
   // whose record cannot be completed is not returned.
   using SignWithSerial = std::function<Result<IssuedCertificate>(const std::string& serial)>;
+  // fixed_serial: the one a certificate template set (reserved once; a
+  // serial already recorded is refused), else a fresh one is drawn.
   Result<IssuedCertificate> SignRecorded(CertificateRecord intent, TimePoint now,
-                                         const SignWithSerial& sign);
+                                         const SignWithSerial& sign,
+                                         const std::string& fixed_serial = "");
 
   const PolicySettings settings_;
   const ProvisionerCollection& provisioners_;
@@ -88,9 +98,11 @@ class CertificatePolicy {
   const TimeSource& time_;
   const Audiences audiences_;
   const TimePoint started_at_;
-  // Seconds since the epoch at which the store began recording spent
-  // tokens; -1 until read from the store.
-  std::atomic<int64_t> store_epoch_{-1};
+  // Seconds since the epoch at which the store's record of spent tokens is
+  // complete, for the store identity it was read for; -1 until read.
+  std::mutex epoch_mu_;
+  int64_t store_epoch_ = -1;
+  std::string store_identity_;
 };
 
 }  // namespace stepca

@@ -13,6 +13,7 @@
 #include "authority/testing/fake_time_source.h"
 #include "authority/testing/fixture_pki.h"
 #include "authority/x509/chain.h"
+#include "authority/x509/template_profile.h"
 
 namespace stepca {
 namespace {
@@ -193,6 +194,66 @@ TEST_F(CertificatePolicyTest, RevokeTokenMustNameTheSerial) {
   rv.passive = true;
   rv.ott = Token("12345", "/1.0/revoke");
   EXPECT_EQ(policy_->Revoke(rv).status().code(), Code::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace stepca
+
+namespace stepca {
+namespace {
+
+// A provisioner's certificate template decides the leaf; its `fail` is the
+// client's 400 and, like every request check, spends no token.
+TEST_F(CertificatePolicyTest, TemplatedProvisionerShapesTheLeafAndFailSpendsNoToken) {
+  EVP_PKEY_up_ref(token_key_.get());
+  auto jwk = std::make_unique<JwkProvisioner>("tpl", Claims{}, JsonPtr(json_object()),
+                                              EvpPkeyPtr(token_key_.get()), "tpl-kid", "");
+  JsonPtr x509(json_pack("{s:s}", "template",
+                         "{{ if hasPrefix \"no.\" .Subject.CommonName }}{{ fail \"refused\" }}{{ end }}"
+                         "{\"subject\": {\"commonName\": {{ toJson .Subject.CommonName }}, "
+                         "\"organization\": \"Tpl\"}, \"dnsNames\": [\"extra.example.test\"], "
+                         "\"crlDistributionPoints\": \"http://crl.example.test/c.crl\"}"));
+  auto opts = LoadX509TemplateOptions(x509.get(), {"options.x509", "tpl", "."});
+  ASSERT_TRUE(opts.ok()) << opts.status().message();
+  jwk->set_x509_template(opts.value());
+  ASSERT_TRUE(provisioners_.Add(std::move(jwk), "authority.provisioners[1]").ok());
+  auto token = [&](const std::string& subject) {
+    const int64_t now = Unix(time_.Now());
+    JsonPtr c = testing::StepTokenClaims(subject, std::string("https://") + kHost + "/1.0/sign");
+    json_object_set_new(c.get(), "iss", json_string("tpl"));
+    json_object_set_new(c.get(), "iat", json_integer(now));
+    json_object_set_new(c.get(), "nbf", json_integer(now));
+    json_object_set_new(c.get(), "exp", json_integer(now + 300));
+    return testing::MintToken(token_key_.get(), c.get(), "tpl-kid");
+  };
+
+  SignRequest refused;
+  refused.csr_pem = testing::MakeCsrPem("no.example.test", {"no.example.test"});
+  refused.ott = token("no.example.test");
+  auto r = policy_->Sign(refused);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "refused");
+  // The same token again: refused by the template again, not as a replay.
+  EXPECT_EQ(policy_->Sign(refused).status().message(), "refused");
+
+  SignRequest ok;
+  ok.csr_pem = testing::MakeCsrPem("t.example.test", {"t.example.test"});
+  ok.ott = token("t.example.test");
+  auto s = policy_->Sign(ok);
+  ASSERT_TRUE(s.ok()) << s.status().LogText();
+  X509* leaf = s->leaf.cert.get();
+  char o[64] = "";
+  X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_organizationName, o, sizeof o);
+  EXPECT_STREQ(o, "Tpl");
+  EXPECT_GE(X509_get_ext_by_NID(leaf, NID_crl_distribution_points, -1), 0);
+  // The lifetime is still the claims' (templates do not set it).
+  EXPECT_EQ(CertNotAfter(leaf), start_ + hours(24));
+  // The record names what the certificate says.
+  auto record = CertificateRecords(*store_).Find(s->leaf.serial);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ(record->value().names,
+            (std::vector<std::string>{"t.example.test", "extra.example.test"}));
 }
 
 }  // namespace

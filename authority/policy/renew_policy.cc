@@ -3,6 +3,9 @@
 // certificate authority service re-issues it.
 #include "authority/policy/certificate_policy.h"
 
+#include <arpa/inet.h>
+#include <openssl/x509v3.h>
+
 #include "authority/provisioner/provisioner_base.h"
 #include "authority/state/certificate_records.h"
 #include "authority/state/revocations.h"
@@ -14,6 +17,32 @@ namespace stepca {
 namespace {
 
 constexpr char kRenewIssuer[] = "step-ca-client/1.0";
+
+// The SANs of an issued certificate, for the name policies.
+SanSet CertificateSans(X509* cert) {
+  SanSet out;
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return out;
+  auto ia5 = [](const ASN1_STRING* s) {
+    return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                       static_cast<size_t>(ASN1_STRING_length(s)));
+  };
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
+    if (gn->type == GEN_DNS) out.dns.push_back(ia5(gn->d.dNSName));
+    else if (gn->type == GEN_EMAIL) out.emails.push_back(ia5(gn->d.rfc822Name));
+    else if (gn->type == GEN_URI) out.uris.push_back(ia5(gn->d.uniformResourceIdentifier));
+    else if (gn->type == GEN_IPADD) {
+      const int len = ASN1_STRING_length(gn->d.iPAddress);
+      char buf[INET6_ADDRSTRLEN] = {};
+      if ((len == 4 || len == 16) &&
+          inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(gn->d.iPAddress), buf, sizeof buf))
+        out.ips.push_back(buf);
+    }
+  }
+  GENERAL_NAMES_free(names);
+  return out;
+}
 
 }  // namespace
 
@@ -91,6 +120,11 @@ Result<SignResult> CertificatePolicy::Renew(const RenewRequest& req, TimePoint n
   STEPCA_RETURN_IF_ERROR(prov.provisioner != nullptr
                              ? prov.provisioner->AuthorizeRenew(old, now)
                              : DefaultAuthorizeRenew(settings_.global_claims, prov.name, old, now));
+  // The renewed certificate carries the old one's names: today's policies
+  // must still allow them (step-ca checks only its name constraints here,
+  // so a name a tightened policy refuses would live on by renewal).
+  STEPCA_RETURN_IF_ERROR(
+      name_policies().CheckX509(prov.provisioner, CommonName(old), CertificateSans(old)));
   const TimePoint not_before = CertNotBefore(old), not_after = CertNotAfter(old);
 
   // The same lifetime from now: step-ca's formula.
@@ -126,7 +160,10 @@ Result<SignResult> CertificatePolicy::Renew(const RenewRequest& req, TimePoint n
     reissue.reissue.serial = new_serial;
     return ca_.Reissue(reissue);
   });
-  if (!issued.ok()) return issued.status().Wrap(req.rekey ? "authority.Rekey" : "authority.Renew");
+  if (!issued.ok()) {
+    Status st = subject.by_token ? AfterSpend(issued.status()) : issued.status();
+    return st.Wrap(req.rekey ? "authority.Rekey" : "authority.Renew");
+  }
   return SignResult{std::move(issued).value(), prov.name};
 }
 

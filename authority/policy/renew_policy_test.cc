@@ -538,6 +538,42 @@ TEST_F(RenewTest, RevokeTokenRejections) {
   EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kUnauthenticated);
 }
 
+// A revoke token for a serial this CA never issued: 404, no revocation
+// record, and the token is not spent.
+TEST_F(RenewTest, RevokeTokenForAnUnknownSerialIsNotFound) {
+  Store& store = authority_->store();
+  const std::string unknown = "123456789012345678901234567890";
+  auto res = RevokeToken(unknown, unknown, 1);
+  EXPECT_EQ(res.status().code(), Code::kNotFound);
+  EXPECT_NE(res.status().message().find("was not issued by this CA"), std::string::npos);
+  EXPECT_FALSE(store.Get(Revocations::Key(unknown)).value().has_value());
+  // A record whose signing failed is not an issued certificate either.
+  CertificateRecord failed;
+  failed.serial = unknown;
+  auto reserved = CertificateRecords(store).Reserve(failed);
+  ASSERT_TRUE(reserved.ok()) << reserved.status().LogText();
+  ASSERT_TRUE(CertificateRecords(store).Fail(*reserved, "test").ok());
+  EXPECT_EQ(RevokeToken(unknown, unknown).status().code(), Code::kNotFound);
+  EXPECT_FALSE(store.Get(Revocations::Key(unknown)).value().has_value());
+
+  // The 404 spends nothing: the same token revokes once the record is back.
+  Leaf l = Issue();
+  const std::string key = CertificateRecords::Key(l.serial);
+  const std::string record = store.Get(key).value().value();
+  ASSERT_TRUE(store.Delete(key).ok());
+  RevokeRequest r;
+  r.serial = l.serial;
+  r.passive = true;
+  auto c = StepTokenClaims(l.serial, kRevokeAud);
+  r.ott = MintToken(prov_key_.get(), c.get());
+  EXPECT_EQ(authority_->policy().Revoke(r, Clock::now()).status().code(), Code::kNotFound);
+  EXPECT_FALSE(store.Get(Revocations::Key(l.serial)).value().has_value());
+  ASSERT_TRUE(store.Put(key, record, std::chrono::seconds(0)).ok());
+  auto ok = authority_->policy().Revoke(r, Clock::now());
+  EXPECT_TRUE(ok.ok()) << ok.status().LogText();
+  EXPECT_TRUE(store.Get(Revocations::Key(l.serial)).value().has_value());
+}
+
 TEST_F(RenewTest, RevokeBodyRules) {
   RevokeRequest r;
   r.passive = true;

@@ -18,6 +18,7 @@ struct SignRequest {
   std::string ott;
   TimeDuration not_before;
   TimeDuration not_after;
+  std::string template_data;  // "templateData", JSON text; empty when absent
 };
 
 // POST /renew, /rekey.

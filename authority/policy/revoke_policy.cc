@@ -43,8 +43,16 @@ Result<std::string> CertificatePolicy::Revoke(const RevokeRequest& req, TimePoin
     provisioner_id = grant->provisioner_id;
     token_key = grant->token_key;
     token_expiry = grant->token_expiry;
-    STEPCA_ASSIGN_OR_RETURN(auto rec, CertificateRecords(store_).Find(*serial));
-    if (rec) expires_at = rec->not_after;
+    // A revoke token names a serial only; unlike a client certificate it
+    // proves nothing about the certificate. A serial this CA never issued
+    // (no record, or one whose signing failed) is refused before the token
+    // is spent, so nothing is recorded for it (step-ca 0.19 records it).
+    auto found = CertificateRecords(store_).Find(*serial);
+    if (!found.ok()) return BeforeSpend(found.status());
+    const auto& rec = *found;
+    if (!rec || rec->state == CertificateState::kFailed)
+      return NotFound("certificate with serial number '" + *serial + "' was not issued by this CA");
+    expires_at = rec->not_after;
   } else {
     if (req.peer_cert_der.empty()) return InvalidArgument("missing ott or client certificate");
     STEPCA_ASSIGN_OR_RETURN(X509Ptr cert, VerifiedPeerCertificate(req.peer_cert_der, settings_.anchors, now));
@@ -59,8 +67,9 @@ Result<std::string> CertificatePolicy::Revoke(const RevokeRequest& req, TimePoin
   Revocations revocations(store_);
   const Status already =
       InvalidArgument("certificate with serial number '" + *serial + "' is already revoked");
-  STEPCA_ASSIGN_OR_RETURN(bool revoked, revocations.IsRevoked(*serial));
-  if (revoked) return already;  // before the token is spent: nothing changed
+  auto is_revoked = revocations.IsRevoked(*serial);
+  if (!is_revoked.ok()) return token_key.empty() ? is_revoked.status() : BeforeSpend(is_revoked.status());
+  if (*is_revoked) return already;  // before the token is spent: nothing changed
 
   if (!token_key.empty()) {
     Status spent = SpentTokens(store_).Spend(token_key, provisioner_id, token_expiry, now);
@@ -81,6 +90,7 @@ Result<std::string> CertificatePolicy::Revoke(const RevokeRequest& req, TimePoin
   info.acme = false;
   Status st = revocations.Revoke(info);
   if (st.code() == Code::kAlreadyExists) return already;
+  if (!token_key.empty()) STEPCA_RETURN_IF_ERROR(AfterSpend(st));
   STEPCA_RETURN_IF_ERROR(st);
   return *serial;
 }

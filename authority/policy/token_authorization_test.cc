@@ -67,5 +67,26 @@ TEST_F(AuthorizeTokenTest, RefusesATokenSignedByAnotherKey) {
   EXPECT_EQ(t.status().code(), Code::kUnauthenticated);
 }
 
+// A one-time token must name itself: without a jti (or with an empty one)
+// it is refused for signing and for revoking, and the log says why.
+TEST_F(AuthorizeTokenTest, RefusesATokenWithoutJti) {
+  const TimePoint now = Clock::now();
+  for (TokenMethod m : {TokenMethod::kSign, TokenMethod::kRevoke}) {
+    const std::string aud = m == TokenMethod::kSign ? "https://ca.example.test/1.0/sign"
+                                                    : "https://ca.example.test/1.0/revoke";
+    for (bool empty : {false, true}) {
+      JsonPtr c = testing::StepTokenClaims("a.example.test", aud);
+      json_object_set_new(c.get(), "iss", json_string(kName));
+      if (empty) json_object_set_new(c.get(), "jti", json_string(""));
+      else json_object_del(c.get(), "jti");
+      auto t = AuthorizeToken(m, testing::MintToken(key_.get(), c.get(), kKid), provisioners_,
+                              audiences_, now);
+      EXPECT_EQ(t.status().code(), Code::kUnauthenticated);
+      EXPECT_NE(t.status().LogText().find("token has no jti"), std::string::npos)
+          << t.status().LogText();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace stepca

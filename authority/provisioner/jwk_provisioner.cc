@@ -36,7 +36,7 @@ Result<SignGrant> JwkProvisioner::AuthorizeSign(const Jws& jws, const TokenClaim
   g.info.credential_id = kid_;
   g.provisioner_id = id();
   g.cnf_x5rt = claims.cnf_x5rt;
-  g.token_key = TokenUseKey(id(), jws, claims);
+  STEPCA_ASSIGN_OR_RETURN(g.token_key, TokenUseKey(id(), claims, "jwk.authorizeToken"));
   g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
   return g;
 }
@@ -54,7 +54,7 @@ Result<SignGrant> JwkProvisioner::AuthorizeRevoke(const Jws& jws, const TokenCla
   SignGrant g;
   g.subject = claims.subject;
   g.provisioner_id = id();
-  g.token_key = TokenUseKey(id(), jws, claims);
+  STEPCA_ASSIGN_OR_RETURN(g.token_key, TokenUseKey(id(), claims, "jwk.authorizeRevoke"));
   g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
   return g;
 }

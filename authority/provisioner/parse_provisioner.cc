@@ -5,6 +5,7 @@
 #include "authority/provisioner/acme_provisioner.h"
 #include "authority/provisioner/jwk_provisioner.h"
 #include "authority/provisioner/listed_provisioner.h"
+#include "authority/provisioner/provisioner_base.h"
 #include "authority/provisioner/x5c_provisioner.h"
 
 namespace stepca {
@@ -30,7 +31,8 @@ std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
 Result<std::unique_ptr<Provisioner>> ParseProvisioner(const json_t* obj, const std::string& field,
                                                       const Claims& global,
-                                                      std::vector<std::string>* warnings) {
+                                                      std::vector<std::string>* warnings,
+                                                      const std::string& config_dir) {
   if (!json_is_object(obj)) return InvalidArgument("field " + Quote(field) + ": not an object");
   const json_t* type_j = json_object_get(obj, "type");
   if (!json_is_string(type_j))
@@ -52,29 +54,38 @@ Result<std::unique_ptr<Provisioner>> ParseProvisioner(const json_t* obj, const s
                           ApplyClaims(global, json_object_get(obj, "claims"), true, field + ".claims"));
   JsonPtr json(json_deep_copy(obj));
 
-  // Certificate templates are not applied at issuance yet: a migrating
-  // user must hear that the certificates will differ.
+  // SSH certificate templates are not applied yet: a migrating user must
+  // hear that the certificates will differ.
   const json_t* options = json_object_get(obj, "options");
-  for (const char* kind : {"x509", "ssh"}) {
-    const json_t* o = json_object_get(options, kind);
-    if (json_is_object(o) && json_object_size(o) > 0)
-      warnings->push_back(field + ".options." + kind + " (provisioner " + Quote(name) +
-                          "): certificate templates are not applied yet; certificates get the "
-                          "default profile");
-  }
+  if (options != nullptr && !json_is_null(options) && !json_is_object(options))
+    return InvalidArgument("field " + Quote(field + ".options") + ": must be an object");
+  const json_t* ssh = json_object_get(options, "ssh");
+  if (json_is_object(ssh) && json_object_size(ssh) > 0)
+    warnings->push_back(field + ".options.ssh (provisioner " + Quote(name) +
+                        "): SSH certificate templates are not applied yet");
+  // The X.509 template is parsed now, so that a broken one fails the load.
+  STEPCA_ASSIGN_OR_RETURN(
+      std::shared_ptr<const X509TemplateOptions> x509,
+      LoadX509TemplateOptions(json_object_get(options, "x509"),
+                              X509TemplateSource{field + ".options.x509", name, config_dir}));
 
-  if (tn->type == ProvisionerType::kX5c)
-    return ParseX5cProvisioner(obj, field, name, claims, std::move(json));
-  if (tn->type == ProvisionerType::kAcme)
-    return std::unique_ptr<Provisioner>(new AcmeProvisioner(name, claims, std::move(json)));
-  if (tn->type != ProvisionerType::kJwk) {
+  Result<std::unique_ptr<Provisioner>> prov = InvalidArgument("");
+  if (tn->type == ProvisionerType::kX5c) {
+    prov = ParseX5cProvisioner(obj, field, name, claims, std::move(json));
+  } else if (tn->type == ProvisionerType::kAcme) {
+    prov = std::unique_ptr<Provisioner>(new AcmeProvisioner(name, claims, std::move(json)));
+  } else if (tn->type != ProvisionerType::kJwk) {
     warnings->push_back(std::string(tn->name) + " provisioner " + Quote(name) + " (" + field +
                         ") is listed, but this version does not authorize requests with it yet");
-    return std::unique_ptr<Provisioner>(
+    prov = std::unique_ptr<Provisioner>(
         new ListedProvisioner(tn->type, tn->name, name, claims, std::move(json)));
+  } else {
+    prov = ParseJwkProvisioner(obj, field, name, claims, std::move(json));
   }
-
-  return ParseJwkProvisioner(obj, field, name, claims, std::move(json));
+  if (!prov.ok()) return prov;
+  // Every provisioner type is a ProvisionerBase.
+  static_cast<ProvisionerBase*>(prov->get())->set_x509_template(std::move(x509));
+  return prov;
 }
 
 }  // namespace stepca

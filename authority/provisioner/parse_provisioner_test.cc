@@ -54,20 +54,42 @@ TEST(ParseProvisioner, EachTypeGetsItsOwnImplementation) {
   EXPECT_NE(warnings[0].find("OIDC provisioner \"google\""), std::string::npos);
 }
 
-TEST(ParseProvisioner, TemplateOptionsAreNamedInAWarning) {
+TEST(ParseProvisioner, SshTemplateOptionsAreNamedInAWarning) {
   std::vector<std::string> w;
-  auto acme = Parse(R"({"type":"ACME","name":"a","options":{"x509":{"templateFile":"t.tpl"},
+  auto acme = Parse(R"({"type":"ACME","name":"a","options":{"x509":{"template":"{}"},
                         "ssh":{"template":"{}"}}})", &w);
-  ASSERT_TRUE(acme.ok());
-  ASSERT_EQ(w.size(), 2u);
-  EXPECT_EQ(w[0], "authority.provisioners[0].options.x509 (provisioner \"a\"): certificate "
-                  "templates are not applied yet; certificates get the default profile");
-  EXPECT_NE(w[1].find("authority.provisioners[0].options.ssh"), std::string::npos);
+  ASSERT_TRUE(acme.ok()) << acme.status().message();
+  // X.509 templates are applied: only SSH's are named.
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], "authority.provisioners[0].options.ssh (provisioner \"a\"): SSH certificate "
+                  "templates are not applied yet");
   // Empty or absent options say nothing.
   w.clear();
-  ASSERT_TRUE(Parse(R"({"type":"ACME","name":"a","options":{"x509":{}}})", &w).ok());
+  ASSERT_TRUE(Parse(R"({"type":"ACME","name":"a","options":{"x509":{}, "ssh":{}}})", &w).ok());
   ASSERT_TRUE(Parse(R"({"type":"ACME","name":"a"})", &w).ok());
   EXPECT_TRUE(w.empty());
+}
+
+TEST(ParseProvisioner, X509TemplateIsParsedAtLoad) {
+  std::vector<std::string> w;
+  auto ok = Parse(R"({"type":"ACME","name":"a","options":{"x509":{"template":"{\"subject\": \"x\"}",
+                      "templateData":{"k":"v"}}}})", &w);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_TRUE((*ok)->x509_template().custom);
+  ASSERT_NE((*ok)->x509_template().data, nullptr);
+  auto plain = Parse(R"({"type":"ACME","name":"b"})", &w);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)->x509_template().custom);
+
+  auto bad = Parse(R"({"type":"ACME","name":"a","options":{"x509":{"template":"{ {{ end }} }"}}})", &w);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("authority.provisioners[0].options.x509.template"),
+            std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("provisioner \"a\""), std::string::npos);
+  auto missing = Parse(R"({"type":"ACME","name":"a","options":{"x509":{"templateFile":"/no/such.tpl"}}})", &w);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("cannot read /no/such.tpl"), std::string::npos);
+  EXPECT_FALSE(Parse(R"({"type":"ACME","name":"a","options":[]})", &w).ok());
 }
 
 TEST(ParseProvisioner, ErrorsNameTheField) {

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "authority/status.h"
 #include "authority/x509/claims.h"
 #include "authority/x509/issuer.h"
+#include "authority/x509/template_profile.h"
 #include "shared/duration.h"
 
 namespace stepca {
@@ -34,6 +36,8 @@ struct SignGrant {
   // X5C: the x5c leaf's validity, which the new certificate must not leave.
   bool has_window = false;
   TimePoint window_not_before{}, window_not_after{};
+  // X5C: the x5c leaf, the template's .AuthorizationCrt.
+  std::shared_ptr<X509> authorization_crt;
 };
 
 class Provisioner {
@@ -49,6 +53,9 @@ class Provisioner {
   // The provisioner object from ca.json, for /provisioners and for settings
   // of its own (ACME's).
   virtual const json_t* json() const = 0;
+  // options.x509: the certificate template (step-ca's default leaf
+  // template when the provisioner has none) and its templateData.
+  virtual const X509TemplateOptions& x509_template() const = 0;
 
   // step-ca's provisioner ID (JWK: "<name>:<kid>", others "<type>/<name>").
   virtual std::string id() const = 0;

@@ -53,10 +53,10 @@ Status ProvisionerBase::AuthorizeRenew(X509* cert, TimePoint now) const {
   return DefaultAuthorizeRenew(claims_, name_, cert, now);
 }
 
-std::string TokenUseKey(const std::string& provisioner_id, const Jws& jws,
-                        const TokenClaims& claims) {
-  const std::string jti = claims.id.empty() ? CanonicalTokenId(jws) : claims.id;
-  const std::string in = provisioner_id + "\n" + jti;
+Result<std::string> TokenUseKey(const std::string& provisioner_id, const TokenClaims& claims,
+                                const char* where) {
+  if (claims.id.empty()) return Unauthenticated(std::string(where) + ": token has no jti");
+  const std::string in = provisioner_id + "\n" + claims.id;
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(in.data()), in.size(), md);
   return HexEncode(std::string(reinterpret_cast<char*>(md), sizeof md));

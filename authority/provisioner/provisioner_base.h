@@ -22,6 +22,9 @@ class ProvisionerBase : public Provisioner {
   const std::string& name() const override { return name_; }
   const Claims& claims() const override { return claims_; }
   const json_t* json() const override { return json_.get(); }
+  const X509TemplateOptions& x509_template() const override { return *x509_template_; }
+  // Set once, while ca.json is parsed (ParseProvisioner).
+  void set_x509_template(std::shared_ptr<const X509TemplateOptions> t) { x509_template_ = std::move(t); }
 
   // "<type in lower case>/<name>".
   std::string id() const override;
@@ -46,12 +49,15 @@ class ProvisionerBase : public Provisioner {
   std::string name_;
   Claims claims_;
   JsonPtr json_;
+  std::shared_ptr<const X509TemplateOptions> x509_template_ = DefaultX509TemplateOptions();
 };
 
-// The one-time-use key of a token: sha256hex("<provisioner id>\n<jti>"),
-// with the canonical token id when there is no jti.
-std::string TokenUseKey(const std::string& provisioner_id, const Jws& jws,
-                        const TokenClaims& claims);
+// The one-time-use key of a token: sha256hex("<provisioner id>\n<jti>").
+// A token without a jti is refused (kUnauthenticated, `where` names the
+// check in the log): a one-time token must say which one it is (step-ca
+// 0.19 accepts it; this CA is stricter).
+[[nodiscard]] Result<std::string> TokenUseKey(const std::string& provisioner_id,
+                                              const TokenClaims& claims, const char* where);
 
 }  // namespace stepca
 

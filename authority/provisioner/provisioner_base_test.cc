@@ -86,5 +86,18 @@ TEST(AcmeProvisioner, TakesNoTokens) {
             "provisioner \"acme\" of type ACME does not accept revoke tokens");
 }
 
+TEST(TokenUseKey, NeedsAJtiAndIsPerProvisioner) {
+  TokenClaims claims;
+  auto none = TokenUseKey("jwk/a", claims, "jwk.authorizeToken");
+  EXPECT_EQ(none.status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(none.status().message(), "jwk.authorizeToken: token has no jti");
+  claims.id = "abc";
+  auto a = TokenUseKey("jwk/a", claims, "x");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->size(), 64u);
+  EXPECT_EQ(*a, TokenUseKey("jwk/a", claims, "y").value());
+  EXPECT_NE(*a, TokenUseKey("jwk/b", claims, "x").value());
+}
+
 }  // namespace
 }  // namespace stepca

@@ -46,11 +46,13 @@ Result<SignGrant> X5cProvisioner::Authorize(TokenMethod method, const Jws& jws,
   g.info.name = name();
   g.provisioner_id = id();
   g.cnf_x5rt = claims.cnf_x5rt;
-  g.token_key = TokenUseKey(id(), jws, claims);
+  STEPCA_ASSIGN_OR_RETURN(g.token_key, TokenUseKey(id(), claims, "x5c.authorizeToken"));
   g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
   g.has_window = true;
   g.window_not_before = CertNotBefore(leaf);
   g.window_not_after = CertNotAfter(leaf);
+  X509_up_ref(leaf);
+  g.authorization_crt = std::shared_ptr<X509>(leaf, X509_free);
   return g;
 }
 

@@ -31,6 +31,7 @@ class FaultyStore final : public Store {
   Result<std::optional<std::string>> Take(std::string_view k) override { return inner->Take(k); }
   Status Delete(std::string_view k) override { return inner->Delete(k); }
   std::string Kind() const override { return "faulty"; }
+  Result<std::string> ServerIdentity() override { return std::string(); }
 
   std::unique_ptr<Store> inner = MakeMemoryStore();
   bool fail_put_if_absent = false;

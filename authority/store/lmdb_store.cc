@@ -360,4 +360,6 @@ Result<size_t> LmdbStore::CountEntries() {
   return static_cast<size_t>(st.ms_entries);
 }
 
+Result<std::string> LmdbStore::ServerIdentity() { return std::string(); }
+
 }  // namespace stepca

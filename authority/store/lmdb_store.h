@@ -51,6 +51,8 @@ class LmdbStore final : public Store {
   Result<std::optional<std::string>> Take(std::string_view key) override;
   Status Delete(std::string_view key) override;
   std::string Kind() const override { return "lmdb"; }
+  // Empty: the data lives in this host's files (store.h).
+  Result<std::string> ServerIdentity() override;
 
   // Examines up to `max` entries, continuing where the previous sweep of
   // this process stopped (wrapping at the end), and deletes the expired

@@ -72,6 +72,7 @@ class MemoryStore final : public Store {
   }
 
   std::string Kind() const override { return "memory"; }
+  Result<std::string> ServerIdentity() override { return std::string(); }
 
  private:
   struct Entry {

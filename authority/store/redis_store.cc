@@ -2,9 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,33 +10,24 @@
 #include <cstring>
 #include <utility>
 
+#include "authority/store/redis_sentinel.h"
+
 namespace stepca {
 namespace {
-
-struct ContextDeleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 
 // One thread's connection to one store instance.
 struct ThreadConnection {
   uint64_t store_id;
   std::weak_ptr<char> store_alive;
   pid_t pid;  // a connection never crosses fork
-  ContextPtr ctx;
+  std::unique_ptr<RedisConnection> conn;
+  std::string identity;  // "<run id>/<replication id>", read on connect
 };
 
 // Usually one entry (one store per process); a vector beats a map here.
 thread_local std::vector<ThreadConnection> tls_connections;
 
 std::atomic<uint64_t> next_store_id{1};
-
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
 
 bool IsIpLiteral(const std::string& host) {
   in_addr a4;
@@ -55,13 +44,43 @@ std::string ServerError(const redisReply* r) {
   return s;
 }
 
+// "field:value" from an INFO section; empty when absent.
+std::string InfoField(const std::string& info, const std::string& field) {
+  const std::string want = field + ":";
+  size_t pos = 0;
+  while (pos < info.size()) {
+    size_t end = info.find('\n', pos);
+    if (end == std::string::npos) end = info.size();
+    std::string line = info.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.compare(0, want.size(), want) == 0) return line.substr(want.size());
+    pos = end + 1;
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RedisStore>> RedisStore::Create(StoreConfig config) {
+  SslCtxPtr tls;
+  if (config.redis_tls) {
+    STEPCA_ASSIGN_OR_RETURN(tls, MakeRedisTlsContext(config.redis_tls_ca_file,
+                                                     config.redis_tls_cert_file,
+                                                     config.redis_tls_key_file));
+  }
+  auto make = [&](std::string address) {
+    std::unique_ptr<RedisStore> s(new RedisStore(std::move(config), std::move(address)));
+    s->tls_ = std::move(tls);
+    return s;
+  };
+  if (!config.redis_sentinels.empty()) {
+    if (config.redis_master_name.empty())
+      return InvalidArgument("redis store: sentinels configured without a master name");
+    return make("");
+  }
   if (!config.redis_unix_socket.empty()) {
     std::string path = config.redis_unix_socket;
-    return std::unique_ptr<RedisStore>(
-        new RedisStore(std::move(config), std::move(path)));
+    return make(std::move(path));
   }
   if (config.redis_host.empty()) {
     return InvalidArgument("redis store: no host or unix socket configured");
@@ -71,8 +90,7 @@ Result<std::unique_ptr<RedisStore>> RedisStore::Create(StoreConfig config) {
   }
   if (IsIpLiteral(config.redis_host)) {
     std::string ip = config.redis_host;
-    return std::unique_ptr<RedisStore>(
-        new RedisStore(std::move(config), std::move(ip)));
+    return make(std::move(ip));
   }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -103,7 +121,7 @@ Result<std::unique_ptr<RedisStore>> RedisStore::Create(StoreConfig config) {
     return Unavailable("store unavailable: cannot resolve redis host \"" +
                        config.redis_host + "\"");
   }
-  return std::unique_ptr<RedisStore>(new RedisStore(std::move(config), buf));
+  return make(buf);
 }
 
 RedisStore::RedisStore(StoreConfig config, std::string address)
@@ -111,7 +129,9 @@ RedisStore::RedisStore(StoreConfig config, std::string address)
       address_(std::move(address)),
       id_(next_store_id.fetch_add(1)),
       alive_(std::make_shared<char>(0)) {
-  if (!config_.redis_unix_socket.empty()) {
+  if (!config_.redis_sentinels.empty()) {
+    endpoint_ = "sentinel master " + config_.redis_master_name;
+  } else if (!config_.redis_unix_socket.empty()) {
     endpoint_ = "unix:" + address_;
   } else if (address_.find(':') != std::string::npos) {
     endpoint_ = "[" + address_ + "]:" + std::to_string(config_.redis_port);
@@ -127,6 +147,13 @@ RedisStore::~RedisStore() {
 }
 
 Status RedisStore::OpenInProcess() { return Status::Ok(); }
+
+Result<std::string> RedisStore::ServerIdentity() {
+  STEPCA_RETURN_IF_ERROR(Connection().status());
+  for (const auto& tc : tls_connections)
+    if (tc.store_id == id_) return tc.identity;
+  return Down("no connection");
+}
 
 void RedisStore::CloseInProcess() { DropConnection(); }
 
@@ -145,59 +172,45 @@ Status RedisStore::Down(const std::string& what) const {
   return Unavailable("store unavailable: redis " + what).WithDetail("redis at " + endpoint_);
 }
 
-Status RedisStore::IoError(redisContext* c, const char* what) {
-  std::string reason = c->errstr[0] != '\0' ? c->errstr : "connection error";
-  if (c->err == REDIS_ERR_IO &&
-      (reason == std::strerror(EAGAIN) || reason == std::strerror(EWOULDBLOCK))) {
-    reason = "timeout after " + std::to_string(config_.redis_timeout.count()) + "ms";
-  } else if (c->err == REDIS_ERR_EOF) {
-    reason = "connection closed by server";
-  }
-  DropConnection();  // frees c
-  return Down(std::string(what) +
-                     ": " + reason);
+Status RedisStore::IoError(const Status& st, const std::string& what) {
+  DropConnection();
+  return Down(what + ": " + st.message());
 }
 
-Result<redisContext*> RedisStore::Connect() {
-  timeval connect_tv = ToTimeval(config_.redis_connect_timeout);
-  ContextPtr ctx(config_.redis_unix_socket.empty()
-                     ? redisConnectWithTimeout(address_.c_str(),
-                                               config_.redis_port, connect_tv)
-                     : redisConnectUnixWithTimeout(address_.c_str(), connect_tv));
-  if (ctx == nullptr) {
-    return Down("connect: out of memory");
+Result<RedisConnection*> RedisStore::Connect() {
+  RedisConnection::Options o;
+  o.connect_timeout = config_.redis_connect_timeout;
+  o.timeout = config_.redis_timeout;
+  o.tls = tls_.get();
+  std::string host = address_;
+  int port = config_.redis_port;
+  o.server_name = config_.redis_tls_server_name.empty() ? config_.redis_host
+                                                        : config_.redis_tls_server_name;
+  if (!config_.redis_sentinels.empty()) {
+    // Asked on every connect: after a failover this is the new master.
+    STEPCA_ASSIGN_OR_RETURN(StoreConfig::Endpoint m, LocateSentinelMaster(config_, tls_.get()));
+    host = m.host;
+    port = m.port;
+    if (config_.redis_tls_server_name.empty()) o.server_name = m.host;
   }
-  if (ctx->err != 0) {
-    std::string reason = ctx->errstr;
-    if (reason == std::strerror(EINPROGRESS) || reason == std::strerror(ETIMEDOUT)) {
-      reason = "timeout after " +
-               std::to_string(config_.redis_connect_timeout.count()) + "ms";
-    }
-    return Down("connect: " + reason);
+  auto opened = config_.redis_unix_socket.empty() ? RedisConnection::Open(host, port, o)
+                                                  : RedisConnection::OpenUnix(address_, o);
+  if (!opened.ok()) {
+    // "connect: ..." or "TLS ...: ..." from the connection.
+    return Down(opened.status().message());
   }
-  if (redisSetTimeout(ctx.get(), ToTimeval(config_.redis_timeout)) != REDIS_OK) {
-    return Down("connect: cannot set timeout");
-  }
-  if (config_.redis_unix_socket.empty()) redisEnableKeepAlive(ctx.get());
+  std::unique_ptr<RedisConnection> conn = std::move(opened).value();
 
-  auto handshake = [&](std::vector<std::string_view> args,
-                       const char* what) -> Status {
-    std::vector<const char*> argv;
-    std::vector<size_t> argvlen;
-    for (std::string_view a : args) {
-      argv.push_back(a.data());
-      argvlen.push_back(a.size());
+  auto handshake = [&](std::vector<std::string_view> args, const char* what,
+                       std::string* text = nullptr) -> Status {
+    auto r = conn->Call(args);
+    if (!r.ok()) return Down(std::string(what) + ": " + r.status().message());
+    if ((*r)->type == REDIS_REPLY_ERROR) {
+      return Down(std::string(what) + " failed: " + ServerError(r->get()));
     }
-    ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(
-        ctx.get(), static_cast<int>(argv.size()), argv.data(), argvlen.data())));
-    if (r == nullptr) {
-      std::string reason = ctx->errstr[0] != '\0' ? ctx->errstr : "I/O error";
-      return Down(std::string(what) +
-                         ": " + reason);
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-      return Down(std::string(what) +
-                         " failed: " + ServerError(r.get()));
+    if (text != nullptr) {
+      if ((*r)->type != REDIS_REPLY_STRING) return Down(std::string(what) + ": unexpected reply type");
+      text->assign((*r)->str, (*r)->len);
     }
     return Status::Ok();
   };
@@ -213,14 +226,24 @@ Result<redisContext*> RedisStore::Connect() {
     std::string db = std::to_string(config_.redis_db);
     STEPCA_RETURN_IF_ERROR(handshake({"SELECT", db}, "SELECT"));
   }
+  // Who we are talking to: a restart or a failover changes the run id
+  // (and the replication id), which the state layer turns into a new
+  // epoch (state/store_epoch.h). A replica would refuse every write.
+  std::string info;
+  STEPCA_RETURN_IF_ERROR(handshake({"INFO", "server"}, "INFO", &info));
+  std::string run_id = InfoField(info, "run_id");
+  STEPCA_RETURN_IF_ERROR(handshake({"INFO", "replication"}, "INFO", &info));
+  std::string replid = InfoField(info, "master_replid");
+  if (InfoField(info, "role") != "master") return Down("connect: the server is a replica, not the master");
+  if (run_id.empty()) return Down("connect: INFO has no run_id");
 
-  redisContext* raw = ctx.get();
+  RedisConnection* raw = conn.get();
   tls_connections.push_back(
-      ThreadConnection{id_, alive_, getpid(), std::move(ctx)});
+      ThreadConnection{id_, alive_, getpid(), std::move(conn), run_id + "/" + replid});
   return raw;
 }
 
-Result<redisContext*> RedisStore::Connection() {
+Result<RedisConnection*> RedisStore::Connection() {
   pid_t pid = getpid();
   for (auto it = tls_connections.begin(); it != tls_connections.end(); ++it) {
     if (it->store_id != id_) continue;
@@ -230,11 +253,9 @@ Result<redisContext*> RedisStore::Connection() {
       tls_connections.erase(it);
       break;
     }
-    // An idle connection has nothing to read. If poll says otherwise the
-    // server closed it (or sent garbage): reconnect before sending.
-    pollfd p{it->ctx->fd, POLLIN, 0};
-    int n = poll(&p, 1, 0);
-    if (n == 0) return it->ctx.get();
+    // An idle connection has nothing to read. If it has, the server closed
+    // it (or sent garbage): reconnect before sending.
+    if (!it->conn->Stale()) return it->conn.get();
     tls_connections.erase(it);
     break;
   }
@@ -251,25 +272,54 @@ Result<redisContext*> RedisStore::Connection() {
 
 Result<RedisStore::ReplyPtr> RedisStore::Command(
     const std::vector<std::string_view>& args) {
-  STEPCA_ASSIGN_OR_RETURN(redisContext * c, Connection());
-  constexpr size_t kMaxArgs = 8;
-  if (args.empty() || args.size() > kMaxArgs) return Internal("redis store: bad command arity");
-  const char* argv[kMaxArgs];
-  size_t argvlen[kMaxArgs];
-  int argc = 0;
-  for (std::string_view a : args) {
-    argv[argc] = a.data();
-    argvlen[argc] = a.size();
-    ++argc;
+  STEPCA_ASSIGN_OR_RETURN(RedisConnection * c, Connection());
+  if (args.empty()) return Internal("redis store: empty command");
+  const std::string name(args[0]);
+  const bool write = args[0] != "GET";
+  const bool wait = write && config_.redis_wait_replicas > 0;
+  // Queued in memory only: a failure here sent nothing.
+  Status queued = c->Append(args);
+  if (!queued.ok()) return queued;
+  const std::string replicas = std::to_string(config_.redis_wait_replicas);
+  const std::string wait_ms = std::to_string(config_.redis_wait_timeout.count());
+  // Synchronous replication: the write and a WAIT in one round trip; the
+  // answer counts only once enough replicas hold it.
+  if (wait) {
+    queued = c->Append({"WAIT", replicas, wait_ms});
+    if (!queued.ok()) return queued;
   }
-  ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(c, argc, argv, argvlen)));
-  if (r == nullptr) return IoError(c, std::string(args[0]).c_str());
-  if (r->type == REDIS_REPLY_ERROR) {
-    // The protocol is still in step; keep the connection.
-    return Down(std::string(args[0]) + " failed: " + ServerError(r.get()));
+  // From here the command may have reached the server: a failure may have
+  // been applied.
+  Status sent = c->Flush();
+  if (!sent.ok()) return IoError(sent, name).MaybeApplied();
+  auto r = c->Read();
+  if (!r.ok()) return IoError(r.status(), name).MaybeApplied();
+  ReplyPtr reply = std::move(r).value();
+  if (wait) {
+    auto w = c->Read();
+    if (!w.ok()) return IoError(w.status(), "WAIT").MaybeApplied();
+    if (reply->type == REDIS_REPLY_ERROR) return ErrorReply(name, reply.get());
+    if ((*w)->type != REDIS_REPLY_INTEGER) return Down("WAIT: unexpected reply type").MaybeApplied();
+    if ((*w)->integer < config_.redis_wait_replicas)
+      return Down("WAIT: " + std::to_string((*w)->integer) + " of " + replicas +
+                  " replicas acknowledged within " + wait_ms + "ms")
+          .MaybeApplied();
   }
-  return r;
+  if (reply->type == REDIS_REPLY_ERROR) return ErrorReply(name, reply.get());
+  return reply;
 }
+
+Status RedisStore::ErrorReply(const std::string& command, const redisReply* r) {
+  const std::string text = ServerError(r);
+  // A master demoted by a failover keeps our connection open and refuses
+  // writes; drop it so the next call finds the new master.
+  if (text.compare(0, 8, "READONLY") == 0 || text.compare(0, 7, "LOADING") == 0 ||
+      text.compare(0, 11, "MASTERDOWN") == 0) {
+    DropConnection();
+  }
+  return Down(command + " failed: " + text);
+}
+
 
 namespace {
 

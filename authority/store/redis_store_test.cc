@@ -279,5 +279,69 @@ TEST(RedisStoreTest, ManyStoreInstancesOnOneThread) {
   EXPECT_NE(info.find("connected_clients:1\r"), std::string::npos) << info;
 }
 
+// The identity names the server process: the same across calls, new after
+// a restart, even one that kept the data (state/store_epoch.h moves the
+// epoch on it).
+TEST(RedisStoreTest, ServerIdentityChangesWithTheServer) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start());
+  auto store = MustMake(TcpConfig(server.port()));
+  auto a = store->ServerIdentity();
+  ASSERT_TRUE(a.ok()) << a.status().LogText();
+  EXPECT_NE(a->find('/'), std::string::npos) << *a;
+  EXPECT_GT(a->size(), 40u);
+  EXPECT_EQ(store->ServerIdentity().value(), *a);
+  server.Stop();
+  EXPECT_EQ(store->ServerIdentity().status().code(), Code::kUnavailable);
+  ASSERT_TRUE(server.Start(server.port()));
+  auto b = store->ServerIdentity();
+  ASSERT_TRUE(b.ok()) << b.status().LogText();
+  EXPECT_NE(*b, *a);
+}
+
+// wait=N: a write no replica acknowledges is an error that says so, and
+// was applied on the master (a second look finds it).
+TEST(RedisStoreTest, WaitForReplicasRefusesAnUnreplicatedWrite) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start());
+  StoreConfig c = TcpConfig(server.port());
+  c.redis_wait_replicas = 1;
+  c.redis_wait_timeout = milliseconds(100);
+  auto store = MustMake(c);
+  auto start = std::chrono::steady_clock::now();
+  Status st = store->PutIfAbsent("w/k", "v", seconds(0));
+  EXPECT_EQ(st.code(), Code::kUnavailable);
+  EXPECT_TRUE(st.maybe_applied());
+  EXPECT_NE(st.message().find("WAIT: 0 of 1 replicas acknowledged within 100ms"), std::string::npos)
+      << st.message();
+  EXPECT_GE(MsSince(start), 90.0);
+  EXPECT_EQ(store->Get("w/k").value(), "v");  // reads do not wait
+  // Without wait the same store works.
+  auto plain = MustMake(TcpConfig(server.port()));
+  EXPECT_TRUE(plain->Put("w/k2", "v", seconds(0)).ok());
+}
+
+// No sentinel answers: a 503-style error naming the sentinels in the log
+// detail only, never a password; a sentinel that is a plain Redis (it does
+// not know SENTINEL) is refused the same way.
+TEST(RedisStoreTest, SentinelsThatDoNotAnswerAreUnavailable) {
+  RedisServer plain;
+  ASSERT_TRUE(plain.Start());
+  StoreConfig c = TcpConfig(0);
+  c.redis_host.clear();
+  c.redis_sentinels = {{"127.0.0.1", FreePort()}, {"127.0.0.1", plain.port()}};
+  c.redis_master_name = "m";
+  c.redis_sentinel_password = "SentinelSecret1";
+  c.redis_password = "DataSecret2";
+  auto store = MustMake(c);
+  auto r = store->Get("k");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(r.status().message(), "store unavailable: redis sentinel: no sentinel named the master");
+  const std::string log = r.status().LogText();
+  EXPECT_NE(log.find("127.0.0.1:" + std::to_string(plain.port())), std::string::npos) << log;
+  EXPECT_EQ(log.find("Secret"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace stepca

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "authority/status.h"
 
@@ -65,6 +66,14 @@ class Store {
 
   // A short name for logs and metrics: "lmdb" or "redis".
   virtual std::string Kind() const = 0;
+
+  // Which data set the store serves now, so that the state layer can see a
+  // store that may have lost its last writes (state/store_epoch.h). Redis:
+  // "<run id>/<replication id>" of the server this thread talks to
+  // (connecting if needed); a restart, a failover or a new empty server
+  // changes it. Empty for stores in this process or its files (memory,
+  // LMDB), which lose nothing without losing this process too.
+  virtual Result<std::string> ServerIdentity() = 0;
 };
 
 struct StoreConfig {
@@ -85,13 +94,47 @@ struct StoreConfig {
   std::chrono::milliseconds redis_connect_timeout{1000};
   std::chrono::milliseconds redis_timeout{1000};
   std::string redis_prefix = "stepca:";
+  // Synchronous replication: after every write, WAIT until this many
+  // replicas have it (0: do not wait), at most redis_wait_timeout; fewer
+  // is a kUnavailable error (the write is on the master, maybe applied).
+  int redis_wait_replicas = 0;
+  std::chrono::milliseconds redis_wait_timeout{500};
+
+  // Redis Sentinel: the master named redis_master_name is found through
+  // these sentinels (asked in order) on every connect; redis_host and
+  // redis_port are then unused. The sentinels' own credentials are apart
+  // from the data nodes' (redis_username/redis_password).
+  struct Endpoint {
+    std::string host;  // IP literal or name
+    int port = 26379;
+  };
+  std::vector<Endpoint> redis_sentinels;
+  std::string redis_master_name;
+  std::string redis_sentinel_username;
+  std::string redis_sentinel_password;  // never logged
+
+  // TLS (rediss://, rediss+sentinel://), for the data nodes and the
+  // sentinels alike: the server certificate must chain to redis_tls_ca_file
+  // and name redis_tls_server_name (default: the host connected to);
+  // optionally a client certificate and key.
+  bool redis_tls = false;
+  std::string redis_tls_ca_file;
+  std::string redis_tls_cert_file;
+  std::string redis_tls_key_file;
+  std::string redis_tls_server_name;
 };
 
 // Parses a store URI:
 //   lmdb:/var/lib/nginx-stepca            (also lmdb:///abs/dir)
 //     ?map_size=1073741824
-//   redis://[[user]:password@]host[:port][/db][?timeout=1s&connect_timeout=1s&prefix=x:]
+//   redis://[[user]:password@]host[:port][/db][?timeout=1s&connect_timeout=1s&prefix=x:
+//           &wait=1&wait_timeout=500ms]
 //   unix:///run/redis.sock[?db=0&password=...&timeout=...]   (also redis+unix://)
+//   redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/master[/db]
+//           [?sentinel_password=...&sentinel_username=...&timeout=...&wait=...]
+//   rediss://... and rediss+sentinel://...: the same over TLS, with
+//           tls_ca_file=/ca.pem (required), tls_cert_file=, tls_key_file=,
+//           tls_server_name= (default: the host connected to)
 // Errors name the part that is wrong, without echoing a password.
 Result<StoreConfig> ParseStoreUri(std::string_view uri);
 

@@ -22,6 +22,9 @@ constexpr std::string_view kLmdbScheme = "lmdb:";
 constexpr std::string_view kRedisScheme = "redis://";
 constexpr std::string_view kUnixScheme = "unix://";
 constexpr std::string_view kRedisUnixScheme = "redis+unix://";
+constexpr std::string_view kSentinelScheme = "redis+sentinel://";
+constexpr std::string_view kTlsScheme = "rediss://";
+constexpr std::string_view kTlsSentinelScheme = "rediss+sentinel://";
 
 Status Bad(std::string what) {
   return InvalidArgument("invalid store URI: " + std::move(what));
@@ -199,7 +202,43 @@ Status ApplyRedisQuery(const std::map<std::string, std::string>& q,
       c->redis_password = val;
     } else if (key == "username") {
       c->redis_username = val;
+    } else if (key == "tls_ca_file" || key == "tls_cert_file" || key == "tls_key_file" ||
+               key == "tls_server_name") {
+      if (!c->redis_tls) return Bad(key + " needs rediss:// or rediss+sentinel://");
+      if (val.empty()) return Bad("empty " + key);
+      if (key != "tls_server_name" && val[0] != '/') return Bad(key + " must be an absolute path");
+      (key == "tls_ca_file"     ? c->redis_tls_ca_file
+       : key == "tls_cert_file" ? c->redis_tls_cert_file
+       : key == "tls_key_file"  ? c->redis_tls_key_file
+                                : c->redis_tls_server_name) = val;
+    } else if (key == "sentinel_password") {
+      if (val.empty()) return Bad("empty sentinel_password");
+      c->redis_sentinel_password = val;
+    } else if (key == "sentinel_username") {
+      c->redis_sentinel_username = val;
+    } else if (key == "wait") {
+      uint64_t n;
+      if (!ParseUint(val, 100, &n)) return Bad("invalid wait (want a number of replicas, 0-100)");
+      c->redis_wait_replicas = static_cast<int>(n);
+    } else if (key == "wait_timeout") {
+      if (!ParseTimeout(val, &c->redis_wait_timeout)) {
+        return Bad("invalid wait_timeout (want a duration like 500ms or 2s, at most 1h)");
+      }
     }
+  }
+  if (c->redis_tls && c->redis_tls_ca_file.empty()) {
+    return Bad("rediss:// (TLS) needs tls_ca_file=/path/to/ca.pem");
+  }
+  if (c->redis_tls_cert_file.empty() != c->redis_tls_key_file.empty()) {
+    return Bad("tls_cert_file and tls_key_file go together");
+  }
+  if (!c->redis_sentinel_username.empty() && c->redis_sentinel_password.empty()) {
+    return Bad("a sentinel_username needs a sentinel_password");
+  }
+  // WAIT blocks the read of its answer: past the read timeout every write
+  // would fail as a timeout instead of saying that replicas are missing.
+  if (c->redis_wait_replicas > 0 && c->redis_wait_timeout >= c->redis_timeout) {
+    return Bad("wait_timeout must be shorter than timeout");
   }
   if (!c->redis_username.empty() && c->redis_password.empty()) {
     return Bad("a username needs a password");
@@ -261,9 +300,15 @@ Result<StoreConfig> ParseLmdb(std::string_view rest) {
   return c;
 }
 
-Result<StoreConfig> ParseRedisTcp(std::string_view rest) {
+Result<StoreConfig::Endpoint> ParseHostPort(std::string_view authority, int default_port);
+Result<bool> ParseRedisPath(std::string_view tail, std::string* master_name, StoreConfig* cp);
+
+// redis:// and redis+sentinel:// alike: userinfo, one host[:port] or a
+// comma-separated list of sentinels, then the path and query.
+Result<StoreConfig> ParseRedisTcp(std::string_view rest, bool sentinel, bool tls) {
   StoreConfig c;
   c.kind = StoreConfig::Kind::kRedis;
+  c.redis_tls = tls;
   size_t auth_end = rest.find_first_of("/?#");
   if (auth_end == std::string_view::npos) auth_end = rest.size();
   if (auth_end < rest.size() && rest[auth_end] == '#') {
@@ -289,7 +334,35 @@ Result<StoreConfig> ParseRedisTcp(std::string_view rest) {
     if (c.redis_password.empty()) return Bad("redis URI has an empty password");
   }
 
-  // host[:port], host may be [v6].
+  if (!sentinel) {
+    STEPCA_ASSIGN_OR_RETURN(StoreConfig::Endpoint ep, ParseHostPort(authority, 6379));
+    c.redis_host = ep.host;
+    c.redis_port = ep.port;
+    STEPCA_ASSIGN_OR_RETURN(bool parsed, ParseRedisPath(tail, nullptr, &c));
+    (void)parsed;
+    return c;
+  }
+  constexpr size_t kMaxSentinels = 16;
+  size_t pos = 0;
+  while (true) {
+    size_t comma = authority.find(',', pos);
+    std::string_view one = authority.substr(pos, comma == std::string_view::npos
+                                                     ? std::string_view::npos
+                                                     : comma - pos);
+    if (one.empty()) return Bad("empty sentinel address in the list");
+    STEPCA_ASSIGN_OR_RETURN(StoreConfig::Endpoint ep, ParseHostPort(one, 26379));
+    c.redis_sentinels.push_back(ep);
+    if (c.redis_sentinels.size() > kMaxSentinels) return Bad("more than 16 sentinels");
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  STEPCA_ASSIGN_OR_RETURN(bool parsed, ParseRedisPath(tail, &c.redis_master_name, &c));
+  (void)parsed;
+  return c;
+}
+
+// host[:port], host may be [v6]; default_port when there is no port.
+Result<StoreConfig::Endpoint> ParseHostPort(std::string_view authority, int default_port) {
   std::string_view host, port;
   if (StartsWith(authority, "[")) {
     size_t close = authority.find(']');
@@ -318,16 +391,23 @@ Result<StoreConfig> ParseRedisTcp(std::string_view rest) {
               ch == '_' || ch == ':' || ch == '%';
     if (!ok) return Bad("invalid character in redis host");
   }
-  c.redis_host = std::string(host);
+  StoreConfig::Endpoint ep;
+  ep.host = std::string(host);
+  ep.port = default_port;
   if (!port.empty()) {
     uint64_t p;
     if (!ParseUint(port, 65535, &p) || p == 0) {
       return Bad("invalid redis port (want 1-65535)");
     }
-    c.redis_port = static_cast<int>(p);
+    ep.port = static_cast<int>(p);
   }
+  return ep;
+}
 
-  // [/db][?query]
+// [/db][?query] of a TCP Redis URI (`tail` starts at '/' or '?' or is
+// empty); for a sentinel URI the path is /master[/db] (master_name set).
+Result<bool> ParseRedisPath(std::string_view tail, std::string* master_name, StoreConfig* cp) {
+  StoreConfig& c = *cp;
   std::string_view query;
   size_t qm = tail.find('?');
   if (qm != std::string_view::npos) {
@@ -336,6 +416,20 @@ Result<StoreConfig> ParseRedisTcp(std::string_view rest) {
   }
   if (query.find('#') != std::string_view::npos) {
     return Bad("redis URI must not have a fragment");
+  }
+  if (master_name != nullptr) {
+    // /master[/db]
+    std::string_view rest = tail.empty() ? tail : tail.substr(1);
+    size_t slash = rest.find('/');
+    std::string_view name = rest.substr(0, slash);
+    if (name.empty()) return Bad("sentinel URI names no master (want /<master name>)");
+    for (char ch : name) {
+      bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+      if (!ok) return Bad("invalid character in the sentinel master name");
+    }
+    *master_name = std::string(name);
+    tail = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
   }
   if (!tail.empty()) {
     std::string_view db = tail.substr(1);  // tail starts with '/'
@@ -348,10 +442,15 @@ Result<StoreConfig> ParseRedisTcp(std::string_view rest) {
     }
   }
   bool had_db = !tail.empty() && tail.size() > 1;
+  std::initializer_list<std::string_view> plain = {
+      "timeout", "connect_timeout", "prefix", "db", "password", "username", "wait",
+      "wait_timeout", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_server_name"};
+  std::initializer_list<std::string_view> sentinel = {
+      "timeout", "connect_timeout", "prefix", "db", "password", "username", "wait",
+      "wait_timeout", "sentinel_password", "sentinel_username", "tls_ca_file",
+      "tls_cert_file", "tls_key_file", "tls_server_name"};
   STEPCA_ASSIGN_OR_RETURN(
-      auto q, ParseQuery(query, {"timeout", "connect_timeout", "prefix", "db",
-                                 "password", "username"},
-                 /*echo=*/false));
+      auto q, ParseQuery(query, master_name != nullptr ? sentinel : plain, /*echo=*/false));
   if (had_db && q.count("db")) return Bad("db given both in the path and the query");
   if (!c.redis_password.empty() && q.count("password")) {
     return Bad("password given both in the userinfo and the query");
@@ -360,7 +459,7 @@ Result<StoreConfig> ParseRedisTcp(std::string_view rest) {
     return Bad("username given both in the userinfo and the query");
   }
   STEPCA_RETURN_IF_ERROR(ApplyRedisQuery(q, &c));
-  return c;
+  return true;
 }
 
 Result<StoreConfig> ParseRedisUnix(std::string_view rest) {
@@ -390,7 +489,7 @@ Result<StoreConfig> ParseRedisUnix(std::string_view rest) {
   }
   STEPCA_ASSIGN_OR_RETURN(
       auto q, ParseQuery(query, {"timeout", "connect_timeout", "prefix", "db",
-                                 "password", "username"},
+                                 "password", "username", "wait", "wait_timeout"},
                  /*echo=*/false));
   STEPCA_RETURN_IF_ERROR(ApplyRedisQuery(q, &c));
   return c;
@@ -406,20 +505,24 @@ Result<StoreConfig> ParseStoreUri(std::string_view uri) {
     }
   }
   if (StartsWith(uri, kLmdbScheme)) return ParseLmdb(uri.substr(kLmdbScheme.size()));
-  if (StartsWith(uri, kRedisScheme)) return ParseRedisTcp(uri.substr(kRedisScheme.size()));
+  if (StartsWith(uri, kRedisScheme))
+    return ParseRedisTcp(uri.substr(kRedisScheme.size()), false, false);
+  if (StartsWith(uri, kSentinelScheme))
+    return ParseRedisTcp(uri.substr(kSentinelScheme.size()), true, false);
+  if (StartsWith(uri, kTlsScheme)) return ParseRedisTcp(uri.substr(kTlsScheme.size()), false, true);
+  if (StartsWith(uri, kTlsSentinelScheme))
+    return ParseRedisTcp(uri.substr(kTlsSentinelScheme.size()), true, true);
   if (StartsWith(uri, kUnixScheme)) return ParseRedisUnix(uri.substr(kUnixScheme.size()));
   if (StartsWith(uri, kRedisUnixScheme)) {
     return ParseRedisUnix(uri.substr(kRedisUnixScheme.size()));
-  }
-  if (StartsWith(uri, "rediss://")) {
-    return Bad("rediss:// (TLS) is not supported; use redis:// or unix://");
   }
   // Name only the scheme; the rest may hold a password.
   size_t colon = uri.find(':');
   std::string scheme(uri.substr(0, colon == std::string_view::npos ? 0 : colon));
   if (scheme.size() > 16) scheme.resize(16);
   return Bad("unknown scheme \"" + scheme +
-             "\" (want lmdb:, redis://, unix:// or redis+unix://)");
+             "\" (want lmdb:, redis://, rediss://, redis+sentinel://, rediss+sentinel://, "
+             "unix:// or redis+unix://)");
 }
 
 }  // namespace stepca

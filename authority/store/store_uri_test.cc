@@ -118,6 +118,9 @@ TEST(ParseStoreUriTest, RedisErrors) {
       {"", "empty"},
       {"mysql://h", "unknown scheme \"mysql\""},
       {"rediss://h", "TLS"},
+      {"rediss://h?tls_ca_file=ca.pem", "absolute"},
+      {"rediss://h?tls_ca_file=/ca.pem&tls_cert_file=/c.pem", "go together"},
+      {"redis://h?tls_ca_file=/ca.pem", "needs rediss"},
       {"redis://", "no host"},
       {"redis://:6379", "no host"},
       {"redis://h:", "empty redis port"},
@@ -179,6 +182,71 @@ TEST(ParseStoreUriTest, PasswordNeverInError) {
     EXPECT_EQ(m.find("Secret"), std::string::npos) << uri << " -> " << m;
     EXPECT_EQ(m.find(secret), std::string::npos);
   }
+}
+
+TEST(ParseStoreUriTest, RedisWaitForReplicas) {
+  StoreConfig c = MustParse("redis://127.0.0.1/0?wait=2&wait_timeout=200ms&timeout=1s");
+  EXPECT_EQ(c.redis_wait_replicas, 2);
+  EXPECT_EQ(c.redis_wait_timeout, milliseconds(200));
+  EXPECT_EQ(MustParse("redis://h").redis_wait_replicas, 0);
+  for (const char* bad : {"redis://h?wait=x", "redis://h?wait=-1", "redis://h?wait=101",
+                          "redis://h?wait=1&wait_timeout=0s",
+                          "redis://h?wait=1&wait_timeout=2s&timeout=1s"}) {
+    auto r = ParseStoreUri(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("wait"), std::string::npos) << r.status().message();
+  }
+}
+
+TEST(ParseStoreUriTest, RedisSentinel) {
+  StoreConfig c = MustParse(
+      "redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2,[::1]:5000/mymaster/3"
+      "?sentinel_password=sp&timeout=2s&wait=1");
+  EXPECT_EQ(c.kind, StoreConfig::Kind::kRedis);
+  ASSERT_EQ(c.redis_sentinels.size(), 3u);
+  EXPECT_EQ(c.redis_sentinels[0].host, "10.0.0.1");
+  EXPECT_EQ(c.redis_sentinels[0].port, 26379);
+  EXPECT_EQ(c.redis_sentinels[1].port, 26379);  // the sentinel default
+  EXPECT_EQ(c.redis_sentinels[2].host, "::1");
+  EXPECT_EQ(c.redis_sentinels[2].port, 5000);
+  EXPECT_EQ(c.redis_master_name, "mymaster");
+  EXPECT_EQ(c.redis_db, 3);
+  EXPECT_EQ(c.redis_password, "pw");
+  EXPECT_EQ(c.redis_sentinel_password, "sp");
+  EXPECT_EQ(c.redis_wait_replicas, 1);
+  EXPECT_EQ(MustParse("redis+sentinel://h/m").redis_db, 0);
+  // Sentinel options belong to sentinel URIs only.
+  EXPECT_FALSE(ParseStoreUri("redis://h?sentinel_password=x").ok());
+  for (const char* bad : {"redis+sentinel://h", "redis+sentinel://h/", "redis+sentinel://h,/m",
+                          "redis+sentinel://,h/m", "redis+sentinel://h:0/m",
+                          "redis+sentinel://h/m x", "redis+sentinel://h/m/x",
+                          "redis+sentinel://h/m?sentinel_username=u",
+                          "redis+sentinel://h/m?sentinel_password="}) {
+    EXPECT_FALSE(ParseStoreUri(bad).ok()) << bad;
+  }
+  // No secret in an error.
+  auto r = ParseStoreUri("redis+sentinel://:Hunter2Secret@h/m?sentinel_password=S3cr3tS&bogus=1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find("Hunter2Secret"), std::string::npos);
+  EXPECT_EQ(r.status().message().find("S3cr3tS"), std::string::npos);
+}
+
+TEST(ParseStoreUriTest, RedisTls) {
+  StoreConfig c = MustParse(
+      "rediss://:pw@redis.example.test:6380/2?tls_ca_file=/etc/ca.pem&tls_cert_file=/c.pem"
+      "&tls_key_file=/k.pem&tls_server_name=other.test");
+  EXPECT_TRUE(c.redis_tls);
+  EXPECT_EQ(c.redis_host, "redis.example.test");
+  EXPECT_EQ(c.redis_port, 6380);
+  EXPECT_EQ(c.redis_tls_ca_file, "/etc/ca.pem");
+  EXPECT_EQ(c.redis_tls_cert_file, "/c.pem");
+  EXPECT_EQ(c.redis_tls_key_file, "/k.pem");
+  EXPECT_EQ(c.redis_tls_server_name, "other.test");
+  EXPECT_FALSE(MustParse("redis://h").redis_tls);
+  StoreConfig s = MustParse("rediss+sentinel://a:1,b:2/m?tls_ca_file=/ca.pem");
+  EXPECT_TRUE(s.redis_tls);
+  EXPECT_EQ(s.redis_sentinels.size(), 2u);
+  EXPECT_EQ(s.redis_master_name, "m");
 }
 
 }  // namespace

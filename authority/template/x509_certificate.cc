@@ -340,7 +340,9 @@ std::string SignatureAlgorithm(const json_t* v) {
 
 Result<X509CertificateTemplate> ParseX509CertificateJson(std::string_view rendered) {
   json_error_t jerr;
-  JsonPtr root(json_loadb(rendered.data(), rendered.size(), JSON_DECODE_ANY, &jerr));
+  // Go's json.Decoder reads the first value and leaves the rest unread.
+  JsonPtr root(json_loadb(rendered.data(), rendered.size(),
+                          JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr));
   if (root == nullptr)
     return InvalidArgument("error unmarshaling certificate: " + std::string(jerr.text) +
                            " (line " + std::to_string(jerr.line) + ", column " +

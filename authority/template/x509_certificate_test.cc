@@ -185,6 +185,16 @@ TEST(X509CertificateJson, OutputThatIsNotAJsonObject) {
   EXPECT_EQ(Refused("").rfind("error unmarshaling certificate: ", 0), 0u);
 }
 
+// Go's json.Decoder reads one value: what follows it is never looked at
+// (step's production guide prints its intermediate template with a stray
+// closing brace, and step accepts it).
+TEST(X509CertificateJson, TextAfterTheObjectIsIgnored) {
+  auto c = ParseX509CertificateJson(R"({"subject": "x", "keyUsage": ["certSign"]} })");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->subject.common_name, "x");
+  EXPECT_EQ(c->key_usage, unsigned{kKuCertSign});
+}
+
 }  // namespace
 }  // namespace tmpl
 }  // namespace stepca

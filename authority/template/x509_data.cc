@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/x509v3.h>
+#include <arpa/inet.h>
 
 #include <memory>
 #include <utility>
@@ -162,19 +164,23 @@ const char* KeyType(EVP_PKEY* key) {
   }
 }
 
-Value CertificateRequest(X509_REQ* csr) {
+Value CertificateRequest(X509_REQ* csr, const SanSet* known_sans) {
   Value::Map m;
   m["Version"] = Value::Int(0);
   m["Subject"] = NameOf(X509_REQ_get_subject_name(csr));
   // The CSR's own SANs, through the parser the CA uses for its checks.
   SanSet sans;
-  unsigned char* der = nullptr;
-  const int n = i2d_X509_REQ(csr, &der);
-  if (n > 0) {
-    auto parsed = ParseCsrDer(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(n)));
-    if (parsed.ok()) sans = parsed->sans;
+  if (known_sans != nullptr) {
+    sans = *known_sans;
+  } else {
+    unsigned char* der = nullptr;
+    const int n = i2d_X509_REQ(csr, &der);
+    if (n > 0) {
+      auto parsed = ParseCsrDer(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(n)));
+      if (parsed.ok()) sans = parsed->sans;
+    }
+    OPENSSL_free(der);
   }
-  OPENSSL_free(der);
   m["DNSNames"] = Strings(sans.dns);
   m["EmailAddresses"] = Strings(sans.emails);
   m["IPAddresses"] = Strings(sans.ips);
@@ -190,6 +196,53 @@ Value CertificateRequest(X509_REQ* csr) {
                                                                : kt[0] == 'e' ? kAlg[2] : "")
                                 .WithType("x509.PublicKeyAlgorithm");
   return Struct(std::move(m), CrFields(), "*x509util.CertificateRequest");
+}
+
+// The fields of Go's *x509.Certificate that templates read from
+// .AuthorizationCrt (X5C): Subject, Issuer, SerialNumber, NotBefore,
+// NotAfter and the SAN lists. Other fields are absent.
+Value AuthorizationCertificate(X509* cert) {
+  Value::Map m;
+  m["Subject"] = NameOf(X509_get_subject_name(cert)).WithType("pkix.Name");
+  m["Issuer"] = NameOf(X509_get_issuer_name(cert)).WithType("pkix.Name");
+  std::string serial;
+  if (BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr)) {
+    char* dec = BN_bn2dec(bn);
+    if (dec != nullptr) serial = dec;
+    OPENSSL_free(dec);
+    BN_free(bn);
+  }
+  m["SerialNumber"] = Value::String(serial).WithType("*big.Int");
+  auto time_of = [](const ASN1_TIME* t) {
+    struct tm tm = {};
+    char buf[32] = "";
+    if (ASN1_TIME_to_tm(t, &tm) == 1) strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return Value::String(buf).WithType("time.Time");
+  };
+  m["NotBefore"] = time_of(X509_get0_notBefore(cert));
+  m["NotAfter"] = time_of(X509_get0_notAfter(cert));
+  std::vector<std::string> dns, emails, ips, uris;
+  GENERAL_NAMES* gens = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; gens != nullptr && i < sk_GENERAL_NAME_num(gens); ++i) {
+    const GENERAL_NAME* g = sk_GENERAL_NAME_value(gens, i);
+    if (g->type == GEN_DNS) dns.push_back(Text(g->d.dNSName));
+    else if (g->type == GEN_EMAIL) emails.push_back(Text(g->d.rfc822Name));
+    else if (g->type == GEN_URI) uris.push_back(Text(g->d.uniformResourceIdentifier));
+    else if (g->type == GEN_IPADD) {
+      char text[INET6_ADDRSTRLEN] = "";
+      const int n = ASN1_STRING_length(g->d.iPAddress);
+      const unsigned char* p = ASN1_STRING_get0_data(g->d.iPAddress);
+      if (n == 4 || n == 16) inet_ntop(n == 4 ? AF_INET : AF_INET6, p, text, sizeof text);
+      ips.push_back(text);
+    }
+  }
+  GENERAL_NAMES_free(gens);
+  m["DNSNames"] = Strings(dns);
+  m["EmailAddresses"] = Strings(emails);
+  m["IPAddresses"] = Strings(ips);
+  m["URIs"] = Strings(uris);
+  return Value::MakeMap(std::move(m)).WithType("*x509.Certificate");
 }
 
 }  // namespace
@@ -217,6 +270,8 @@ Value X509TemplateData(const X509TemplateInput& in) {
   data["Subject"] = SubjectOf(in.common_name);
   data["SANs"] = TypedSans(in.sans);
   if (in.token != nullptr) data["Token"] = Value::FromJson(in.token);
+  if (in.authorization_crt != nullptr)
+    data["AuthorizationCrt"] = AuthorizationCertificate(in.authorization_crt);
   // json.Unmarshal of the provisioner's templateData into the map: its
   // keys replace what is there.
   if (json_is_object(in.provisioner_data)) {
@@ -231,7 +286,7 @@ Value X509TemplateData(const X509TemplateInput& in) {
   if (in.user_data != nullptr)
     insecure["User"] = json_is_object(in.user_data) ? Value::FromJson(in.user_data)
                                                      : Value::MakeMap({});
-  if (in.csr != nullptr) insecure["CR"] = CertificateRequest(in.csr);
+  if (in.csr != nullptr) insecure["CR"] = CertificateRequest(in.csr, in.csr_sans);
   data["Insecure"] = Value::MakeMap(std::move(insecure));
   return Value::MakeMap(std::move(data));
 }

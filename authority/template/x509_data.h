@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "authority/template/value.h"
+#include "authority/x509/csr.h"
 
 namespace stepca {
 namespace tmpl {
@@ -24,8 +25,12 @@ struct X509TemplateInput {
   std::vector<std::string> sans;  // the token's sans (step-ca: [subject] when it has none)
   const json_t* token = nullptr;  // the token's payload; null: no .Token
   X509_REQ* csr = nullptr;        // required
+  // The CSR's SANs when the caller has parsed them already (Csr::sans);
+  // null: parsed again from csr.
+  const SanSet* csr_sans = nullptr;
   const json_t* provisioner_data = nullptr;  // options.x509.templateData (an object)
   const json_t* user_data = nullptr;         // the sign request's templateData
+  X509* authorization_crt = nullptr;         // X5C: the x5c leaf (.AuthorizationCrt)
 };
 
 Value X509TemplateData(const X509TemplateInput& in);

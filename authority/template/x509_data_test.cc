@@ -3,6 +3,7 @@
 #include "authority/template/x509_data.h"
 
 #include <gtest/gtest.h>
+#include <openssl/x509v3.h>
 
 #include "authority/ossl.h"
 #include "authority/template/template.h"
@@ -50,6 +51,39 @@ std::string Render(const std::string& text, const Value& data) {
   auto r = p.tmpl->Execute(data);
   if (!r.ok()) return "EXEC: " + r.error.message;
   return r.output;
+}
+
+// X5C: .AuthorizationCrt is the certificate that signed the token.
+TEST(X509TemplateData, AuthorizationCertificate) {
+  Fixture f;
+  Make(&f, "P-256", {"a.example.com"});
+  EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  X509Ptr cert(X509_new());
+  X509_set_version(cert.get(), X509_VERSION_3);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 4242);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("client"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name,
+                                            "DNS:c.example.com,IP:10.0.0.9,email:c@example.com");
+  X509_add_ext(cert.get(), san, -1);
+  X509_EXTENSION_free(san);
+  X509_sign(cert.get(), key.get(), EVP_sha256());
+  f.in.authorization_crt = cert.get();
+  const Value d = X509TemplateData(f.in);
+  EXPECT_EQ(Render("{{ .AuthorizationCrt.Subject.CommonName }}", d), "client");
+  EXPECT_EQ(Render("{{ toJson .AuthorizationCrt.DNSNames }}", d), R"(["c.example.com"])");
+  EXPECT_EQ(Render("{{ index .AuthorizationCrt.IPAddresses 0 }}", d), "10.0.0.9");
+  EXPECT_EQ(Render("{{ index .AuthorizationCrt.EmailAddresses 0 }}", d), "c@example.com");
+  EXPECT_EQ(Render("{{ .AuthorizationCrt.SerialNumber }}", d), "4242");
+  EXPECT_EQ(Render("{{ typeOf .AuthorizationCrt }}", d), "*x509.Certificate");
+  // Without one (JWK), there is no such field.
+  f.in.authorization_crt = nullptr;
+  EXPECT_EQ(Render("{{ .AuthorizationCrt }}", X509TemplateData(f.in)), "<no value>");
 }
 
 TEST(X509TemplateData, SubjectAndSansAsStepCaPassesThem) {

@@ -160,7 +160,31 @@ bool IsPrintableUtf8(const std::string& s) {
   return true;
 }
 
-// Go encodes a name as PrintableString when it can, else UTF8String.
+
+}  // namespace
+
+Status CheckLeafNames(const std::string& common_name, const SanSet& sans) {
+  if (common_name.size() > kMaxNameLength || !IsPrintableUtf8(common_name)) {
+    return InvalidArgument("invalid common name");
+  }
+  const size_t count = sans.dns.size() + sans.emails.size() + sans.ips.size() +
+                       sans.uris.size();
+  if (count > kMaxSans) {
+    return InvalidArgument("too many subject alternative names (" + std::to_string(count) +
+                           ", at most " + std::to_string(kMaxSans) + ")");
+  }
+  for (const auto& d : sans.dns) {
+    if (!IsValidDnsName(d)) return InvalidArgument("invalid DNS name \"" + d + "\"");
+  }
+  for (const auto& e : sans.emails) {
+    if (!IsValidEmail(e)) return InvalidArgument("invalid email address \"" + e + "\"");
+  }
+  for (const auto& u : sans.uris) {
+    if (!IsValidUri(u)) return InvalidArgument("invalid URI \"" + u + "\"");
+  }
+  return Status::Ok();
+}
+
 bool IsPrintableStringSet(const std::string& s) {
   for (unsigned char c : s) {
     if (!(std::isalnum(c) || c == ' ' || c == '\'' || c == '(' || c == ')' || c == '+' ||
@@ -170,30 +194,6 @@ bool IsPrintableStringSet(const std::string& s) {
   }
   return true;
 }
-
-Status CheckLeafNames(const LeafRequest& r) {
-  if (r.common_name.size() > kMaxNameLength || !IsPrintableUtf8(r.common_name)) {
-    return InvalidArgument("invalid common name");
-  }
-  const size_t count = r.sans.dns.size() + r.sans.emails.size() + r.sans.ips.size() +
-                       r.sans.uris.size();
-  if (count > kMaxSans) {
-    return InvalidArgument("too many subject alternative names (" + std::to_string(count) +
-                           ", at most " + std::to_string(kMaxSans) + ")");
-  }
-  for (const auto& d : r.sans.dns) {
-    if (!IsValidDnsName(d)) return InvalidArgument("invalid DNS name \"" + d + "\"");
-  }
-  for (const auto& e : r.sans.emails) {
-    if (!IsValidEmail(e)) return InvalidArgument("invalid email address \"" + e + "\"");
-  }
-  for (const auto& u : r.sans.uris) {
-    if (!IsValidUri(u)) return InvalidArgument("invalid URI \"" + u + "\"");
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 std::string EncodeProvisionerExtension(const ProvisionerInfo& info) {
   std::string body;
@@ -240,8 +240,9 @@ TimePoint Issuer::not_after() const { return Asn1TimeToTimePoint(X509_get0_notAf
 Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
   if (!cert_ || !signer_) return Internal("issuer: not configured");
   if (!request.public_key) return InvalidArgument("issuer: no public key");
+  if (request.profile) return IssueFromTemplate(request);
   STEPCA_RETURN_IF_ERROR(CheckPublicKey(request.public_key));
-  STEPCA_RETURN_IF_ERROR(CheckLeafNames(request));
+  STEPCA_RETURN_IF_ERROR(CheckLeafNames(request.common_name, request.sans));
   if (request.validity.not_after <= request.validity.not_before) {
     return InvalidArgument("issuer: empty validity window");
   }
@@ -264,10 +265,7 @@ Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
     return Internal("issuer: cannot set subject: " + OpensslError());
   }
 
-  if (!SetEcPubkeyFast(c, request.public_key, request.spki) &&
-      X509_set_pubkey(c, request.public_key) != 1) {
-    return Internal("issuer: cannot set public key: " + OpensslError());
-  }
+  STEPCA_RETURN_IF_ERROR(SetPublicKey(c, request.public_key, request.spki));
 
   // keyUsage (critical).
   std::unique_ptr<ASN1_BIT_STRING, Asn1BitStringFree> ku(ASN1_BIT_STRING_new());
@@ -347,6 +345,12 @@ Result<IssuedCertificate> Issuer::IssueLeaf(const LeafRequest& request) const {
   }
 
   return Finish(std::move(cert));
+}
+
+Status Issuer::SetPublicKey(X509* c, EVP_PKEY* key, const X509_PUBKEY* spki) {
+  if (!SetEcPubkeyFast(c, key, spki) && X509_set_pubkey(c, key) != 1)
+    return Internal("issuer: cannot set public key: " + OpensslError());
+  return Status::Ok();
 }
 
 Result<std::string> NewSerial() {

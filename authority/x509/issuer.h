@@ -14,6 +14,10 @@
 
 namespace stepca {
 
+namespace tmpl {
+struct X509CertificateTemplate;
+}
+
 // Provisioner type codes of OID 1.3.6.1.4.1.37476.9000.64.1.
 enum class ProvisionerType {
   kJwk = 1, kOidc = 2, kGcp = 3, kAws = 4, kAzure = 5, kAcme = 6, kX5c = 7,
@@ -44,6 +48,11 @@ struct LeafRequest {
   // Decimal, chosen (and recorded) by the caller before signing
   // (NewSerial); empty draws a random one here.
   std::string serial;
+  // A rendered certificate template (template_profile.h): when set, the
+  // subject, names and extensions are its, common_name and sans are not
+  // used, and the certificate is built as step-ca builds it from a
+  // template (template_issue.cc).
+  std::shared_ptr<const tmpl::X509CertificateTemplate> profile;
 };
 
 struct IssuedCertificate {
@@ -67,6 +76,12 @@ Result<std::string> PublicKeyId(X509* cert);
 std::string SerialDecimal(X509* cert);
 // A fresh serial, decimal: 128 random bits, positive (step-ca's size).
 Result<std::string> NewSerial();
+// The names a leaf may carry: a printable common name of at most
+// kMaxNameLength bytes, at most kMaxSans SANs, each valid for its kind.
+Status CheckLeafNames(const std::string& common_name, const SanSet& sans);
+// Go's choice for a name attribute: PrintableString when every character
+// is in its set (no '*', no '&'), else UTF8String.
+bool IsPrintableStringSet(const std::string& s);
 
 class Issuer {
  public:
@@ -79,6 +94,7 @@ class Issuer {
   // (serverAuth, clientAuth), subjectKeyIdentifier (SHA-1 of the key bits),
   // authorityKeyIdentifier (keyid), subjectAltName (DNS, email, IP, URI;
   // omitted when empty), the provisioner extension (non-critical).
+  // With request.profile, IssueFromTemplate.
   Result<IssuedCertificate> IssueLeaf(const LeafRequest& request) const;
 
   // Re-issues request.old (step-ca's renew/rekey): same subject and every
@@ -92,6 +108,15 @@ class Issuer {
   TimePoint not_after() const;
 
  private:
+  // A leaf from request.profile, with Go's crypto/x509 extension order:
+  // keyUsage, extKeyUsage, basicConstraints, subjectKeyIdentifier,
+  // authorityKeyIdentifier, authorityInfoAccess, subjectAltName,
+  // certificatePolicies, nameConstraints, cRLDistributionPoints, then the
+  // provisioner extension and the template's own extensions; a standard
+  // extension whose OID is among those is left out. (template_issue.cc)
+  Result<IssuedCertificate> IssueFromTemplate(const LeafRequest& request) const;
+  // The subject public key, the cheap way when spki allows (issuer.cc).
+  static Status SetPublicKey(X509* cert, EVP_PKEY* key, const X509_PUBKEY* spki);
   // What every certificate of this issuer shares: version 3, the serial
   // (decimal; empty: NewSerial), our subject as issuer, the validity window.
   Result<X509Ptr> NewCertificate(const Validity& validity, const std::string& serial) const;

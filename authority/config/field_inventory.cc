@@ -1,0 +1,215 @@
+#include "authority/config/field_inventory.h"
+
+#include <strings.h>
+
+
+namespace stepca {
+namespace {
+
+constexpr FieldUse H = FieldUse::kHonoured;
+constexpr FieldUse W = FieldUse::kHonouredWhole;
+constexpr FieldUse P = FieldUse::kParserWarns;
+constexpr FieldUse N = FieldUse::kNotServed;
+
+constexpr char kRaOnly[] =
+    "read only by a registration authority (authority.type), which this version does not run; "
+    "certificates are signed with this CA's own key";
+constexpr char kLinked[] =
+    "linked deployments (Smallstep Certificate Manager) are not supported; ignored";
+constexpr char kNoSshYet[] = "SSH certificates are not issued by this version; ignored";
+
+// The provisioner types whose requests this version authorizes. The others
+// are named by the provisioner parser as a whole, so their members are not
+// listed one by one.
+constexpr const char* kServedTypes[] = {"JWK", "X5C", "ACME"};
+
+const std::vector<FieldRule> kRules = {
+    {"root", H, ""},
+    {"federatedRoots", H, ""},
+    {"crt", H, ""},
+    {"key", H, ""},
+    {"password", H, ""},
+    {"dnsNames", H, ""},
+    {"address", P, ""},
+    {"insecureAddress", P, ""},
+    {"logger", H, ""},
+    {"logger.format", H, ""},
+    {"db", P, ""},  // named whole by the loader: the store is stepca_store
+    {"kms", P, ""},
+    {"ssh", H, ""},  // the loader names the block; its members are checked here
+    {"ssh.hostKey", P, ""},
+    {"ssh.userKey", P, ""},
+    {"ssh.keys", N, kNoSshYet},
+    {"ssh.addUserPrincipal", N, kNoSshYet},
+    {"ssh.addUserCommand", N, kNoSshYet},
+    {"ssh.bastion", N, kNoSshYet},
+    {"templates", P, ""},
+    {"crl", P, ""},
+    {"cas", P, ""},
+    {"monitoring", N, "not supported; scrape the stepca_metrics endpoint instead"},
+    {"commonName", N, "not used: the CA's own TLS certificate is nginx's ssl_certificate"},
+    {"tls", H, ""},
+    {"tls.cipherSuites", W, ""},
+    {"tls.minVersion", H, ""},
+    {"tls.maxVersion", H, ""},
+    {"tls.renegotiation", H, ""},
+
+    {"authority", H, ""},
+    {"authority.type", H, ""},  // only "" (a local CA); the loader refuses the others
+    {"authority.provisioners", H, ""},
+    {"authority.claims", H, ""},
+    {"authority.disableIssuedAtCheck", H, ""},
+    {"authority.backdate", H, ""},
+    {"authority.password", H, ""},
+    {"authority.enableAdmin", P, ""},
+    {"authority.template", W, ""},
+    {"authority.policy", W, ""},
+    {"authority.authorityId", N, kLinked},
+    {"authority.deploymentType", N, kLinked},
+    {"authority.certificateAuthority", N, kRaOnly},
+    {"authority.certificateAuthorityFingerprint", N, kRaOnly},
+    {"authority.certificateIssuer", N, kRaOnly},
+    {"authority.credentialsFile", N, kRaOnly},
+    {"authority.config", N, kRaOnly},
+
+    {"claims.minTLSCertDuration", H, ""},
+    {"claims.maxTLSCertDuration", H, ""},
+    {"claims.defaultTLSCertDuration", H, ""},
+    {"claims.disableRenewal", H, ""},
+    {"claims.allowRenewalAfterExpiry", H, ""},
+    {"claims.minUserSSHCertDuration", N, kNoSshYet},
+    {"claims.maxUserSSHCertDuration", N, kNoSshYet},
+    {"claims.defaultUserSSHCertDuration", N, kNoSshYet},
+    {"claims.minHostSSHCertDuration", N, kNoSshYet},
+    {"claims.maxHostSSHCertDuration", N, kNoSshYet},
+    {"claims.defaultHostSSHCertDuration", N, kNoSshYet},
+    {"claims.enableSSHCA", N, kNoSshYet},
+
+    {"provisioner.*.type", H, ""},
+    {"provisioner.*.name", H, ""},
+    {"provisioner.*.claims", H, ""},
+    {"provisioner.*.options", H, ""},
+    {"provisioner.*.policy", W, ""},
+    {"provisioner.*.options.x509", H, ""},
+    {"provisioner.*.options.x509.template", H, ""},
+    {"provisioner.*.options.x509.templateFile", H, ""},
+    {"provisioner.*.options.x509.templateData", W, ""},
+    {"provisioner.*.options.ssh", P, ""},
+    {"provisioner.JWK.key", W, ""},
+    {"provisioner.JWK.encryptedKey", H, ""},
+    {"provisioner.X5C.roots", H, ""},
+    {"provisioner.ACME.requireEAB", H, ""},
+    {"provisioner.ACME.challenges", H, ""},
+    {"provisioner.ACME.nginxStepca", W, ""},
+    {"provisioner.ACME.forceCN", H, ""},
+};
+
+const FieldRule* Find(const std::string& path) {
+  for (const auto& r : kRules)
+    if (path == r.path) return &r;
+  return nullptr;
+}
+
+std::string CanonicalType(const char* type) {
+  for (const char* t : kServedTypes)
+    if (strcasecmp(t, type) == 0) return t;
+  return "";
+}
+
+class Walker {
+ public:
+  std::vector<std::string> warnings;
+
+  // doc: where the user sees the field; rule: its name in the table.
+  void Object(const json_t* obj, const std::string& doc, const std::string& rule) {
+    const char* key;
+    const json_t* value;
+    json_object_foreach(const_cast<json_t*>(obj), key, value) {
+      Field(value, Join(doc, key), Join(rule, key));
+    }
+  }
+
+ private:
+  static std::string Join(const std::string& a, const char* b) {
+    return a.empty() ? b : a + "." + b;
+  }
+
+  void Field(const json_t* value, const std::string& doc, const std::string& rule) {
+    const FieldRule* r = Find(rule);
+    if (r == nullptr) {
+      warnings.push_back(doc + ": unknown field, ignored (step-ca 0.19 has no such field "
+                               "either; check its spelling)");
+      return;
+    }
+    if (r->use == FieldUse::kNotServed) {
+      warnings.push_back(doc + ": " + r->why);
+      return;
+    }
+    if (r->use != FieldUse::kHonoured || !json_is_object(value)) {
+      if (rule == "authority.provisioners") Provisioners(value, doc);
+      return;
+    }
+    if (rule == "authority.claims") {
+      Object(value, doc, "claims");
+      return;
+    }
+    Object(value, doc, rule);
+  }
+
+  void Provisioners(const json_t* list, const std::string& doc) {
+    if (!json_is_array(list)) return;  // the loader refuses it
+    size_t i;
+    const json_t* p;
+    json_array_foreach(list, i, p) {
+      const json_t* type = json_object_get(p, "type");
+      if (!json_is_object(p) || !json_is_string(type)) continue;  // refused by the parser
+      const std::string canonical = CanonicalType(json_string_value(type));
+      if (canonical.empty()) continue;  // named whole by the parser
+      const std::string at = doc + "[" + std::to_string(i) + "]";
+      const char* key;
+      const json_t* value;
+      json_object_foreach(const_cast<json_t*>(p), key, value) {
+        ProvisionerField(value, at + "." + key, canonical, key);
+      }
+    }
+  }
+
+  void ProvisionerField(const json_t* value, const std::string& doc, const std::string& type,
+                        const std::string& member) {
+    const std::string typed = "provisioner." + type + "." + member;
+    const std::string any = "provisioner.*." + member;
+    const FieldRule* r = Find(typed);
+    if (r == nullptr) r = Find(any);
+    if (r == nullptr) {
+      warnings.push_back(doc + ": unknown field for a " + type +
+                         " provisioner, ignored (check its spelling)");
+      return;
+    }
+    if (r->use == FieldUse::kNotServed) {
+      warnings.push_back(doc + ": " + r->why);
+      return;
+    }
+    if (r->use != FieldUse::kHonoured || !json_is_object(value)) return;
+    if (member == "claims") {
+      Object(value, doc, "claims");
+      return;
+    }
+    const char* key;
+    const json_t* sub;
+    json_object_foreach(const_cast<json_t*>(value), key, sub) {
+      ProvisionerField(sub, doc + "." + key, type, member + "." + key);
+    }
+  }
+};
+
+}  // namespace
+
+const std::vector<FieldRule>& FieldInventory() { return kRules; }
+
+std::vector<std::string> UnhonouredFields(const json_t* root) {
+  Walker w;
+  if (json_is_object(root)) w.Object(root, "", "");
+  return std::move(w.warnings);
+}
+
+}  // namespace stepca
