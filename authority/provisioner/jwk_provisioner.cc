@@ -72,7 +72,7 @@ Result<SignGrant> JwkProvisioner::AuthorizeSshRevoke(const Jws& jws, const Token
   SignGrant g;
   g.subject = claims.subject;
   g.provisioner_id = id();
-  g.token_key = TokenUseKey(id(), jws, claims);
+  STEPCA_ASSIGN_OR_RETURN(g.token_key, TokenUseKey(id(), claims, "jwk.AuthorizeSSHRevoke"));
   g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
   return g;
 }
