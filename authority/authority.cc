@@ -82,6 +82,10 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   ssh.backdate = c.backdate;
   ssh.disable_issued_at_check = c.disable_issued_at_check;
   ssh.dns_names = c.dns_names;
+  ssh.add_user_principal = c.ssh_add_user_principal;
+  ssh.add_user_command = c.ssh_add_user_command;
+  ssh.name_policies = c.name_policies;
+  ssh.templates = c.ssh_templates;
   a->ssh_policy_ = std::make_unique<SshPolicy>(std::move(ssh), c.provisioners, *a->store_,
                                                a->ssh_user_signer_.get(),
                                                a->ssh_host_signer_.get(), SystemTime());

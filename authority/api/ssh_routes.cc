@@ -113,6 +113,10 @@ class SshRouter {
         sr.principals.emplace_back(json_string_value(e));
       }
     }
+    // Any JSON value: one that is not an object reaches a template as {}.
+    const json_t* data = json_object_get(b, "templateData");
+    if (data != nullptr && !json_is_null(data))
+      sr.template_data = std::shared_ptr<json_t>(json_deep_copy(data), [](json_t* j) { json_decref(j); });
     auto r = a_.ssh().Sign(sr);
     if (!r.ok()) return SshError(r.status().Wrap("signSSH"));
     return Issued(*r, true);

@@ -197,6 +197,11 @@ Status Loader::LoadSshKeys(const json_t* root, const std::string& password) {
     if (!alg.ok()) return Err(field, alg.status().message());
     (name[0] == 'h' ? cfg_.ssh_host_key : cfg_.ssh_user_key) = std::move(key);
   }
+  for (const char* name : {"addUserPrincipal", "addUserCommand"}) {
+    auto v = StringField(ssh, name, std::string("ssh.") + name, false);
+    if (!v.ok()) return v.status();
+    if (!v->empty()) (name[7] == 'P' ? cfg_.ssh_add_user_principal : cfg_.ssh_add_user_command) = v.value();
+  }
   const json_t* bastion = json_object_get(ssh, "bastion");
   if (bastion != nullptr && !json_is_null(bastion)) {
     if (!json_is_object(bastion)) return Err("ssh.bastion", "must be an object");
@@ -258,6 +263,13 @@ Status Loader::LoadAuthority(const json_t* root) {
                                          "the policy of provisioner " + Quote((*prov)->name()));
     if (!prov_policy.ok()) return InvalidArgument(opts_.path + ": " + prov_policy.status().message());
     policies->SetProvisioner((*prov)->id(), std::move(prov_policy).value());
+    // Parsed now, so that a broken SSH template fails the load.
+    const json_t* options = json_object_get(p, "options");
+    auto ssh_template = LoadSshTemplateOptions(
+        json_object_get(options, "ssh"),
+        X509TemplateSource{field + ".options.ssh", (*prov)->name(), dir_});
+    if (!ssh_template.ok()) return InvalidArgument(opts_.path + ": " + ssh_template.status().message());
+    cfg_.ssh_templates[(*prov)->id()] = std::move(ssh_template).value();
     Status st = cfg_.provisioners.Add(std::move(prov).value(), field);
     if (!st.ok()) return InvalidArgument(opts_.path + ": " + st.message());
   }

@@ -3,6 +3,7 @@
 #ifndef STEPCA_AUTHORITY_CONFIG_CA_CONFIG_H
 #define STEPCA_AUTHORITY_CONFIG_CA_CONFIG_H
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "authority/ossl.h"
 #include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
+#include "authority/ssh/template_profile.h"
 #include "authority/status.h"
 #include "authority/template/x509_certificate.h"
 #include "authority/x509/claims.h"
@@ -28,6 +30,13 @@ struct CaConfig {
   EvpPkeyPtr ssh_user_key;
   EvpPkeyPtr ssh_host_key;
   JsonPtr ssh_bastion;
+  // ssh.addUserPrincipal and ssh.addUserCommand (step-ca's defaults when
+  // absent): the certificate that may only add the user on first login.
+  std::string ssh_add_user_principal = "provisioner";
+  std::string ssh_add_user_command = "sudo useradd -m <principal>; nc -q0 localhost 22";
+  // Each provisioner's options.ssh, by Provisioner::id(); absent: the
+  // default SSH template.
+  std::map<std::string, std::shared_ptr<const SshTemplateOptions>> ssh_templates;
   // The top-level "templates" (the files `step ssh config` writes), and
   // ca.json's directory, against which their paths resolve.
   JsonPtr templates;

@@ -132,7 +132,14 @@ Status SshPolicy::Spend(const std::string& key, const std::string& by, TimePoint
   return spent;
 }
 
-Status SshPolicy::SignAndRecord(ssh::Certificate* cert, const std::string& prov_id,
+Status SshPolicy::CheckNames(const Provisioner* provisioner, const ssh::Certificate& cert) const {
+  if (settings_.name_policies == nullptr) return Status::Ok();
+  return settings_.name_policies->CheckSsh(
+      provisioner, cert.type == ssh::CertType::kHost ? SshCertType::kHost : SshCertType::kUser,
+      cert.principals);
+}
+
+Status SshPolicy::SignAndRecord(ssh::Certificate* cert, uint64_t fixed_serial, const std::string& prov_id,
                                 const std::string& prov_name, const std::string& prov_type,
                                 const std::string& renewed_from, const std::string& rekeyed_from,
                                 TimePoint now) {
@@ -144,7 +151,11 @@ Status SshPolicy::SignAndRecord(ssh::Certificate* cert, const std::string& prov_
   // A serial already recorded is drawn again, so no two certificates share
   // one.
   for (int attempt = 0; attempt < 4; ++attempt) {
-    STEPCA_ASSIGN_OR_RETURN(cert->serial, NewSshSerial());
+    if (fixed_serial != 0) {
+      cert->serial = fixed_serial;
+    } else {
+      STEPCA_ASSIGN_OR_RETURN(cert->serial, NewSshSerial());
+    }
     cert->nonce.clear();
     STEPCA_RETURN_IF_ERROR(ssh::SignCertificate(cert, *signer).Wrap("authority.SignSSH: error signing certificate"));
     SshCertificateRecord r;
@@ -162,6 +173,9 @@ Status SshPolicy::SignAndRecord(ssh::Certificate* cert, const std::string& prov_
     r.rekeyed_from = rekeyed_from;
     r.wire = cert->wire;
     Status st = SshCertificates(store_).Record(r, now);
+    if (st.code() == Code::kAlreadyExists && fixed_serial != 0)
+      return InvalidArgument("ssh certificate serial " + std::to_string(fixed_serial) +
+                             " from the template is already issued");
     if (st.code() == Code::kAlreadyExists) continue;
     if (!st.ok()) return Unavailable("error storing ssh certificate").WithDetail(st.message());
     return Status::Ok();
@@ -212,19 +226,32 @@ Result<SshSignResult> SshPolicy::Sign(const SshSignRequest& req, TimePoint now) 
   if (topts->valid_before.set() && req.valid_before.set() && !SameTime(topts->valid_before, req.valid_before, now))
     return PermissionDenied("ssh certificate valid before does not match");
 
-  // The certificate from the token, then the request (step-ca's template
-  // data: the token's values, the subject by default).
+  // step-ca's template data: the token's values, its subject by default
+  // (the request's own type, key id and principals are .Insecure.CR).
+  tmpl::SshTemplateInput in;
+  in.type = !topts->cert_type.empty() ? topts->cert_type : "user";
+  in.key_id = !topts->key_id.empty() ? topts->key_id : token.claims.subject;
+  in.principals = !topts->principals.empty() ? topts->principals
+                                             : std::vector<std::string>{token.claims.subject};
+  if (in.type == "user") in.extensions = ssh::DefaultUserExtensions();
+  in.token = token.jws.payload.get();
+  in.user_data = req.template_data.get();
+  in.request_type = req.cert_type;
+  in.request_key_id = req.key_id;
+  in.request_principals = req.principals;
+  auto tpl = settings_.templates.find(prov->id());
+  const SshTemplateOptions& template_options =
+      tpl != settings_.templates.end() && tpl->second ? *tpl->second : *DefaultSshTemplateOptions();
+  STEPCA_ASSIGN_OR_RETURN(SshCertificateFields fields, RenderSshTemplate(template_options, std::move(in)));
   ssh::Certificate cert;
   cert.key_blob = key->blob;
-  const std::string type = !topts->cert_type.empty() ? topts->cert_type
-                           : !req.cert_type.empty() ? req.cert_type : "user";
-  cert.type = type == "host" ? ssh::CertType::kHost : ssh::CertType::kUser;
-  cert.key_id = !topts->key_id.empty() ? topts->key_id
-                : !req.key_id.empty() ? req.key_id : token.claims.subject;
-  cert.principals = !topts->principals.empty() ? topts->principals
-                    : !req.principals.empty() ? req.principals
-                    : std::vector<std::string>{token.claims.subject};
-  if (cert.type == ssh::CertType::kUser) cert.extensions = ssh::DefaultUserExtensions();
+  cert.type = fields.type;
+  cert.key_id = std::move(fields.key_id);
+  cert.principals = std::move(fields.principals);
+  cert.extensions = std::move(fields.extensions);
+  cert.critical_options = std::move(fields.critical_options);
+  // sshCertDefaultValidator, checked here before the token is spent.
+  if (cert.key_id.empty()) return PermissionDenied("ssh certificate key id cannot be empty");
 
   // Validity (sshDefaultDuration, then sshCertValidityValidator).
   const Claims& claims = prov->claims();
@@ -255,6 +282,7 @@ Result<SshSignResult> SshPolicy::Sign(const SshSignRequest& req, TimePoint now) 
   cert.valid_after = static_cast<uint64_t>(after);
   cert.valid_before = static_cast<uint64_t>(before);
   STEPCA_RETURN_IF_ERROR(CheckSubjectKey(*key));
+  STEPCA_RETURN_IF_ERROR(CheckNames(prov, cert));
   if ((host ? host_ : user_) == nullptr)
     return Unimplemented(std::string("authority.SignSSH: ") + (host ? "host" : "user") +
                          " certificate signing is not enabled");
@@ -262,7 +290,7 @@ Result<SshSignResult> SshPolicy::Sign(const SshSignRequest& req, TimePoint now) 
   // Spend the token before anything is signed: one winner in the fleet.
   STEPCA_RETURN_IF_ERROR(Spend(token.grant.token_key, token.grant.provisioner_id,
                                token.grant.token_expiry, now));
-  STEPCA_RETURN_IF_ERROR(SignAndRecord(&cert, prov->id(), prov->name(), prov->type_name(), "", "", now));
+  STEPCA_RETURN_IF_ERROR(SignAndRecord(&cert, fields.serial, prov->id(), prov->name(), prov->type_name(), "", "", now));
   SshSignResult out;
   out.provisioner = prov->name();
   if (add_user_key && cert.type == ssh::CertType::kUser && !cert.principals.empty()) {
@@ -280,7 +308,7 @@ Result<SshSignResult> SshPolicy::Sign(const SshSignRequest& req, TimePoint now) 
     for (size_t at; (at = command.find("<principal>")) != std::string::npos;)
       command.replace(at, 11, principal);
     add.critical_options = {{"force-command", command}};
-    STEPCA_RETURN_IF_ERROR(SignAndRecord(&add, prov->id(), prov->name(), prov->type_name(), "", "", now));
+    STEPCA_RETURN_IF_ERROR(SignAndRecord(&add, 0, prov->id(), prov->name(), prov->type_name(), "", "", now));
     out.add_user = std::move(add);
   }
   out.cert = std::move(cert);
@@ -331,7 +359,7 @@ Result<SshPolicy::PopToken> SshPolicy::AuthorizePop(TokenMethod method, std::str
   if (revoked) return Unauthenticated("sshpop.authorizeToken: sshpop certificate is revoked");
   STEPCA_RETURN_IF_ERROR(CheckIssuedAt(claims));
   out.cert = std::move(cert).value();
-  out.token_key = TokenUseKey(prov->id(), out.token.jws, claims);
+  STEPCA_ASSIGN_OR_RETURN(out.token_key, TokenUseKey(prov->id(), claims, "sshpop.authorizeToken"));
   out.expiry = TimePoint(std::chrono::seconds(*claims.expiry));
   return out;
 }
@@ -361,8 +389,10 @@ Result<ssh::Certificate> SshPolicy::Reissue(const PopToken& t, std::string key_b
   const uint64_t duration = old.valid_before - old.valid_after;
   cert.valid_after = static_cast<uint64_t>(now_s - backdate);
   cert.valid_before = static_cast<uint64_t>(now_s) + duration - static_cast<uint64_t>(backdate);
+  // Today's policies, as for X.509 renewals (README "Name policies").
+  STEPCA_RETURN_IF_ERROR(CheckNames(t.provisioner, cert));
   STEPCA_RETURN_IF_ERROR(Spend(t.token_key, t.serial, t.expiry, now));
-  STEPCA_RETURN_IF_ERROR(SignAndRecord(&cert, t.provisioner->id(), t.provisioner->name(),
+  STEPCA_RETURN_IF_ERROR(SignAndRecord(&cert, 0, t.provisioner->id(), t.provisioner->name(),
                                        t.provisioner->type_name(), rekey ? "" : t.serial,
                                        rekey ? t.serial : "", now));
   return cert;

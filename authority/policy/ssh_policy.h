@@ -7,16 +7,22 @@
 #ifndef STEPCA_AUTHORITY_POLICY_SSH_POLICY_H
 #define STEPCA_AUTHORITY_POLICY_SSH_POLICY_H
 
+#include <jansson.h>
+
 #include <atomic>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "authority/clock/time_source.h"
+#include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
 #include "authority/provisioner/token_claims.h"
 #include "authority/signer/signer.h"
 #include "authority/ssh/certificate.h"
+#include "authority/ssh/template_profile.h"
 #include "authority/state/ssh_certificates.h"
 #include "authority/status.h"
 #include "authority/store/store.h"
@@ -30,6 +36,11 @@ struct SshPolicySettings {
   std::vector<std::string> dns_names;
   std::string add_user_principal = "provisioner";
   std::string add_user_command = "sudo useradd -m <principal>; nc -q0 localhost 22";
+  // authority.policy and the provisioners' (their ssh part); nullptr: none.
+  std::shared_ptr<const NamePolicies> name_policies;
+  // options.ssh by Provisioner::id(); a provisioner not listed renders the
+  // default template.
+  std::map<std::string, std::shared_ptr<const SshTemplateOptions>> templates;
 };
 
 struct SshSignRequest {
@@ -40,6 +51,7 @@ struct SshSignRequest {
   std::vector<std::string> principals;
   TimeDuration valid_after, valid_before;
   std::string add_user_public_key;  // wire blob, optional
+  std::shared_ptr<json_t> template_data;  // the request's templateData (.Insecure.User), optional
 };
 
 struct SshRevokeRequest {
@@ -91,10 +103,13 @@ class SshPolicy {
   Status Spend(const std::string& key, const std::string& by, TimePoint expiry, TimePoint now);
   // Signs with a fresh serial and records the certificate; nothing is
   // handed out unless its record is written.
-  Status SignAndRecord(ssh::Certificate* cert, const std::string& provisioner_id,
+  // fixed_serial: the one a template set (0: drawn at random).
+  Status SignAndRecord(ssh::Certificate* cert, uint64_t fixed_serial, const std::string& provisioner_id,
                        const std::string& provisioner_name, const std::string& provisioner_type,
                        const std::string& renewed_from, const std::string& rekeyed_from,
                        TimePoint now);
+  // The certificate's principals against the name policies.
+  Status CheckNames(const Provisioner* provisioner, const ssh::Certificate& cert) const;
   Result<ssh::Certificate> Reissue(const PopToken& token, std::string key_blob, bool rekey,
                                    TimePoint now);
 
