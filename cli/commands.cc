@@ -10,6 +10,7 @@
 #include "cli/init.h"
 #include "cli/renew.h"
 #include "cli/sign_flow.h"
+#include "cli/ssh_certificate.h"
 #include "cli/token.h"
 
 namespace stepca {
@@ -27,7 +28,9 @@ constexpr const char kUsage[] =
     "               a certificate from a template, offline (like 'step certificate create')\n"
     "  sign         get a certificate for a CSR (like 'step ca sign')\n"
     "  renew        renew a certificate over mTLS or with a token (like 'step ca renew')\n"
-    "  revoke       revoke a certificate by token or over mTLS (like 'step ca revoke')\n";
+    "  revoke       revoke a certificate by token or over mTLS (like 'step ca revoke')\n"
+    "  ssh certificate KEY_ID KEY_FILE [--host] [--sign] [--principal P]\n"
+    "               get an SSH user or host certificate (like 'step ssh certificate')\n";
 
 int Fail(std::ostream& err, const Status& st) {
   err << "error: " << st.message() << "\n";
@@ -324,6 +327,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (cmd == "certificate") return RunCertificate(rest, out, err);
   if (cmd == "sign") return RunSign(rest, out, err);
+  if (cmd == "ssh") return RunSsh(rest, out, err);
   if (cmd == "renew") return RunRenew(rest, out, err);
   if (cmd == "revoke") return RunRevoke(rest, out, err);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {

@@ -694,3 +694,58 @@ def test_sshd_refuses_revoked_certificate(step, ssh_ca, sshd_setup):
     proc = ssh_login(sshd.port, key, crt, sshd_setup["known_hosts"])
     assert proc.returncode != 0 and "Permission denied" in proc.stderr, proc.stderr
     assert "revoked" in read(sshd.log).lower(), read(sshd.log)
+
+
+# ---------------------------------------------------------------- stepca ssh certificate
+
+
+def stepca_ssh(ssh_ca, *args, check=True):
+    return run(STEPCA_CLI, "ssh", "certificate", "--provisioner", PROVISIONER,
+               "--provisioner-password-file", ssh_ca.provisioner_password,
+               "--ca-url", ssh_ca.url, "--root", ssh_ca.root, *args, check=check)
+
+
+def test_stepca_ssh_certificate_user_and_host(step, ssh_ca, sshd_setup, prefix):
+    """Our CLI: a user certificate with a new key, logged in with through a
+    real sshd; a host certificate for an existing key (--host --sign)."""
+    user = pwd.getpwuid(os.getuid()).pw_name
+    key = os.path.join(prefix, "id_stepca")
+    stepca_ssh(ssh_ca, "--principal", user, "%s@example.test" % user, key)
+    c = SshCert(read(key + "-cert.pub"))
+    assert not c.host and c.principals == [user] and c.key_id == "%s@example.test" % user
+    assert set(c.extensions) == USER_EXTENSIONS
+    assert os.stat(key).st_mode & 0o777 == 0o600
+    # OpenSSH reads the private key and finds the same public key.
+    pub = run(need("ssh-keygen"), "-y", "-f", key).stdout.split()[:2]
+    assert pub == read(key + ".pub").split()[:2]
+    assert 'Key ID: "%s@example.test"' % user in keygen_list(key + "-cert.pub")
+    sshd = sshd_setup["start"]()
+    proc = ssh_login(sshd.port, key, key + "-cert.pub", sshd_setup["known_hosts"])
+    assert proc.returncode == 0 and "logged-in-with-certificate" in proc.stdout, (
+        proc.stderr + read(sshd.log))
+
+    # Without --principal: step's default, the local part and the subject.
+    stepca_ssh(ssh_ca, "bob@example.test", os.path.join(prefix, "id_bob"))
+    assert SshCert(read(os.path.join(prefix, "id_bob-cert.pub"))).principals == [
+        "bob", "bob@example.test"]
+    # An existing file is not overwritten without --force.
+    proc = stepca_ssh(ssh_ca, "bob@example.test", os.path.join(prefix, "id_bob"), check=False)
+    assert proc.returncode != 0 and "already exists" in proc.stderr, proc.stderr
+
+    # Host: sign the host's existing public key.
+    hk = host_key(prefix, "host_key")
+    stepca_ssh(ssh_ca, "--host", "--sign", "--principal", "h.example.test",
+               "--principal", "127.0.0.1", "h.example.test", hk + ".pub")
+    hc = SshCert(read(hk + "-cert.pub"))
+    assert hc.host and hc.principals == ["h.example.test", "127.0.0.1"] and hc.extensions == {}
+    assert hc.key_id == "h.example.test"
+    listed = keygen_list(hk + "-cert.pub")
+    assert "host certificate" in listed
+    # step-ca's default host lifetime: 30 days.
+    assert abs((hc.valid_before - hc.valid_after) - (30 * 86400 + 60)) < 120
+
+    # A refusal from the CA is the CA's message.
+    proc = stepca_ssh(ssh_ca, "--not-after", "10000h", "carol@example.test",
+                      os.path.join(prefix, "id_carol"), check=False)
+    assert proc.returncode != 0 and "more than the authorized maximum" in proc.stderr, proc.stderr
+    assert not os.path.exists(os.path.join(prefix, "id_carol"))
