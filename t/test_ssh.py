@@ -749,3 +749,67 @@ def test_stepca_ssh_certificate_user_and_host(step, ssh_ca, sshd_setup, prefix):
                       os.path.join(prefix, "id_carol"), check=False)
     assert proc.returncode != 0 and "more than the authorized maximum" in proc.stderr, proc.stderr
     assert not os.path.exists(os.path.join(prefix, "id_carol"))
+
+
+# ---------------------------------------------------------------- ssh.keys
+
+
+def _jwk_and_blob(private=False):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    n = key.public_key().public_numbers()
+    b64u = lambda i: base64.urlsafe_b64encode(i.to_bytes(32, "big")).rstrip(b"=").decode()
+    jwk = {"kty": "EC", "crv": "P-256", "x": b64u(n.x), "y": b64u(n.y)}
+    if private:
+        jwk["d"] = b64u(key.private_numbers().private_value)
+    line = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                         serialization.PublicFormat.OpenSSH).decode()
+    return jwk, line.split()[1]
+
+
+def test_ssh_keys_extend_roots_and_federation(prefix, module_path, step_cli):
+    """ssh.keys: the CA's own key first, then the extra keys, federated ones
+    only in /ssh/federation and in `step ssh config`'s federated files."""
+    steppath, pw, ppw = init_ssh_pki(os.path.join(prefix, "ca"))
+    p = os.path.join(steppath, "config", "ca.json")
+    with open(p) as f:
+        doc = json.load(f)
+    (uj, ub), (hj, hb), (fj, fb) = _jwk_and_blob(), _jwk_and_blob(), _jwk_and_blob()
+    doc["ssh"]["keys"] = [{"type": "user", "key": uj}, {"type": "host", "federated": False, "key": hj},
+                          {"type": "host", "federated": True, "key": fj}]
+    with open(p, "w") as f:
+        json.dump(doc, f)
+    base = os.path.join(prefix, "nginx")
+    os.makedirs(base)
+    n = Nginx(base, Pki(steppath), os.path.join(steppath, "certs", "tls.crt"),
+              os.path.join(steppath, "secrets", "tls.key"), module=module_path, password_file=pw)
+    n.start()
+    try:
+        ca = SshCa(steppath, n, pw, ppw)
+        user_ca, host_ca = ca.user_ca_line.split()[1], ca.host_ca_line.split()[1]
+        assert ca.request("GET", "/ssh/roots") == (200, {"userKey": [user_ca, ub], "hostKey": [host_ca, hb]})
+        assert ca.request("GET", "/ssh/federation") == (200, {"userKey": [user_ca], "hostKey": [host_ca, fb]})
+        step_cli.run("ca", "bootstrap", "--ca-url", ca.url, "--fingerprint", ca.fingerprint)
+        out = step_cli.run("ssh", "config", "--host", "--roots").stdout
+        assert host_ca in out and hb in out, out
+        out = step_cli.run("ssh", "config", "--host", "--federation").stdout
+        assert host_ca in out and fb in out and hb not in out, out
+        # known_hosts from `step ssh config` trusts the federated host key too.
+        st, body = ca.request("POST", "/ssh/config", {"type": "user", "data": {"StepPath": "/h/.step"}})
+        assert st == 200, body
+        known = {t["name"]: base64.b64decode(t["content"]).decode() for t in body["userTemplates"]}
+        assert fb in known["known_hosts.tpl"], known["known_hosts.tpl"]
+    finally:
+        n.stop()
+    assert_clean_log(n.error_log)
+
+    # A private key, an unknown type, a key that is not a JWK: nginx -t fails.
+    for bad, why in (({"type": "user", "key": _jwk_and_blob(private=True)[0]}, "must be a public key"),
+                     ({"type": "admin", "key": uj}, "must be user or host"),
+                     ({"type": "host", "key": {"kty": "XX"}}, "ssh.keys[0].key")):
+        doc["ssh"]["keys"] = [bad]
+        with open(p, "w") as f:
+            json.dump(doc, f)
+        proc = n.test_config()
+        assert proc.returncode != 0 and why in proc.stderr, (why, proc.stderr)

@@ -81,7 +81,8 @@ class SshRouter {
     if (path == "/ssh/renew") return post ? Renew() : MethodNotAllowed();
     if (path == "/ssh/rekey") return post ? Rekey() : MethodNotAllowed();
     if (path == "/ssh/revoke") return post ? Revoke() : MethodNotAllowed();
-    if (path == "/ssh/roots" || path == "/ssh/federation") return get ? Roots() : MethodNotAllowed();
+    if (path == "/ssh/roots" || path == "/ssh/federation")
+      return get ? Roots(path == "/ssh/federation") : MethodNotAllowed();
     if (path == "/ssh/config" || path.substr(0, 12) == "/ssh/config/") return post ? Config() : MethodNotAllowed();
     if (path == "/ssh/check-host") return post ? CheckHost() : MethodNotAllowed();
     if (path == "/ssh/hosts" || path == "/ssh/get-hosts") return get ? Hosts() : MethodNotAllowed();
@@ -169,19 +170,26 @@ class SshRouter {
     return resp;
   }
 
-  static json_t* KeyList(const Signer* s) {
-    if (s == nullptr) return json_null();
-    auto blob = ssh::MarshalPublicKey(s->PublicKey());
-    if (!blob.ok()) return json_null();
-    return json_pack("[s]", Base64Encode(*blob).c_str());
+  // The CA's key, then the ssh.keys of that kind (step-ca's order).
+  json_t* KeyList(const Signer* s, bool host, bool federated) {
+    JsonPtr list(json_array());
+    if (s != nullptr) {
+      auto blob = ssh::MarshalPublicKey(s->PublicKey());
+      if (blob.ok()) json_array_append_new(list.get(), json_string(Base64Encode(*blob).c_str()));
+    }
+    for (const auto& k : a_.config().ssh_keys)
+      if (k.host == host && k.federated == federated)
+        json_array_append_new(list.get(), json_string(Base64Encode(k.blob).c_str()));
+    if (json_array_size(list.get()) == 0) return json_null();
+    return list.release();
   }
 
-  HttpResponse Roots() {
+  HttpResponse Roots(bool federation) {
     SshPolicy& ssh = a_.ssh();
     if (!ssh.enabled()) return SshError(NotFound("no keys found"));
     JsonPtr out(json_object());
-    json_object_set_new(out.get(), "userKey", KeyList(ssh.user_signer()));
-    json_object_set_new(out.get(), "hostKey", KeyList(ssh.host_signer()));
+    json_object_set_new(out.get(), "userKey", KeyList(ssh.user_signer(), false, federation));
+    json_object_set_new(out.get(), "hostKey", KeyList(ssh.host_signer(), true, federation));
     return JsonResponse(200, out.get());
   }
 
@@ -289,8 +297,16 @@ HttpResponse SshRouter::Config() {
   tmpl::Value::Map step_ssh;
   step_ssh["HostKey"] = KeyValue(ssh.host_signer());
   step_ssh["UserKey"] = KeyValue(ssh.user_signer());
-  step_ssh["HostFederatedKeys"] = tmpl::Value::MakeList({});
-  step_ssh["UserFederatedKeys"] = tmpl::Value::MakeList({});
+  tmpl::Value::List host_fed, user_fed;
+  for (const auto& k : a_.config().ssh_keys) {
+    if (!k.federated) continue;
+    tmpl::Value::Map m;
+    m["Type"] = tmpl::Value::String(ssh::BlobType(k.blob));
+    m["Marshal"] = tmpl::Value::String(k.blob);
+    (k.host ? host_fed : user_fed).push_back(tmpl::Value::MakeMap(std::move(m)));
+  }
+  step_ssh["HostFederatedKeys"] = tmpl::Value::MakeList(std::move(host_fed));
+  step_ssh["UserFederatedKeys"] = tmpl::Value::MakeList(std::move(user_fed));
   tmpl::Value::Map step;
   step["SSH"] = tmpl::Value::MakeMap(std::move(step_ssh));
   tmpl::Value::Map root;

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "authority/config/field_inventory.h"
+#include "authority/jose/jwk.h"
+#include "authority/ssh/public_key.h"
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/signer/file_signer.h"
 #include "authority/x509/template_profile.h"
@@ -201,6 +203,30 @@ Status Loader::LoadSshKeys(const json_t* root, const std::string& password) {
     auto v = StringField(ssh, name, std::string("ssh.") + name, false);
     if (!v.ok()) return v.status();
     if (!v->empty()) (name[7] == 'P' ? cfg_.ssh_add_user_principal : cfg_.ssh_add_user_command) = v.value();
+  }
+  const json_t* keys = json_object_get(ssh, "keys");
+  if (keys != nullptr && !json_is_null(keys)) {
+    if (!json_is_array(keys)) return Err("ssh.keys", "must be a list");
+    size_t i;
+    const json_t* k;
+    json_array_foreach(keys, i, k) {
+      const std::string field = "ssh.keys[" + std::to_string(i) + "]";
+      if (!json_is_object(k)) return Err(field, "must be an object");
+      const json_t* type = json_object_get(k, "type");
+      const char* t = json_is_string(type) ? json_string_value(type) : "";
+      if (std::string(t) != "user" && std::string(t) != "host")
+        return Err(field + ".type", std::string(*t ? "invalid type " + Quote(t) + ", it" : "it") +
+                                        " must be user or host");
+      const json_t* fed = json_object_get(k, "federated");
+      if (fed != nullptr && !json_is_null(fed) && !json_is_boolean(fed))
+        return Err(field + ".federated", "must be true or false");
+      auto jwk = ParseJwk(json_object_get(k, "key"));
+      if (!jwk.ok()) return Err(field + ".key", jwk.status().message());
+      if (jwk->has_private) return Err(field + ".key", "invalid key type, it must be a public key");
+      auto blob = ssh::MarshalPublicKey(jwk->key.get());
+      if (!blob.ok()) return Err(field + ".key", blob.status().message());
+      cfg_.ssh_keys.push_back({t[0] == 'h', json_is_true(fed), std::move(blob).value()});
+    }
   }
   const json_t* bastion = json_object_get(ssh, "bastion");
   if (bastion != nullptr && !json_is_null(bastion)) {

@@ -34,6 +34,15 @@ struct CaConfig {
   // absent): the certificate that may only add the user on first login.
   std::string ssh_add_user_principal = "provisioner";
   std::string ssh_add_user_command = "sudo useradd -m <principal>; nc -q0 localhost 22";
+  // ssh.keys: more SSH CA public keys, listed by /ssh/roots (federated:
+  // false) or /ssh/federation (federated: true) after the CA's own, and
+  // offered to `step ssh config` as the federated keys.
+  struct SshExtraKey {
+    bool host = false;
+    bool federated = false;
+    std::string blob;  // the SSH wire encoding
+  };
+  std::vector<SshExtraKey> ssh_keys;
   // Each provisioner's options.ssh, by Provisioner::id(); absent: the
   // default SSH template.
   std::map<std::string, std::shared_ptr<const SshTemplateOptions>> ssh_templates;

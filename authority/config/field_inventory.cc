@@ -38,8 +38,7 @@ const std::vector<FieldRule> kRules = {
     {"ssh", H, ""},
     {"ssh.hostKey", H, ""},
     {"ssh.userKey", H, ""},
-    {"ssh.keys", N, "extra (federated) SSH CA keys are not served by this version; "
-                    "/ssh/roots and /ssh/federation list the hostKey and userKey only"},
+    {"ssh.keys", W, ""},
     {"ssh.addUserPrincipal", H, ""},
     {"ssh.addUserCommand", H, ""},
     {"ssh.bastion", W, ""},
