@@ -70,6 +70,25 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   a->policy_ = std::make_unique<CertificatePolicy>(std::move(settings), c.provisioners, *a->store_,
                                                    *a->ca_, SystemTime());
   a->acme_.reset(new acme::Service(*a, options));
+
+  // SSH: the CA keys of the "ssh" block behind the same signer seam.
+  if (c.ssh_user_key) {
+    STEPCA_ASSIGN_OR_RETURN(a->ssh_user_signer_, MakeFileSigner(std::move(c.ssh_user_key)));
+  }
+  if (c.ssh_host_key) {
+    STEPCA_ASSIGN_OR_RETURN(a->ssh_host_signer_, MakeFileSigner(std::move(c.ssh_host_key)));
+  }
+  SshPolicySettings ssh;
+  ssh.backdate = c.backdate;
+  ssh.disable_issued_at_check = c.disable_issued_at_check;
+  ssh.dns_names = c.dns_names;
+  ssh.add_user_principal = c.ssh_add_user_principal;
+  ssh.add_user_command = c.ssh_add_user_command;
+  ssh.name_policies = c.name_policies;
+  ssh.templates = c.ssh_templates;
+  a->ssh_policy_ = std::make_unique<SshPolicy>(std::move(ssh), c.provisioners, *a->store_,
+                                               a->ssh_user_signer_.get(),
+                                               a->ssh_host_signer_.get(), SystemTime());
   return a;
 }
 
@@ -81,6 +100,8 @@ Status Authority::PrepareStore(long uid, long gid) {
 
 Status Authority::InitProcess() {
   STEPCA_RETURN_IF_ERROR(ca_->InitProcess());
+  for (Signer* s : {ssh_user_signer_.get(), ssh_host_signer_.get()})
+    if (s != nullptr) STEPCA_RETURN_IF_ERROR(s->InitProcess());
   return store_->OpenInProcess();
 }
 

@@ -14,6 +14,8 @@
 #include "authority/ca/certificate_authority.h"
 #include "authority/config/ca_config.h"
 #include "authority/policy/certificate_policy.h"
+#include "authority/policy/ssh_policy.h"
+#include "authority/signer/signer.h"
 #include "authority/status.h"
 #include "authority/store/store.h"
 
@@ -61,6 +63,9 @@ class Authority {
   // Sign, renew, revoke, issue from a CSR. Thread-safe.
   CertificatePolicy& policy() { return *policy_; }
   acme::Service& acme() { return *acme_; }
+  // SSH certificates (authority/policy/ssh_policy.h); enabled() is false
+  // without an "ssh" block. Thread-safe.
+  SshPolicy& ssh() { return *ssh_policy_; }
   ~Authority();
 
  private:
@@ -76,6 +81,8 @@ class Authority {
   std::unique_ptr<CertificateAuthorityService> ca_;
   std::unique_ptr<CertificatePolicy> policy_;
   std::unique_ptr<acme::Service> acme_;
+  std::unique_ptr<Signer> ssh_user_signer_, ssh_host_signer_;
+  std::unique_ptr<SshPolicy> ssh_policy_;
   std::vector<std::string> root_pems_, federated_pems_, fingerprints_;
 };
 

@@ -10,6 +10,7 @@
 #include "cli/init.h"
 #include "cli/renew.h"
 #include "cli/sign_flow.h"
+#include "cli/ssh_certificate.h"
 #include "cli/token.h"
 
 namespace stepca {
@@ -27,7 +28,9 @@ constexpr const char kUsage[] =
     "               a certificate from a template, offline (like 'step certificate create')\n"
     "  sign         get a certificate for a CSR (like 'step ca sign')\n"
     "  renew        renew a certificate over mTLS or with a token (like 'step ca renew')\n"
-    "  revoke       revoke a certificate by token or over mTLS (like 'step ca revoke')\n";
+    "  revoke       revoke a certificate by token or over mTLS (like 'step ca revoke')\n"
+    "  ssh certificate KEY_ID KEY_FILE [--host] [--sign] [--principal P]\n"
+    "               get an SSH user or host certificate (like 'step ssh certificate')\n";
 
 int Fail(std::ostream& err, const Status& st) {
   err << "error: " << st.message() << "\n";
@@ -114,7 +117,7 @@ int SignAndWrite(const Args& args, const TokenFlowOptions& client,
 int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto parsed = Args::Parse(argv, {{"name"}, {"dns"}, {"address"}, {"provisioner"},
                                    {"password-file"}, {"provisioner-password-file"},
-                                   {"steppath"}, {"acme", false}, {"kty"},
+                                   {"steppath"}, {"acme", false}, {"ssh", false}, {"kty"},
                                    {"force", false}, {"f", false},
                                    {"deployment-type"}, {"intermediate-template"}});
   if (!parsed.ok()) return Fail(err, parsed.status());
@@ -133,6 +136,7 @@ int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   o.provisioner = args.Get("provisioner");
   o.steppath = args.Get("steppath", DefaultStepPath());
   o.acme = args.Has("acme");
+  o.ssh = args.Has("ssh");
   o.force = args.Has("force") || args.Has("f");
   o.kty = args.Get("kty", "EC");
   if (args.Has("intermediate-template")) {
@@ -323,6 +327,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (cmd == "certificate") return RunCertificate(rest, out, err);
   if (cmd == "sign") return RunSign(rest, out, err);
+  if (cmd == "ssh") return RunSsh(rest, out, err);
   if (cmd == "renew") return RunRenew(rest, out, err);
   if (cmd == "revoke") return RunRevoke(rest, out, err);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {

@@ -7,6 +7,7 @@
 
 #include "authority/jose/jwe.h"
 #include "authority/jose/jwk.h"
+#include "authority/ssh/public_key.h"
 #include "cli/crypto.h"
 #include "cli/files.h"
 #include "cli/go_json.h"
@@ -48,6 +49,85 @@ JsonPtr DefaultTlsOptions() {
   json_object_set_new(tls.get(), "maxVersion", json_real(1.3));
   json_object_set_new(tls.get(), "renegotiation", json_false());
   return tls;
+}
+
+// The files `step ssh config` renders (POST /ssh/config): for users, the
+// ssh client configuration that sends hosts of this CA through step and
+// the known_hosts line trusting the host CA; for hosts, the sshd lines and
+// the user CA key.
+struct SshTemplate {
+  const char* file;
+  const char* kind;  // user or host
+  const char* type;
+  const char* path;
+  const char* text;
+  bool requires_cert_and_key;
+};
+
+constexpr SshTemplate kSshTemplates[] = {
+    {"config.tpl", "user", "snippet", "~/.ssh/config",
+     "Host *\n\tInclude \"{{- if .User.StepBasePath }}{{ .User.StepBasePath }}{{- else }}"
+     "{{ .User.StepPath }}{{- end }}/ssh/includes\"",
+     false},
+    {"step_includes.tpl", "user", "prepend-line", "${STEPPATH}/ssh/includes",
+     "Include \"{{ .User.StepPath }}/ssh/config\"", false},
+    {"step_config.tpl", "user", "file", "ssh/config",
+     "Match exec \"step ssh check-host{{- if .User.Context }} --context {{ .User.Context }}{{- end }} %h\"\n"
+     "{{- if .User.User }}\n\tUser {{ .User.User }}\n{{- end }}\n"
+     "\tUserKnownHostsFile \"{{ .User.StepPath }}/ssh/known_hosts\"\n"
+     "\tProxyCommand step ssh proxycommand{{- if .User.Context }} --context {{ .User.Context }}{{- end }} %r %h %p\n",
+     false},
+    {"known_hosts.tpl", "user", "file", "ssh/known_hosts",
+     "@cert-authority * {{ .Step.SSH.HostKey.Type }} {{ .Step.SSH.HostKey.Marshal | toString | b64enc }}\n"
+     "{{- range .Step.SSH.HostFederatedKeys }}\n"
+     "@cert-authority * {{ .Type }} {{ .Marshal | toString | b64enc }}\n{{- end }}\n",
+     false},
+    {"sshd_config.tpl", "host", "snippet", "/etc/ssh/sshd_config",
+     "Match all\n\tTrustedUserCAKeys /etc/ssh/ca.pub\n"
+     "\tHostCertificate /etc/ssh/{{ .User.Certificate }}\n\tHostKey /etc/ssh/{{ .User.Key }}",
+     true},
+    {"ca.tpl", "host", "snippet", "/etc/ssh/ca.pub",
+     "{{ .Step.SSH.UserKey.Type }} {{ .Step.SSH.UserKey.Marshal | toString | b64enc }}\n"
+     "{{- range .Step.SSH.UserFederatedKeys }}\n{{ .Type }} {{ .Marshal | toString | b64enc }}\n{{- end }}\n",
+     false},
+};
+
+// The top-level "templates" of ca.json for kSshTemplates, and the files.
+Result<JsonPtr> WriteSshTemplates(const std::string& templates_dir) {
+  const std::string dir = JoinPath(templates_dir, "ssh");
+  STEPCA_RETURN_IF_ERROR(MakeDirs(dir, kDirMode));
+  JsonPtr user(json_array()), host(json_array());
+  for (const SshTemplate& t : kSshTemplates) {
+    STEPCA_RETURN_IF_ERROR(WriteFile(JoinPath(dir, t.file), t.text, kPublicMode));
+    JsonPtr e(json_object());
+    json_object_set_new(e.get(), "name", json_string(t.file));
+    json_object_set_new(e.get(), "type", json_string(t.type));
+    json_object_set_new(e.get(), "template", json_string((std::string("templates/ssh/") + t.file).c_str()));
+    json_object_set_new(e.get(), "path", json_string(t.path));
+    json_object_set_new(e.get(), "comment", json_string("#"));
+    if (t.requires_cert_and_key)
+      json_object_set_new(e.get(), "requires", StringArray({"Certificate", "Key"}).release());
+    json_array_append_new(std::string(t.kind) == "user" ? user.get() : host.get(), e.release());
+  }
+  JsonPtr ssh(json_object());
+  json_object_set_new(ssh.get(), "user", user.release());
+  json_object_set_new(ssh.get(), "host", host.release());
+  JsonPtr out(json_object());
+  json_object_set_new(out.get(), "ssh", ssh.release());
+  return out;
+}
+
+// One SSH CA key pair: an EC P-256 key, encrypted as the X.509 keys are,
+// and its authorized_keys line.
+Status WriteSshKeyPair(const std::string& pub_path, const std::string& key_path,
+                       const std::string& password) {
+  STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr key, GenerateKey("EC", "P-256"));
+  STEPCA_ASSIGN_OR_RETURN(std::string blob, ssh::MarshalPublicKey(key.get()));
+  STEPCA_ASSIGN_OR_RETURN(std::string pem, PrivateKeyToPem(key.get(), password));
+  Status st = WriteFile(key_path, pem, kSecretMode);
+  Wipe(pem);
+  STEPCA_RETURN_IF_ERROR(st);
+  return WriteFile(pub_path, ssh::AuthorizedKeyLine(blob) + "\n", kPublicMode);
 }
 
 TimePoint NowSeconds() {
@@ -149,6 +229,12 @@ Result<InitResult> InitPki(const InitOptions& o) {
   r.tls_key = JoinPath(secrets, "tls.key");
   r.ca_config = JoinPath(config, "ca.json");
   r.defaults = JoinPath(config, "defaults.json");
+  if (o.ssh) {
+    r.ssh_user_pub = JoinPath(certs, "ssh_user_ca_key.pub");
+    r.ssh_host_pub = JoinPath(certs, "ssh_host_ca_key.pub");
+    r.ssh_user_key = JoinPath(secrets, "ssh_user_ca_key");
+    r.ssh_host_key = JoinPath(secrets, "ssh_host_ca_key");
+  }
   STEPCA_ASSIGN_OR_RETURN(r.ca_url, CaUrlFor(o.dns[0], o.address));
 
   struct stat st;
@@ -231,18 +317,30 @@ Result<InitResult> InitPki(const InitOptions& o) {
   Wipe(int_key_pem);
   Wipe(tls_key_pem);
   r.fingerprint = Fingerprint(root.get());
+  JsonPtr templates;
+  if (o.ssh) {
+    STEPCA_RETURN_IF_ERROR(WriteSshKeyPair(r.ssh_user_pub, r.ssh_user_key, o.password));
+    STEPCA_RETURN_IF_ERROR(WriteSshKeyPair(r.ssh_host_pub, r.ssh_host_key, o.password));
+    STEPCA_ASSIGN_OR_RETURN(templates, WriteSshTemplates(r.templates_dir));
+  }
 
   // config/ca.json, member for member as step writes it.
   STEPCA_ASSIGN_OR_RETURN(
       JsonPtr jwk_prov,
       MakeJwkProvisioner(o.provisioner, o.provisioner_password, o.p2c));
   JsonPtr provisioners(json_array());
+  if (o.ssh) json_object_set_new(jwk_prov.get(), "claims", json_pack("{s:b}", "enableSSHCA", 1));
   json_array_append_new(provisioners.get(), jwk_prov.release());
   if (o.acme) {
     JsonPtr acme(json_object());
     json_object_set_new(acme.get(), "type", json_string("ACME"));
     json_object_set_new(acme.get(), "name", json_string("acme"));
     json_array_append_new(provisioners.get(), acme.release());
+  }
+  if (o.ssh) {
+    json_array_append_new(provisioners.get(),
+                          json_pack("{s:s,s:s,s:{s:b}}", "type", "SSHPOP", "name", "sshpop",
+                                    "claims", "enableSSHCA", 1));
   }
   JsonPtr authority(json_object());
   json_object_set_new(authority.get(), "provisioners", provisioners.release());
@@ -264,10 +362,14 @@ Result<InitResult> InitPki(const InitOptions& o) {
   json_object_set_new(ca.get(), "address", json_string(o.address.c_str()));
   json_object_set_new(ca.get(), "insecureAddress", json_string(""));
   json_object_set_new(ca.get(), "dnsNames", StringArray(o.dns).release());
+  if (o.ssh)
+    json_object_set_new(ca.get(), "ssh", json_pack("{s:s,s:s}", "hostKey", r.ssh_host_key.c_str(),
+                                                   "userKey", r.ssh_user_key.c_str()));
   json_object_set_new(ca.get(), "logger", logger.release());
   json_object_set_new(ca.get(), "db", db.release());
   json_object_set_new(ca.get(), "authority", authority.release());
   json_object_set_new(ca.get(), "tls", DefaultTlsOptions().release());
+  if (templates) json_object_set_new(ca.get(), "templates", templates.release());
   json_object_set_new(ca.get(), "commonName", json_string("Step Online CA"));
   STEPCA_RETURN_IF_ERROR(WriteFile(r.ca_config, FormatCaJson(ca.get()), kPublicMode));
 
@@ -288,6 +390,11 @@ void PrintInitSummary(const InitResult& r, std::ostream& out) {
       << "\u2714 Root fingerprint: " << r.fingerprint << "\n"
       << "\u2714 Intermediate certificate: " << r.intermediate_cert << "\n"
       << "\u2714 Intermediate private key: " << r.intermediate_key << "\n"
+      << (r.ssh_user_pub.empty() ? std::string()
+                                 : "\u2714 SSH user public key: " + r.ssh_user_pub + "\n" +
+                                       "\u2714 SSH user private key: " + r.ssh_user_key + "\n" +
+                                       "\u2714 SSH host public key: " + r.ssh_host_pub + "\n" +
+                                       "\u2714 SSH host private key: " + r.ssh_host_key + "\n")
       << "\u2714 TLS certificate: " << r.tls_cert << "\n"
       << "\u2714 TLS private key: " << r.tls_key << "\n"
       << "\u2714 Database folder: " << r.db_dir << "\n"

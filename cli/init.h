@@ -25,6 +25,7 @@ struct InitOptions {
   std::string provisioner_password;  // provisioner JWE
   std::string steppath;
   bool acme = false;
+  bool ssh = false;                  // SSH user and host CA keys, as `step ca init --ssh`
   bool force = false;                // overwrite an existing config/ca.json
   std::string kty = "EC";            // CA keys: EC (P-256), OKP, RSA
   int p2c = 600000;                  // PBES2 iterations of encryptedKey
@@ -39,6 +40,8 @@ struct InitResult {
   std::string root_cert, root_key, intermediate_cert, intermediate_key;
   std::string tls_cert, tls_key;
   std::string ca_config, defaults, db_dir, templates_dir;
+  // With --ssh: the CA keys (.pub beside them under certs/).
+  std::string ssh_user_pub, ssh_user_key, ssh_host_pub, ssh_host_key;
   std::string fingerprint;
   std::string ca_url;
 };

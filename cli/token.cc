@@ -62,7 +62,8 @@ Result<JsonPtr> BuildTokenClaims(const TokenClaimsRequest& r) {
   unsigned char rnd[32];
   if (RAND_bytes(rnd, sizeof rnd) != 1) return Internal("random: " + OpensslError());
   std::string jti = HexEncode(std::string_view(reinterpret_cast<char*>(rnd), sizeof rnd));
-  std::string aud = NormalizeCaUrl(r.ca_url) + (r.revoke ? "/1.0/revoke" : "/1.0/sign");
+  std::string aud = NormalizeCaUrl(r.ca_url) +
+                    (r.ssh ? "/1.0/ssh/sign" : r.revoke ? "/1.0/revoke" : "/1.0/sign");
 
   JsonPtr c(json_object());
   json_object_set_new(c.get(), "aud", json_string(aud.c_str()));
@@ -71,7 +72,7 @@ Result<JsonPtr> BuildTokenClaims(const TokenClaimsRequest& r) {
   json_object_set_new(c.get(), "iss", json_string(r.issuer.c_str()));
   json_object_set_new(c.get(), "jti", json_string(jti.c_str()));
   json_object_set_new(c.get(), "nbf", json_integer(iat));
-  if (!r.revoke) {
+  if (!r.revoke && r.ssh == nullptr) {
     JsonPtr sans(json_array());
     if (r.sans.empty()) {
       json_array_append_new(sans.get(), json_string(r.subject.c_str()));
@@ -82,6 +83,7 @@ Result<JsonPtr> BuildTokenClaims(const TokenClaimsRequest& r) {
   if (!r.root_fingerprint.empty()) {
     json_object_set_new(c.get(), "sha", json_string(r.root_fingerprint.c_str()));
   }
+  if (r.ssh != nullptr) json_object_set_new(c.get(), "step", json_pack("{s:O}", "ssh", r.ssh));
   json_object_set_new(c.get(), "sub", json_string(r.subject.c_str()));
   return c;
 }
@@ -222,6 +224,7 @@ Result<std::string> GenerateToken(const TokenFlowOptions& o) {
   req.ca_url = o.ca_url;
   req.root_fingerprint = fingerprint;
   req.issuer = ref.name;
+  req.ssh = o.ssh;
   STEPCA_ASSIGN_OR_RETURN(JsonPtr claims, BuildTokenClaims(req));
   return SignToken(claims.get(), jwk.key.get(), kid, jwk.alg);
 }

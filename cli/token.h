@@ -36,6 +36,9 @@ struct TokenClaimsRequest {
   std::string issuer;                // the provisioner name
   TimePoint now{};                   // zero: the current time
   std::chrono::seconds lifetime{300};
+  // An SSH token (`step ca token --ssh`): the "step":{"ssh":...} claim,
+  // audience .../1.0/ssh/sign, no sans. Not owned.
+  const json_t* ssh = nullptr;
 };
 
 // Claims in step's (sorted) order: aud, exp, iat, iss, jti, nbf, sans, sha,
@@ -83,6 +86,7 @@ struct TokenFlowOptions {
   std::string fingerprint;   // the "sha" claim when there is no root file
   std::string ca_config;
   bool offline = false;
+  const json_t* ssh = nullptr;  // as TokenClaimsRequest::ssh
 };
 Result<std::string> GenerateToken(const TokenFlowOptions& options);
 

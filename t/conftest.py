@@ -57,6 +57,8 @@ def pytest_configure(config):
         "markers",
         "allow_error_log: the test expects [error]/[crit]/[alert]/[emerg] "
         "lines in nginx's error log; skip the automatic check")
+    config.addinivalue_line(
+        "markers", "ssh_claims(dict): test_ssh.py's provisioner claims for its CA")
 
 
 # ---------------------------------------------------------------- helpers

@@ -9,6 +9,7 @@
 #include "authority/api/json_log.h"
 #include "authority/api/renew_routes.h"
 #include "authority/api/router.h"
+#include "authority/api/ssh_routes.h"
 #include "authority/authority.h"
 #include "authority/metrics.h"
 
@@ -90,6 +91,7 @@ class Router {
       return post ? RenewRoute(a_, req_, false) : MethodNotAllowed();
     if (path == "/rekey") return post ? RenewRoute(a_, req_, true) : MethodNotAllowed();
     if (path == "/revoke") return post ? RevokeRoute(a_, req_) : MethodNotAllowed();
+    if (IsSshPath(path)) return SshRoute(a_, req_, path);
 
     // One-segment parameters.
     if (path.substr(0, 6) == "/root/" && path.size() > 6 &&

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "authority/config/field_inventory.h"
+#include "authority/jose/jwk.h"
+#include "authority/ssh/public_key.h"
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/signer/file_signer.h"
 #include "authority/x509/template_profile.h"
@@ -41,6 +43,9 @@ class Loader {
   Result<std::vector<std::string>> PathList(const json_t* v, const std::string& field);
   Status LoadCertificates();
   Status LoadKey(const json_t* root);
+  Result<EvpPkeyPtr> ReadKey(const std::string& field, const std::string& path,
+                             const std::string& password);
+  Status LoadSshKeys(const json_t* root, const std::string& password);
   Status LoadAuthority(const json_t* root);
   Status NoteUnmapped(const json_t* root);
 
@@ -146,29 +151,88 @@ Status Loader::LoadKey(const json_t* root) {
     }
   }
 
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::string err = std::strerror(errno);
-    Wipe(password);
-    return Err("key", "cannot read " + path + ": " + err);
-  }
-  std::stringstream pem;
-  pem << in.rdbuf();
-  std::string text = pem.str();
-  auto key = LoadPrivateKeyPem(text, password);
-  Wipe(text);
-  const bool had_password = !password.empty();
+  auto key = ReadKey("key", path, password);
+  Status ssh = key.ok() ? LoadSshKeys(root, password) : Status::Ok();
   Wipe(password);
-  if (!key.ok()) {
-    std::string why = key.status().message();
-    if (!had_password) why += " (no password given: set stepca_password_file or \"password\")";
-    return Err("key", path + ": " + why);
-  }
+  if (!key.ok()) return key.status();
+  STEPCA_RETURN_IF_ERROR(ssh);
   if (X509_check_private_key(cfg_.intermediates[0].get(), key->get()) != 1) {
     ERR_clear_error();
     return Err("key", path + " does not match the certificate in " + crt_path_);
   }
   cfg_.key = std::move(key).value();
+  return Status::Ok();
+}
+
+Result<EvpPkeyPtr> Loader::ReadKey(const std::string& field, const std::string& path,
+                                   const std::string& password) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Err(field, "cannot read " + path + ": " + std::strerror(errno));
+  std::stringstream pem;
+  pem << in.rdbuf();
+  std::string text = pem.str();
+  auto key = LoadPrivateKeyPem(text, password);
+  Wipe(text);
+  if (!key.ok()) {
+    std::string why = key.status().message();
+    if (password.empty()) why += " (no password given: set stepca_password_file or \"password\")";
+    return Err(field, path + ": " + why);
+  }
+  return key;
+}
+
+// step-ca decrypts the SSH CA keys with the intermediate key's password.
+Status Loader::LoadSshKeys(const json_t* root, const std::string& password) {
+  const json_t* ssh = json_object_get(root, "ssh");
+  if (ssh == nullptr || json_is_null(ssh)) return Status::Ok();
+  if (!json_is_object(ssh)) return Err("ssh", "must be an object");
+  for (const char* name : {"hostKey", "userKey"}) {
+    const std::string field = std::string("ssh.") + name;
+    auto p = StringField(ssh, name, field, false);
+    if (!p.ok()) return p.status();
+    if (p->empty()) continue;
+    if (p->find("://") != std::string::npos || p->rfind("pkcs11:", 0) == 0)
+      return Err(field, "key URIs (" + p->substr(0, p->find(':')) +
+                            ") are not supported yet; use a PEM file");
+    STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr key, ReadKey(field, Resolve(p.value()), password));
+    auto alg = AlgorithmForKey(key.get());
+    if (!alg.ok()) return Err(field, alg.status().message());
+    (name[0] == 'h' ? cfg_.ssh_host_key : cfg_.ssh_user_key) = std::move(key);
+  }
+  for (const char* name : {"addUserPrincipal", "addUserCommand"}) {
+    auto v = StringField(ssh, name, std::string("ssh.") + name, false);
+    if (!v.ok()) return v.status();
+    if (!v->empty()) (name[7] == 'P' ? cfg_.ssh_add_user_principal : cfg_.ssh_add_user_command) = v.value();
+  }
+  const json_t* keys = json_object_get(ssh, "keys");
+  if (keys != nullptr && !json_is_null(keys)) {
+    if (!json_is_array(keys)) return Err("ssh.keys", "must be a list");
+    size_t i;
+    const json_t* k;
+    json_array_foreach(keys, i, k) {
+      const std::string field = "ssh.keys[" + std::to_string(i) + "]";
+      if (!json_is_object(k)) return Err(field, "must be an object");
+      const json_t* type = json_object_get(k, "type");
+      const char* t = json_is_string(type) ? json_string_value(type) : "";
+      if (std::string(t) != "user" && std::string(t) != "host")
+        return Err(field + ".type", std::string(*t ? "invalid type " + Quote(t) + ", it" : "it") +
+                                        " must be user or host");
+      const json_t* fed = json_object_get(k, "federated");
+      if (fed != nullptr && !json_is_null(fed) && !json_is_boolean(fed))
+        return Err(field + ".federated", "must be true or false");
+      auto jwk = ParseJwk(json_object_get(k, "key"));
+      if (!jwk.ok()) return Err(field + ".key", jwk.status().message());
+      if (jwk->has_private) return Err(field + ".key", "invalid key type, it must be a public key");
+      auto blob = ssh::MarshalPublicKey(jwk->key.get());
+      if (!blob.ok()) return Err(field + ".key", blob.status().message());
+      cfg_.ssh_keys.push_back({t[0] == 'h', json_is_true(fed), std::move(blob).value()});
+    }
+  }
+  const json_t* bastion = json_object_get(ssh, "bastion");
+  if (bastion != nullptr && !json_is_null(bastion)) {
+    if (!json_is_object(bastion)) return Err("ssh.bastion", "must be an object");
+    cfg_.ssh_bastion.reset(json_deep_copy(bastion));
+  }
   return Status::Ok();
 }
 
@@ -225,6 +289,13 @@ Status Loader::LoadAuthority(const json_t* root) {
                                          "the policy of provisioner " + Quote((*prov)->name()));
     if (!prov_policy.ok()) return InvalidArgument(opts_.path + ": " + prov_policy.status().message());
     policies->SetProvisioner((*prov)->id(), std::move(prov_policy).value());
+    // Parsed now, so that a broken SSH template fails the load.
+    const json_t* options = json_object_get(p, "options");
+    auto ssh_template = LoadSshTemplateOptions(
+        json_object_get(options, "ssh"),
+        X509TemplateSource{field + ".options.ssh", (*prov)->name(), dir_});
+    if (!ssh_template.ok()) return InvalidArgument(opts_.path + ": " + ssh_template.status().message());
+    cfg_.ssh_templates[(*prov)->id()] = std::move(ssh_template).value();
     Status st = cfg_.provisioners.Add(std::move(prov).value(), field);
     if (!st.ok()) return InvalidArgument(opts_.path + ": " + st.message());
   }
@@ -253,10 +324,16 @@ Status Loader::NoteUnmapped(const json_t* root) {
   const json_t* ins = json_object_get(root, "insecureAddress");
   if (json_is_string(ins) && json_string_length(ins) > 0)
     Warn("insecureAddress is not used: add a plain-HTTP listen to nginx instead");
-  for (const char* unsupported : {"ssh", "crl", "kms", "cas", "templates"}) {
+  for (const char* unsupported : {"crl", "kms", "cas"}) {
     const json_t* v = json_object_get(root, unsupported);
     if (v != nullptr && !json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
       Warn(std::string(unsupported) + " is not supported yet and is ignored");
+  }
+
+  const json_t* templates = json_object_get(root, "templates");
+  if (templates != nullptr && !json_is_null(templates)) {
+    if (!json_is_object(templates)) return Err("templates", "must be an object");
+    cfg_.templates.reset(json_deep_copy(templates));
   }
 
   const json_t* tls = json_object_get(root, "tls");
@@ -274,6 +351,7 @@ Status Loader::NoteUnmapped(const json_t* root) {
 
 Result<CaConfig> Loader::Load() {
   cfg_.path = opts_.path;
+  cfg_.dir = dir_;
   json_error_t jerr;
   FILE* f = std::fopen(opts_.path.c_str(), "rb");
   if (f == nullptr) return InvalidArgument(opts_.path + ": cannot read: " + std::strerror(errno));

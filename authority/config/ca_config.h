@@ -3,6 +3,7 @@
 #ifndef STEPCA_AUTHORITY_CONFIG_CA_CONFIG_H
 #define STEPCA_AUTHORITY_CONFIG_CA_CONFIG_H
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "authority/ossl.h"
 #include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
+#include "authority/ssh/template_profile.h"
 #include "authority/status.h"
 #include "authority/template/x509_certificate.h"
 #include "authority/x509/claims.h"
@@ -23,6 +25,31 @@ struct CaConfig {
   std::vector<X509Ptr> federated_roots;
   std::vector<X509Ptr> intermediates;  // the "crt" file; [0] issues
   EvpPkeyPtr key;                      // unlocked intermediate key
+  // The "ssh" block: the SSH CA keys, unlocked with the same password;
+  // either may be absent. ssh_bastion is the block's "bastion" (or null).
+  EvpPkeyPtr ssh_user_key;
+  EvpPkeyPtr ssh_host_key;
+  JsonPtr ssh_bastion;
+  // ssh.addUserPrincipal and ssh.addUserCommand (step-ca's defaults when
+  // absent): the certificate that may only add the user on first login.
+  std::string ssh_add_user_principal = "provisioner";
+  std::string ssh_add_user_command = "sudo useradd -m <principal>; nc -q0 localhost 22";
+  // ssh.keys: more SSH CA public keys, listed by /ssh/roots (federated:
+  // false) or /ssh/federation (federated: true) after the CA's own, and
+  // offered to `step ssh config` as the federated keys.
+  struct SshExtraKey {
+    bool host = false;
+    bool federated = false;
+    std::string blob;  // the SSH wire encoding
+  };
+  std::vector<SshExtraKey> ssh_keys;
+  // Each provisioner's options.ssh, by Provisioner::id(); absent: the
+  // default SSH template.
+  std::map<std::string, std::shared_ptr<const SshTemplateOptions>> ssh_templates;
+  // The top-level "templates" (the files `step ssh config` writes), and
+  // ca.json's directory, against which their paths resolve.
+  JsonPtr templates;
+  std::string dir;
   std::vector<std::string> dns_names;
   std::string logger_format = "text";
   Claims global_claims;

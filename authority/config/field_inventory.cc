@@ -16,12 +16,11 @@ constexpr char kRaOnly[] =
     "certificates are signed with this CA's own key";
 constexpr char kLinked[] =
     "linked deployments (Smallstep Certificate Manager) are not supported; ignored";
-constexpr char kNoSshYet[] = "SSH certificates are not issued by this version; ignored";
 
 // The provisioner types whose requests this version authorizes. The others
 // are named by the provisioner parser as a whole, so their members are not
 // listed one by one.
-constexpr const char* kServedTypes[] = {"JWK", "X5C", "ACME"};
+constexpr const char* kServedTypes[] = {"JWK", "X5C", "ACME", "SSHPOP"};
 
 const std::vector<FieldRule> kRules = {
     {"root", H, ""},
@@ -36,13 +35,13 @@ const std::vector<FieldRule> kRules = {
     {"logger.format", H, ""},
     {"db", P, ""},  // named whole by the loader: the store is stepca_store
     {"kms", P, ""},
-    {"ssh", H, ""},  // the loader names the block; its members are checked here
-    {"ssh.hostKey", P, ""},
-    {"ssh.userKey", P, ""},
-    {"ssh.keys", N, kNoSshYet},
-    {"ssh.addUserPrincipal", N, kNoSshYet},
-    {"ssh.addUserCommand", N, kNoSshYet},
-    {"ssh.bastion", N, kNoSshYet},
+    {"ssh", H, ""},
+    {"ssh.hostKey", H, ""},
+    {"ssh.userKey", H, ""},
+    {"ssh.keys", W, ""},
+    {"ssh.addUserPrincipal", H, ""},
+    {"ssh.addUserCommand", H, ""},
+    {"ssh.bastion", W, ""},
     {"templates", P, ""},
     {"crl", P, ""},
     {"cas", P, ""},
@@ -77,13 +76,13 @@ const std::vector<FieldRule> kRules = {
     {"claims.defaultTLSCertDuration", H, ""},
     {"claims.disableRenewal", H, ""},
     {"claims.allowRenewalAfterExpiry", H, ""},
-    {"claims.minUserSSHCertDuration", N, kNoSshYet},
-    {"claims.maxUserSSHCertDuration", N, kNoSshYet},
-    {"claims.defaultUserSSHCertDuration", N, kNoSshYet},
-    {"claims.minHostSSHCertDuration", N, kNoSshYet},
-    {"claims.maxHostSSHCertDuration", N, kNoSshYet},
-    {"claims.defaultHostSSHCertDuration", N, kNoSshYet},
-    {"claims.enableSSHCA", N, kNoSshYet},
+    {"claims.minUserSSHCertDuration", H, ""},
+    {"claims.maxUserSSHCertDuration", H, ""},
+    {"claims.defaultUserSSHCertDuration", H, ""},
+    {"claims.minHostSSHCertDuration", H, ""},
+    {"claims.maxHostSSHCertDuration", H, ""},
+    {"claims.defaultHostSSHCertDuration", H, ""},
+    {"claims.enableSSHCA", H, ""},
 
     {"provisioner.*.type", H, ""},
     {"provisioner.*.name", H, ""},
@@ -94,7 +93,10 @@ const std::vector<FieldRule> kRules = {
     {"provisioner.*.options.x509.template", H, ""},
     {"provisioner.*.options.x509.templateFile", H, ""},
     {"provisioner.*.options.x509.templateData", W, ""},
-    {"provisioner.*.options.ssh", P, ""},
+    {"provisioner.*.options.ssh", H, ""},
+    {"provisioner.*.options.ssh.template", H, ""},
+    {"provisioner.*.options.ssh.templateFile", H, ""},
+    {"provisioner.*.options.ssh.templateData", W, ""},
     {"provisioner.JWK.key", W, ""},
     {"provisioner.JWK.encryptedKey", H, ""},
     {"provisioner.X5C.roots", H, ""},

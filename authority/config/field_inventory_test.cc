@@ -40,10 +40,36 @@ TEST(FieldInventory, HonouredFieldsSayNothing) {
   EXPECT_EQ(All(UnhonouredFields(j.get())), "");
 }
 
+// The SSH CA: the ssh block, the SSH claims, SSHPOP and options.ssh.
+TEST(FieldInventory, SshFieldsAreHonoured) {
+  JsonPtr j = Parse(R"({"ssh":{"hostKey":"h","userKey":"u","addUserPrincipal":"p",
+      "addUserCommand":"c","bastion":{"hostname":"b","port":"22"},
+      "keys":[{"type":"host","federated":true,"key":{"kty":"EC"}}]},
+    "authority":{"claims":{"enableSSHCA":true,"minUserSSHCertDuration":"5m",
+      "maxUserSSHCertDuration":"24h","defaultUserSSHCertDuration":"16h",
+      "minHostSSHCertDuration":"5m","maxHostSSHCertDuration":"1680h",
+      "defaultHostSSHCertDuration":"720h"},
+      "provisioners":[
+        {"type":"JWK","name":"j","key":{},"encryptedKey":"e","claims":{"enableSSHCA":true},
+         "options":{"ssh":{"template":"{}","templateFile":"f","templateData":{"any":{"x":1}}}}},
+        {"type":"SSHPOP","name":"sshpop","claims":{"enableSSHCA":true}}]}})");
+  EXPECT_EQ(All(UnhonouredFields(j.get())), "");
+  // A misspelt member of options.ssh is named, as for options.x509.
+  JsonPtr bad = Parse(R"({"authority":{"provisioners":[
+      {"type":"JWK","name":"j","options":{"ssh":{"templateFiles":"f"}}},
+      {"type":"SSHPOP","name":"s","key":{}}]}})");
+  auto w = UnhonouredFields(bad.get());
+  ASSERT_EQ(w.size(), 2u) << All(w);
+  EXPECT_EQ(w[0].substr(0, 55), "authority.provisioners[0].options.ssh.templateFiles: un");
+  EXPECT_EQ(w[1], "authority.provisioners[1].key: unknown field for a SSHPOP provisioner, ignored "
+                  "(check its spelling)");
+}
+
 // Each field that is accepted but not applied is named with the reason.
 TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   JsonPtr j = Parse(R"({"monitoring":{"x":1},"commonName":"Step CA",
-    "ssh":{"hostKey":"h","userKey":"u","addUserPrincipal":"p","bastion":{"hostname":"b"}},
+    "ssh":{"hostKey":"h","userKey":"u","addUserPrincipal":"p","bastion":{"hostname":"b"},
+           "keys":[{"type":"user","federated":true,"key":{}}]},
     "authority":{"deploymentType":"linked","authorityId":"x","policy":{"x509":{}},
       "certificateAuthority":"https://ca","claims":{"enableSSHCA":true,"maxUserSSHCertDuration":"1h"},
       "provisioners":[{"type":"ACME","name":"a","forceCN":true,
@@ -52,20 +78,19 @@ TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   const std::vector<std::string> want = {
       "monitoring: not supported; scrape the stepca_metrics endpoint instead",
       "commonName: not used: the CA's own TLS certificate is nginx's ssl_certificate",
-      "ssh.addUserPrincipal: SSH certificates are not issued by this version; ignored",
-      "ssh.bastion: SSH certificates are not issued by this version; ignored",
   };
   ASSERT_GE(w.size(), want.size()) << All(w);
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(w[i], want[i]);
   const std::string all = All(w);
   for (const char* p :
        {"authority.deploymentType: linked deployments", "authority.authorityId: linked",
-        "authority.certificateAuthority: read only by a registration authority",
-        "authority.claims.enableSSHCA: SSH", "authority.claims.maxUserSSHCertDuration: SSH",
-        "authority.provisioners[0].claims.defaultHostSSHCertDuration: SSH"})
+        "authority.certificateAuthority: read only by a registration authority"})
     EXPECT_NE(all.find(p), std::string::npos) << p << " not in:\n" << all;
   EXPECT_EQ(all.find("authority.policy"), std::string::npos) << all;  // name policies are applied
-  EXPECT_EQ(w.size(), 10u) << all;
+  EXPECT_EQ(all.find("SSHCert"), std::string::npos) << all;            // SSH claims are applied
+  EXPECT_EQ(all.find("enableSSHCA"), std::string::npos) << all;
+  EXPECT_EQ(all.find("ssh."), std::string::npos) << all;              // so is the ssh block
+  EXPECT_EQ(w.size(), 5u) << all;
 }
 
 // What step-ca would drop without a word (a misspelt claim, a field of a

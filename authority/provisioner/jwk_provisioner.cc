@@ -59,6 +59,24 @@ Result<SignGrant> JwkProvisioner::AuthorizeRevoke(const Jws& jws, const TokenCla
   return g;
 }
 
+Result<SignGrant> JwkProvisioner::AuthorizeSshRevoke(const Jws& jws, const TokenClaims& claims,
+                                                     const Audiences& audiences,
+                                                     TimePoint now) const {
+  STEPCA_RETURN_IF_ERROR(VerifyJws(jws, key_.get()).Wrap("jwk.AuthorizeSSHRevoke"));
+  if (claims.issuer != name())
+    return Unauthenticated("jwk.AuthorizeSSHRevoke: invalid issuer " + Quote(claims.issuer));
+  STEPCA_RETURN_IF_ERROR(CheckTimeClaims(claims, now).Wrap("jwk.AuthorizeSSHRevoke"));
+  if (!audiences.Matches(TokenMethod::kSshRevoke, claims.audience))
+    return Unauthenticated("jwk.AuthorizeSSHRevoke: invalid audience");
+  if (claims.subject.empty()) return Unauthenticated("jwk.AuthorizeSSHRevoke: token subject is empty");
+  SignGrant g;
+  g.subject = claims.subject;
+  g.provisioner_id = id();
+  STEPCA_ASSIGN_OR_RETURN(g.token_key, TokenUseKey(id(), claims, "jwk.AuthorizeSSHRevoke"));
+  g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
+  return g;
+}
+
 Result<std::unique_ptr<Provisioner>> ParseJwkProvisioner(const json_t* obj,
                                                          const std::string& field,
                                                          const std::string& name,

@@ -27,6 +27,9 @@ class JwkProvisioner : public ProvisionerBase {
   // The same checks against the /revoke audience.
   Result<SignGrant> AuthorizeRevoke(const Jws& jws, const TokenClaims& claims,
                                     const Audiences& audiences, TimePoint now) const override;
+  // The same checks against the /ssh/revoke audience.
+  Result<SignGrant> AuthorizeSshRevoke(const Jws& jws, const TokenClaims& claims,
+                                       const Audiences& audiences, TimePoint now) const;
 
  private:
   EvpPkeyPtr key_;

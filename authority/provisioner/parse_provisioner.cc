@@ -54,15 +54,10 @@ Result<std::unique_ptr<Provisioner>> ParseProvisioner(const json_t* obj, const s
                           ApplyClaims(global, json_object_get(obj, "claims"), true, field + ".claims"));
   JsonPtr json(json_deep_copy(obj));
 
-  // SSH certificate templates are not applied yet: a migrating user must
-  // hear that the certificates will differ.
+  // options.ssh (SSH templates) is read by the config loader.
   const json_t* options = json_object_get(obj, "options");
   if (options != nullptr && !json_is_null(options) && !json_is_object(options))
     return InvalidArgument("field " + Quote(field + ".options") + ": must be an object");
-  const json_t* ssh = json_object_get(options, "ssh");
-  if (json_is_object(ssh) && json_object_size(ssh) > 0)
-    warnings->push_back(field + ".options.ssh (provisioner " + Quote(name) +
-                        "): SSH certificate templates are not applied yet");
   // The X.509 template is parsed now, so that a broken one fails the load.
   STEPCA_ASSIGN_OR_RETURN(
       std::shared_ptr<const X509TemplateOptions> x509,
@@ -75,7 +70,9 @@ Result<std::unique_ptr<Provisioner>> ParseProvisioner(const json_t* obj, const s
   } else if (tn->type == ProvisionerType::kAcme) {
     prov = std::unique_ptr<Provisioner>(new AcmeProvisioner(name, claims, std::move(json)));
   } else if (tn->type != ProvisionerType::kJwk) {
-    warnings->push_back(std::string(tn->name) + " provisioner " + Quote(name) + " (" + field +
+    // SSHPOP tokens are authorized by the SSH CA (policy/ssh_policy.h).
+    if (tn->type != ProvisionerType::kSshPop)
+      warnings->push_back(std::string(tn->name) + " provisioner " + Quote(name) + " (" + field +
                         ") is listed, but this version does not authorize requests with it yet");
     prov = std::unique_ptr<Provisioner>(
         new ListedProvisioner(tn->type, tn->name, name, claims, std::move(json)));

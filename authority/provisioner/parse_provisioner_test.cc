@@ -54,19 +54,12 @@ TEST(ParseProvisioner, EachTypeGetsItsOwnImplementation) {
   EXPECT_NE(warnings[0].find("OIDC provisioner \"google\""), std::string::npos);
 }
 
-TEST(ParseProvisioner, SshTemplateOptionsAreNamedInAWarning) {
+TEST(ParseProvisioner, SshTemplateOptionsAreNotWarnedAbout) {
+  // options.ssh is applied (the config loader reads it: ca_config_test.cc).
   std::vector<std::string> w;
   auto acme = Parse(R"({"type":"ACME","name":"a","options":{"x509":{"template":"{}"},
                         "ssh":{"template":"{}"}}})", &w);
   ASSERT_TRUE(acme.ok()) << acme.status().message();
-  // X.509 templates are applied: only SSH's are named.
-  ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0], "authority.provisioners[0].options.ssh (provisioner \"a\"): SSH certificate "
-                  "templates are not applied yet");
-  // Empty or absent options say nothing.
-  w.clear();
-  ASSERT_TRUE(Parse(R"({"type":"ACME","name":"a","options":{"x509":{}, "ssh":{}}})", &w).ok());
-  ASSERT_TRUE(Parse(R"({"type":"ACME","name":"a"})", &w).ok());
   EXPECT_TRUE(w.empty());
 }
 
