@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <strings.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -11,6 +13,9 @@
 #include "authority/config/field_inventory.h"
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/signer/file_signer.h"
+#include "authority/signer/key_uri.h"
+#include "authority/signer/pkcs11_signer.h"
+#include "authority/signer/pkcs11_token.h"
 #include "authority/x509/template_profile.h"
 
 namespace stepca {
@@ -41,6 +46,7 @@ class Loader {
   Result<std::vector<std::string>> PathList(const json_t* v, const std::string& field);
   Status LoadCertificates();
   Status LoadKey(const json_t* root);
+  Status LoadTokenKey(const json_t* root, const std::string& key_uri);
   Status LoadAuthority(const json_t* root);
   Status NoteUnmapped(const json_t* root);
 
@@ -124,9 +130,14 @@ Status Loader::LoadCertificates() {
 Status Loader::LoadKey(const json_t* root) {
   auto key_path = StringField(root, "key", "key", true);
   if (!key_path.ok()) return key_path.status();
-  if (key_path->find("://") != std::string::npos || key_path->rfind("pkcs11:", 0) == 0)
-    return Err("key", "key URIs (" + key_path->substr(0, key_path->find(':')) +
-                          ") are not supported yet; use a PEM file");
+  auto scheme = ClassifyKey(key_path.value());
+  if (!scheme.ok()) return Err("key", scheme.status().message());
+  if (scheme.value() == KeyScheme::kPkcs11) return LoadTokenKey(root, key_path.value());
+  const json_t* kms = json_object_get(root, "kms");
+  const json_t* kms_type = json_object_get(kms, "type");
+  if (json_is_string(kms_type) && strcasecmp(json_string_value(kms_type), "pkcs11") == 0)
+    return Err("key", "kms.type is pkcs11, so key must be a pkcs11: URI (e.g. "
+                      "pkcs11:id=7331;object=intermediate-key)");
   const std::string path = Resolve(key_path.value());
 
   std::string password;
@@ -169,6 +180,55 @@ Status Loader::LoadKey(const json_t* root) {
     return Err("key", path + " does not match the certificate in " + crt_path_);
   }
   cfg_.key = std::move(key).value();
+  return Status::Ok();
+}
+
+// The kms object names the module, token and PIN; key names the key on it.
+Status Loader::LoadTokenKey(const json_t* root, const std::string& key_uri) {
+  const json_t* kms = json_object_get(root, "kms");
+  if (kms == nullptr || json_is_null(kms))
+    return Err("key", "a pkcs11: key needs a kms object ({\"type\": \"pkcs11\", \"uri\": "
+                      "\"pkcs11:module-path=...;token=...?pin-value=...\"})");
+  if (!json_is_object(kms)) return Err("kms", "must be an object");
+  auto type = StringField(kms, "type", "kms.type", true);
+  if (!type.ok()) return type.status();
+  if (strcasecmp(type->c_str(), "pkcs11") != 0)
+    return Err("kms.type", Quote(type.value()) + " is not supported by this version; supported: "
+                           "pkcs11 (or no kms object for PEM key files)");
+  auto uri_text = StringField(kms, "uri", "kms.uri", false);
+  if (!uri_text.ok()) return uri_text.status();
+  Pkcs11Uri kms_uri;
+  if (!uri_text->empty()) {
+    if (uri_text->rfind("pkcs11:", 0) != 0) return Err("kms.uri", "must be a pkcs11: URI");
+    auto parsed = ParsePkcs11Uri(uri_text.value());
+    if (!parsed.ok()) return Err("kms.uri", parsed.status().message());
+    kms_uri = std::move(parsed).value();
+  }
+  auto key = ParsePkcs11Uri(key_uri);
+  if (!key.ok()) return Err("key", key.status().message());
+  if (key->id.empty() && key->object.empty())
+    return Err("key", "the pkcs11: URI names no key (give id= and/or object=)");
+  Pkcs11SignerOptions o;
+  o.uri = MergePkcs11Uri(kms_uri, key.value());
+  if (o.uri.module_path.empty())
+    return Err("kms.uri", "names no module-path (the PKCS#11 library of the HSM)");
+  auto pin = ResolvePkcs11Pin(o.uri);
+  if (!pin.ok()) return Err("kms.uri", pin.status().message());
+  o.pin = std::move(pin).value();
+  if (o.pin.empty()) {
+    auto kms_pin = StringField(kms, "pin", "kms.pin", false);
+    if (!kms_pin.ok()) return kms_pin.status();
+    o.pin = std::move(kms_pin).value();
+  }
+  const std::string what = DescribePkcs11Key(o.uri);
+  auto signer = MakePkcs11Signer(std::move(o));
+  if (!signer.ok()) return Err("key", "the key " + what + ": " + signer.status().message());
+  if (EVP_PKEY_eq(X509_get0_pubkey(cfg_.intermediates[0].get()), (*signer)->PublicKey()) != 1) {
+    ERR_clear_error();
+    return Err("key", "the key " + what + " on the token does not match the certificate in " +
+                          crt_path_);
+  }
+  cfg_.signer = std::move(signer).value();
   return Status::Ok();
 }
 
@@ -253,7 +313,7 @@ Status Loader::NoteUnmapped(const json_t* root) {
   const json_t* ins = json_object_get(root, "insecureAddress");
   if (json_is_string(ins) && json_string_length(ins) > 0)
     Warn("insecureAddress is not used: add a plain-HTTP listen to nginx instead");
-  for (const char* unsupported : {"ssh", "crl", "kms", "cas", "templates"}) {
+  for (const char* unsupported : {"ssh", "crl", "cas", "templates"}) {
     const json_t* v = json_object_get(root, unsupported);
     if (v != nullptr && !json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
       Warn(std::string(unsupported) + " is not supported yet and is ignored");

@@ -10,6 +10,7 @@
 #include "authority/ossl.h"
 #include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
+#include "authority/signer/signer.h"
 #include "authority/status.h"
 #include "authority/template/x509_certificate.h"
 #include "authority/x509/claims.h"
@@ -22,7 +23,10 @@ struct CaConfig {
   std::vector<X509Ptr> roots;
   std::vector<X509Ptr> federated_roots;
   std::vector<X509Ptr> intermediates;  // the "crt" file; [0] issues
-  EvpPkeyPtr key;                      // unlocked intermediate key
+  EvpPkeyPtr key;                      // unlocked intermediate key (a file key)
+  // A key on a PKCS#11 token (kms.type pkcs11); then key is empty. Its
+  // public key was read and matched against crt at load.
+  std::unique_ptr<Signer> signer;
   std::vector<std::string> dns_names;
   std::string logger_format = "text";
   Claims global_claims;

@@ -27,6 +27,7 @@ std::string All(const std::vector<std::string>& w) {
 
 TEST(FieldInventory, HonouredFieldsSayNothing) {
   JsonPtr j = Parse(R"({"root":"r","federatedRoots":[],"crt":"c","key":"k","password":"p",
+    "kms":{"type":"pkcs11","uri":"pkcs11:module-path=/m.so;token=t","pin":"x"},
     "dnsNames":["a"],"logger":{"format":"json"},
     "tls":{"cipherSuites":["x"],"minVersion":1.2,"maxVersion":1.3,"renegotiation":false},
     "authority":{"type":"","claims":{"minTLSCertDuration":"5m","disableRenewal":false,
@@ -43,6 +44,7 @@ TEST(FieldInventory, HonouredFieldsSayNothing) {
 // Each field that is accepted but not applied is named with the reason.
 TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   JsonPtr j = Parse(R"({"monitoring":{"x":1},"commonName":"Step CA",
+    "kms":{"type":"pkcs11","region":"us-east-1","credentialsFile":"/c.json"},
     "ssh":{"hostKey":"h","userKey":"u","addUserPrincipal":"p","bastion":{"hostname":"b"}},
     "authority":{"deploymentType":"linked","authorityId":"x","policy":{"x509":{}},
       "certificateAuthority":"https://ca","claims":{"enableSSHCA":true,"maxUserSSHCertDuration":"1h"},
@@ -52,6 +54,10 @@ TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   const std::vector<std::string> want = {
       "monitoring: not supported; scrape the stepca_metrics endpoint instead",
       "commonName: not used: the CA's own TLS certificate is nginx's ssl_certificate",
+      "kms.region: read only by the awskms and cloudkms KMS types, which this version does not "
+      "support; ignored",
+      "kms.credentialsFile: read only by the awskms and cloudkms KMS types, which this version "
+      "does not support; ignored",
       "ssh.addUserPrincipal: SSH certificates are not issued by this version; ignored",
       "ssh.bastion: SSH certificates are not issued by this version; ignored",
   };
@@ -65,7 +71,7 @@ TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
         "authority.provisioners[0].claims.defaultHostSSHCertDuration: SSH"})
     EXPECT_NE(all.find(p), std::string::npos) << p << " not in:\n" << all;
   EXPECT_EQ(all.find("authority.policy"), std::string::npos) << all;  // name policies are applied
-  EXPECT_EQ(w.size(), 10u) << all;
+  EXPECT_EQ(w.size(), 12u) << all;
 }
 
 // What step-ca would drop without a word (a misspelt claim, a field of a
