@@ -7,6 +7,7 @@ while serving. The PIN must never reach a log or an error."""
 
 import json
 import os
+import re
 import pwd
 import shutil
 import subprocess
@@ -54,9 +55,10 @@ class Hsm:
                     "log.level = ERROR\n" % self.tokens)
         os.chmod(base, 0o755)
         os.chmod(self.conf, 0o644)
+        env = dict(os.environ, SOFTHSM2_CONF=self.conf)
         subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", TOKEN,
                         "--so-pin", SO_PIN, "--pin", PIN],
-                       check=True, capture_output=True, timeout=60)
+                       check=True, capture_output=True, timeout=60, env=env)
 
     def give_to_workers(self):
         """The workers run as nobody and open the token's files themselves."""
@@ -79,10 +81,11 @@ def hsm(prefix, monkeypatch):
 
 
 def stepca_init(prefix, *extra, kms=None):
+    os.makedirs(prefix, exist_ok=True)
     pp = os.path.join(prefix, "provisioner-password")
     with open(pp, "w") as f:
         f.write(PROV_PASSWORD)
-    steppath = os.path.join(prefix, "steppath")
+    steppath = os.path.join(prefix, "pki")
     return subprocess.run(
         [STEPCA_CLI, "init", "--name", "HSM", "--dns", "localhost", "--dns", "127.0.0.1",
          "--address", "127.0.0.1:443", "--provisioner", "admin",
@@ -226,7 +229,18 @@ def test_two_workers_issue_and_renew_through_the_token(hsm_pki, hsm_nginx, tmp_p
         cert = x509.load_pem_x509_certificate(resp["crt"].encode())
         assert cert.issuer == inter.subject
         holders.append((leaf, key, cert))
-    assert n.worker_starts() == 2
+    # Both workers signed through their own module instance (bounded: more
+    # requests until each worker has issued one).
+    def signing_pids():
+        return set(re.findall(r"(\d+)#\d+: \*\d+ stepca: 201 POST", n.read_file("error.log")))
+    extra = 0
+    while len(signing_pids()) < 2 and extra < 40:
+        status, data, _ = sign(n, prov, "more%d.example.test" % extra)
+        assert status == 201, data
+        extra += 1
+    assert len(signing_pids()) == 2, signing_pids()
+    # Both workers came up and none was respawned (a crash in the module).
+    assert len(re.findall(r"start worker process \d+", n.read_file("error.log"))) == 2
 
     # Renew over mTLS with the first certificate.
     leaf, key, old = holders[0]
@@ -258,7 +272,7 @@ def test_the_real_step_cli_gets_a_certificate(hsm_pki, hsm_nginx, step_cli, tmp_
     out = subprocess.run(["openssl", "verify", "-CAfile", hsm_pki.root_crt, "-untrusted",
                           hsm_pki.intermediate_crt, crt], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
-    step_cli.run("ca", "renew", "--force", crt, key, "--ca-url", url)
+    step_cli.run("ca", "renew", "--force", "--ca-url", url, crt, key)
     out = subprocess.run(["openssl", "verify", "-CAfile", hsm_pki.root_crt, "-untrusted",
                           hsm_pki.intermediate_crt, crt], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -355,7 +369,7 @@ def test_key_that_does_not_match_crt_fails_nginx_t_naming_the_key(hsm_pki, hsm_n
     doc = hsm_pki.read_ca_json()
     doc["key"] = "pkcs11:id=7330;object=root-key"
     hsm_pki.write_ca_json(doc)
-    check_refused(hsm_nginx(), "id=7330;object=root-key on the token does not match the "
+    check_refused(hsm_nginx(), "id=7330;object=root-key;token=stepca on the token does not match the "
                                "certificate in " + hsm_pki.intermediate_crt)
 
 

@@ -184,6 +184,9 @@ Status Loader::LoadKey(const json_t* root) {
 }
 
 // The kms object names the module, token and PIN; key names the key on it.
+// ssh.hostKey and ssh.userKey take the same pkcs11: URIs: when SSH signing
+// lands, each gets its signer here the same way (merge with kms.uri, resolve
+// the PIN, MakePkcs11Signer, compare with the configured public key).
 Status Loader::LoadTokenKey(const json_t* root, const std::string& key_uri) {
   const json_t* kms = json_object_get(root, "kms");
   if (kms == nullptr || json_is_null(kms))

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <p11-kit/pkcs11.h>
@@ -15,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <vector>
 
 namespace stepca {
@@ -164,7 +166,14 @@ class Token : public Pkcs11Token {
   Status Bringup() {
     std::unique_lock<std::shared_mutex> wl(state_mu_);
     last_attempt_ = {};
-    return BringupLocked();
+    Status st = BringupLocked();
+    ERR_clear_error();  // see Call
+    return st;
+  }
+
+  void ForgetAttempt() {
+    std::unique_lock<std::shared_mutex> wl(state_mu_);
+    last_attempt_ = {};
   }
 
   Result<EvpPkeyPtr> ReadPublicKey(const Pkcs11KeyRef& key) override {
@@ -408,8 +417,15 @@ class Token : public Pkcs11Token {
         now - last_attempt_ < std::chrono::seconds(1))
       return last_error_.ok() ? Unavailable("pkcs11: " + TokenName() + " is unavailable") : last_error_;
     last_attempt_ = now;
-    last_error_ = BringupOnce();
-    if (!last_error_.ok()) Teardown();
+    // Workers starting together may find the token busy (SoftHSM locks its
+    // files while another process scans them): a few quick tries.
+    for (int i = 0; i < 3; ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      last_error_ = BringupOnce();
+      if (last_error_.ok()) break;
+      Teardown();
+      if (last_error_.code() == Code::kPermissionDenied) break;  // a refused PIN
+    }
     return last_error_;
   }
 
@@ -492,7 +508,15 @@ class Token : public Pkcs11Token {
 
   // Runs op on a pooled session (a fresh read-write one when rw), retrying
   // through the recoveries the header promises.
+  // Modules built on OpenSSL (SoftHSM) leave entries on this thread's
+  // OpenSSL error queue; nginx would report them at the next TLS handshake.
   Status Call(bool rw, const Op& op) {
+    Status st = CallInner(rw, op);
+    ERR_clear_error();
+    return st;
+  }
+
+  Status CallInner(bool rw, const Op& op) {
     Status last = Unavailable("pkcs11: " + TokenName() + " is unavailable");
     for (int attempt = 0; attempt < 3; ++attempt) {
       bool reset = false;
@@ -606,8 +630,8 @@ Result<std::unique_ptr<Pkcs11Token>> OpenPkcs11Token(const Pkcs11Uri& uri, std::
 
 Result<std::unique_ptr<Pkcs11Token>> LoadPkcs11Module(const Pkcs11Uri& uri, std::string pin) {
   STEPCA_ASSIGN_OR_RETURN(std::unique_ptr<Token> t, Load(uri, std::move(pin)));
-  // A token that is away now is tried again by the first operation.
-  (void)t->Bringup();
+  // A token that is away now is tried again by the first operation, at once.
+  if (!t->Bringup().ok()) t->ForgetAttempt();
   std::unique_ptr<Pkcs11Token> out = std::move(t);
   return out;
 }
