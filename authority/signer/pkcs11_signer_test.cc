@@ -6,9 +6,14 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <dlfcn.h>
+#include <p11-kit/pkcs11.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
+#include <vector>
 #include <fstream>
 
 #include "authority/signer/pkcs11_probe.h"
@@ -207,6 +212,77 @@ TEST_F(SoftHsm, MissingModuleAndTokenAreNamed) {
   EXPECT_EQ(a.status().code(), Code::kUnavailable);
   EXPECT_NE(a.status().message().find("token \"absent\" is not present"), std::string::npos)
       << a.status().message();
+}
+
+// Another user of the same module in this process closes every session
+// (which also logs the application out), then logs out again: the signer
+// reopens its pooled sessions and logs in each time.
+TEST_F(SoftHsm, ClosedSessionsAreReopenedAndALogoutLogsInAgain) {
+  auto token = Open();
+  ASSERT_TRUE(token);
+  Pkcs11KeyRef ref{"\x05", "recover"};
+  auto pub = token->GenerateKeyPair(ref, "EC", "P-256", 0);
+  ASSERT_TRUE(pub.ok()) << pub.status().message();
+  auto signer = MakePkcs11SignerOnToken(token, ref, false);
+  ASSERT_TRUE(signer.ok());
+  ASSERT_TRUE((*signer)->Sign("one").ok());
+
+  // dlopen hands back the module the token already loaded.
+  void* dl = dlopen(kModule, RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(dl, nullptr);
+  auto get = reinterpret_cast<CK_RV (*)(CK_FUNCTION_LIST_PTR_PTR)>(dlsym(dl, "C_GetFunctionList"));
+  CK_FUNCTION_LIST_PTR fl = nullptr;
+  ASSERT_EQ(get(&fl), CKR_OK);
+  CK_SLOT_ID slots[8];
+  CK_ULONG n = 8;
+  ASSERT_EQ(fl->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+  CK_SLOT_ID slot = 0;
+  for (CK_ULONG i = 0; i < n; ++i) {
+    CK_TOKEN_INFO info;
+    if (fl->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
+        std::string(reinterpret_cast<char*>(info.label), 4) == "unit")
+      slot = slots[i];
+  }
+
+  ASSERT_EQ(fl->C_CloseAllSessions(slot), CKR_OK);
+  auto sig = (*signer)->Sign("two");
+  ASSERT_TRUE(sig.ok()) << sig.status().message();
+  EXPECT_TRUE(Verifies(pub->get(), EVP_sha256(), false, "two", sig.value()));
+
+  CK_SESSION_HANDLE h = 0;
+  ASSERT_EQ(fl->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &h), CKR_OK);
+  ASSERT_EQ(fl->C_Logout(h), CKR_OK);
+  CK_SESSION_INFO info;
+  ASSERT_EQ(fl->C_GetSessionInfo(h, &info), CKR_OK);
+  EXPECT_EQ(info.state, static_cast<CK_STATE>(CKS_RO_PUBLIC_SESSION));
+  fl->C_CloseSession(h);
+  sig = (*signer)->Sign("three");
+  ASSERT_TRUE(sig.ok()) << sig.status().message();
+  EXPECT_TRUE(Verifies(pub->get(), EVP_sha256(), false, "three", sig.value()));
+  dlclose(dl);
+}
+
+// Signing from many threads at once shares the pool safely.
+TEST_F(SoftHsm, ConcurrentSigning) {
+  auto token = Open();
+  ASSERT_TRUE(token);
+  Pkcs11KeyRef ref{"\x06", "threads"};
+  auto pub = token->GenerateKeyPair(ref, "EC", "P-384", 0);
+  ASSERT_TRUE(pub.ok());
+  auto signer = MakePkcs11SignerOnToken(token, ref, false);
+  ASSERT_TRUE(signer.ok());
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const std::string msg = "m" + std::to_string(t) + "." + std::to_string(i);
+        auto sig = (*signer)->Sign(msg);
+        if (sig.ok() && Verifies(pub->get(), EVP_sha384(), false, msg, sig.value())) ++good;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), 80);
 }
 
 }  // namespace
