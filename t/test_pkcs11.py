@@ -105,14 +105,16 @@ def hsm_pki(hsm, prefix):
 
 
 @pytest.fixture
-def hsm_nginx(request, hsm_pki, prefix, module_path):
+def hsm_nginx_for(request, prefix, module_path):
+    """Makes (not starts) nginx objects serving a PKI made by stepca init;
+    stops them and checks their logs (never the PIN) at teardown."""
     made = []
 
-    def make(workers=2):
+    def make(pki, workers=2):
         base = os.path.join(prefix, "nginx%d" % len(made))
         os.makedirs(base)
-        n = HsmNginx(base, hsm_pki, os.path.join(hsm_pki.path, "certs", "tls.crt"),
-                     os.path.join(hsm_pki.path, "secrets", "tls.key"), workers=workers,
+        n = HsmNginx(base, pki, os.path.join(pki.path, "certs", "tls.crt"),
+                     os.path.join(pki.path, "secrets", "tls.key"), workers=workers,
                      password_file=None, module=module_path)
         made.append(n)
         return n
@@ -125,6 +127,11 @@ def hsm_nginx(request, hsm_pki, prefix, module_path):
         assert PIN not in log, "the PIN is in nginx's log"
         if request.node.get_closest_marker("allow_error_log") is None:
             assert_clean_log(n.error_log)
+
+
+@pytest.fixture
+def hsm_nginx(hsm_pki, hsm_nginx_for):
+    return lambda workers=2: hsm_nginx_for(hsm_pki, workers)
 
 
 def aud(n, path="/1.0/sign"):
@@ -420,3 +427,23 @@ def test_other_kms_types_are_refused_naming_the_type(nginx_factory, pki):
     t = nginx_factory().test_config()
     assert t.returncode != 0
     assert '"awskms" is not supported by this version; supported: pkcs11' in t.stderr, t.stderr
+
+
+def test_rsa_keys_on_the_token_issue_pkcs1_certificates(hsm, prefix, hsm_nginx_for, tmp_path):
+    proc, steppath = stepca_init(os.path.join(prefix, "rsa"), "--kty", "RSA")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    hsm.give_to_workers()
+    pki = Pki(steppath)
+    n = hsm_nginx_for(pki)
+    t = n.test_config()
+    assert t.returncode == 0, t.stderr
+    n.start()
+    prov = Provisioner(pki.ca_json, PROV_PASSWORD)
+    status, data, _ = sign(n, prov, "rsa.example.test")
+    assert status == 201, data
+    resp = json.loads(data)
+    openssl_verify(pki, str(tmp_path), resp, "rsa")
+    cert = x509.load_pem_x509_certificate(resp["crt"].encode())
+    assert cert.signature_algorithm_oid == x509.SignatureAlgorithmOID.RSA_WITH_SHA256
+    inter = x509.load_pem_x509_certificate(open(pki.intermediate_crt, "rb").read())
+    assert inter.public_key().key_size == 3072
