@@ -262,6 +262,28 @@ TEST_F(SoftHsm, ClosedSessionsAreReopenedAndALogoutLogsInAgain) {
   dlclose(dl);
 }
 
+// In a worker (LoadPkcs11Module) a refused PIN is an error of each
+// operation, never retried against the token, never in the message.
+TEST_F(SoftHsm, AWorkerWithAWrongPinNeverRetriesIt) {
+  {
+    auto token = Open();
+    ASSERT_TRUE(token);
+    ASSERT_TRUE(token->GenerateKeyPair({"\x07", "pin"}, "EC", "P-256", 0).ok());
+  }
+  const std::string wrong = "wrong-pin-6630";
+  auto t = LoadPkcs11Module(uri_, wrong);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  for (int i = 0; i < 3; ++i) {
+    auto sig = (*t)->Sign({"\x07", "pin"}, Pkcs11Mechanism::kEcdsa, std::string(32, 'a'));
+    ASSERT_FALSE(sig.ok());
+    EXPECT_EQ(sig.status().code(), Code::kPermissionDenied);
+    EXPECT_NE(sig.status().message().find("CKR_PIN_INCORRECT"), std::string::npos)
+        << sig.status().message();
+    EXPECT_NE(sig.status().message().find("not tried again"), std::string::npos);
+    EXPECT_EQ(sig.status().LogText().find(wrong), std::string::npos);
+  }
+}
+
 // Signing from many threads at once shares the pool safely.
 TEST_F(SoftHsm, ConcurrentSigning) {
   auto token = Open();
