@@ -53,7 +53,10 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   // Where signing happens: the issuing certificate and its key.
   std::vector<X509Ptr> chain;
   for (auto& i : c.intermediates) chain.emplace_back(X509_dup(i.get()));
-  STEPCA_ASSIGN_OR_RETURN(auto signer, MakeFileSigner(std::move(c.key)));
+  std::unique_ptr<Signer> signer = std::move(c.signer);
+  if (!signer) {
+    STEPCA_ASSIGN_OR_RETURN(signer, MakeFileSigner(std::move(c.key)));
+  }
   STEPCA_ASSIGN_OR_RETURN(a->ca_, MakeLocalCa(std::move(chain), std::move(signer)));
 
   // Policy: the provisioners and claims of ca.json over the store and the CA.

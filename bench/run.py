@@ -42,6 +42,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.abspath(os.environ.get("STEPCA_BUILD", os.path.join(REPO, "build")))
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 REDIS = os.environ.get("REDIS_SERVER") or shutil.which("redis-server") or "/usr/bin/redis-server"
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
 STEPCA = os.path.join(BUILD, "stepca")
 BENCH = os.path.join(BUILD, "stepca_bench")
 MODULE = os.path.join(BUILD, "ngx_http_stepca_module.so")
@@ -116,9 +117,9 @@ def fs_type(path):
 
 
 class Pki:
-    def __init__(self, base, kty):
+    def __init__(self, base, kty, kms=None, name=None):
         self.kty = kty
-        self.dir = os.path.join(base, "pki-" + kty.lower())
+        self.dir = os.path.join(base, "pki-" + (name or kty.lower()))
         self.steppath = os.path.join(self.dir, "step")
         os.makedirs(self.dir)
         self.password_file = os.path.join(self.dir, "password.txt")
@@ -132,7 +133,7 @@ class Pki:
              "--provisioner", "bench@bench.test",
              "--password-file", self.password_file,
              "--provisioner-password-file", self.prov_password_file,
-             "--steppath", self.steppath],
+             "--steppath", self.steppath] + (["--kms", kms] if kms else []),
             check=True, capture_output=True, timeout=120)
         make_readable(self.dir)
         self.ca_json = os.path.join(self.steppath, "config", "ca.json")
@@ -361,6 +362,36 @@ def main():
                 r = inproc(pkis[kty], uri, inproc_requests if store != "lmdb" else
                            max(50, inproc_requests // 10), bounds[kty]["per_cert_us"])
                 r.update(kty=kty, store=store)
+                inprocs.append(r)
+
+        # The same with the CA key on a PKCS#11 token (SoftHSM2 in a private
+        # directory): what signing through the module costs next to the file key.
+        if (os.environ.get("BENCH_HSM", "1") != "0" and os.path.exists(SOFTHSM)
+                and shutil.which("softhsm2-util")):
+            hsm = os.path.join(base, "softhsm")
+            os.makedirs(os.path.join(hsm, "tokens"))
+            conf = os.path.join(hsm, "softhsm2.conf")
+            with open(conf, "w") as f:
+                f.write("directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
+                        "log.level = ERROR\n" % hsm)
+            os.environ["SOFTHSM2_CONF"] = conf  # for stepca init and stepca_bench
+            pin = os.urandom(8).hex()
+            subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench",
+                            "--so-pin", os.urandom(8).hex(), "--pin", pin],
+                           check=True, capture_output=True, timeout=60)
+            hsm_pki = Pki(base, "EC", name="ec-softhsm", kms=(
+                "pkcs11:module-path=%s;token=bench?pin-value=%s" % (SOFTHSM, pin)))
+            hsm_bound = bounds["EC"]["per_cert_us"] if "EC" in bounds else 0
+            for store in stores:
+                name = "inproc-ec-softhsm-%s" % store
+                uri, _ = store_for(store, name)
+                if store == "lmdb":
+                    os.makedirs(os.path.join(base, name), exist_ok=True)
+                log("== %s: the library alone, CA key EC P-256 on SoftHSM, store %s"
+                    % (name, store))
+                r = inproc(hsm_pki, uri, inproc_requests if store != "lmdb" else
+                           max(50, inproc_requests // 10), hsm_bound)
+                r.update(kty="EC on SoftHSM (PKCS#11)", store=store)
                 inprocs.append(r)
 
         # What each durability setting costs (docs/fleet.md): the library

@@ -21,7 +21,9 @@ constexpr const char kUsage[] =
     "usage: stepca <command> [arguments]\n"
     "\n"
     "commands:\n"
-    "  init         create a PKI and the CA configuration (like 'step ca init')\n"
+    "  init         create a PKI and the CA configuration (like 'step ca init');\n"
+    "               --kms 'pkcs11:module-path=...;token=...?pin-value=...' makes the\n"
+    "               CA keys on a PKCS#11 token\n"
     "  token        generate a one-time token (like 'step ca token')\n"
     "  certificate  create a key and get a certificate (like 'step ca certificate')\n"
     "  certificate create SUBJECT CRT KEY --template FILE --ca CRT --ca-key KEY\n"
@@ -119,7 +121,7 @@ int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
                                    {"password-file"}, {"provisioner-password-file"},
                                    {"steppath"}, {"acme", false}, {"ssh", false}, {"kty"},
                                    {"force", false}, {"f", false},
-                                   {"deployment-type"}, {"intermediate-template"}});
+                                   {"deployment-type"}, {"intermediate-template"}, {"kms"}});
   if (!parsed.ok()) return Fail(err, parsed.status());
   const Args& args = parsed.value();
   if (!args.positional().empty()) {
@@ -159,15 +161,20 @@ int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     }
   }
   o.dns = dns;
-  if (!args.Has("password-file")) return Fail(err, "flag '--password-file' is required");
+  o.kms = args.Get("kms");
+  // With --kms the CA keys are on the token: no key password.
+  if (!args.Has("password-file") && o.kms.empty())
+    return Fail(err, "flag '--password-file' is required");
   if (!args.Has("provisioner-password-file")) {
     return Fail(err, "flag '--provisioner-password-file' is required");
   }
-  auto pw = ReadPasswordFile(args.Get("password-file"));
-  if (!pw.ok()) return Fail(err, pw.status());
+  if (args.Has("password-file")) {
+    auto pw = ReadPasswordFile(args.Get("password-file"));
+    if (!pw.ok()) return Fail(err, pw.status());
+    o.password = pw.value();
+  }
   auto ppw = ReadPasswordFile(args.Get("provisioner-password-file"));
   if (!ppw.ok()) return Fail(err, ppw.status());
-  o.password = pw.value();
   o.provisioner_password = ppw.value();
   auto result = InitPki(o);
   Wipe(o.password);

@@ -139,7 +139,8 @@ Result<GeneralNamesPtr> NamesToGeneralNames(
   return gens;
 }
 
-Status SignCert(X509* cert, EVP_PKEY* key) {
+Status SignCert(X509* cert, EVP_PKEY* key, const Signer* signer) {
+  if (signer != nullptr) return signer->SignCertificate(cert);
   if (X509_sign(cert, key, SigningDigest(key)) <= 0) {
     return OsslFailure("signing certificate");
   }
@@ -305,12 +306,12 @@ Result<X509Ptr> MakeCaCertificate(const CaCertificateRequest& r) {
     STEPCA_RETURN_IF_ERROR(AddExtension(
         cert.get(), r.issuer, NID_authority_key_identifier, "keyid:always"));
   }
-  STEPCA_RETURN_IF_ERROR(SignCert(cert.get(), r.issuer_key));
+  STEPCA_RETURN_IF_ERROR(SignCert(cert.get(), r.issuer_key, r.issuer_signer));
   return cert;
 }
 
 Result<X509Ptr> MakeServerCertificate(const ServerCertificateRequest& r) {
-  if (r.issuer == nullptr || r.issuer_key == nullptr) {
+  if (r.issuer == nullptr || (r.issuer_key == nullptr && r.issuer_signer == nullptr)) {
     return InvalidArgument("server certificate needs an issuer");
   }
   X509Ptr cert(X509_new());
@@ -347,7 +348,7 @@ Result<X509Ptr> MakeServerCertificate(const ServerCertificateRequest& r) {
       return OsslFailure("subjectAltName");
     }
   }
-  STEPCA_RETURN_IF_ERROR(SignCert(cert.get(), r.issuer_key));
+  STEPCA_RETURN_IF_ERROR(SignCert(cert.get(), r.issuer_key, r.issuer_signer));
   return cert;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "authority/ossl.h"
+#include "authority/signer/signer.h"
 #include "authority/status.h"
 #include "shared/duration.h"
 
@@ -45,6 +46,7 @@ struct CaCertificateRequest {
   EVP_PKEY* key = nullptr;           // subject key (public part used)
   X509* issuer = nullptr;            // NULL: self-signed
   EVP_PKEY* issuer_key = nullptr;    // signs
+  const Signer* issuer_signer = nullptr;  // signs instead (a key on a token)
   TimePoint not_before;
   TimePoint not_after;
 };
@@ -62,6 +64,7 @@ struct ServerCertificateRequest {
   EVP_PKEY* key = nullptr;
   X509* issuer = nullptr;
   EVP_PKEY* issuer_key = nullptr;
+  const Signer* issuer_signer = nullptr;  // signs instead (a key on a token)
   TimePoint not_before;
   TimePoint not_after;
 };

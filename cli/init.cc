@@ -11,6 +11,7 @@
 #include "cli/crypto.h"
 #include "cli/files.h"
 #include "cli/go_json.h"
+#include "cli/init_kms.h"
 #include "cli/template_cert.h"
 #include "shared/duration.h"
 
@@ -205,13 +206,15 @@ Result<InitResult> InitPki(const InitOptions& o) {
   if (o.provisioner.empty()) {
     return InvalidArgument("flag '--provisioner' is required");
   }
-  if (o.password.empty()) return InvalidArgument("the CA password is empty");
+  if (o.password.empty() && o.kms.empty()) return InvalidArgument("the CA password is empty");
   if (o.provisioner_password.empty()) {
     return InvalidArgument("the provisioner password is empty");
   }
   if (o.kty != "EC" && o.kty != "OKP" && o.kty != "RSA") {
     return InvalidArgument("invalid value '" + o.kty + "' for flag '--kty'");
   }
+  if (!o.kms.empty() && !o.intermediate_template.empty())
+    return InvalidArgument("flags '--kms' and '--intermediate-template' cannot be used together yet");
 
   InitResult r;
   r.steppath = AbsolutePath(o.steppath.empty() ? DefaultStepPath() : o.steppath);
@@ -247,24 +250,33 @@ Result<InitResult> InitPki(const InitOptions& o) {
     STEPCA_RETURN_IF_ERROR(MakeDirs(dir, kDirMode));
   }
 
-  // Root and intermediate.
+  // Root and intermediate: in files, or made on the token of --kms.
   const TimePoint now = NowSeconds();
-  STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr root_key, GenerateKey(o.kty, ""));
+  KmsKeys kms;
+  EvpPkeyPtr root_key, int_key;
+  if (!o.kms.empty()) {
+    STEPCA_ASSIGN_OR_RETURN(kms, CreateKmsKeys(o.kms, o.kty));
+    r.root_key = kms.root_uri;
+    r.intermediate_key = kms.intermediate_uri;
+  } else {
+    STEPCA_ASSIGN_OR_RETURN(root_key, GenerateKey(o.kty, ""));
+    STEPCA_ASSIGN_OR_RETURN(int_key, GenerateKey(o.kty, ""));
+  }
   CaCertificateRequest root_req;
   root_req.organization = o.name;
   root_req.common_name = o.name + " Root CA";
   root_req.path_len = 1;
-  root_req.key = root_key.get();
+  root_req.key = kms.root ? kms.root->PublicKey() : root_key.get();
   root_req.issuer_key = root_key.get();
+  root_req.issuer_signer = kms.root.get();
   root_req.not_before = now;
   root_req.not_after = now + kCaLifetime;
   STEPCA_ASSIGN_OR_RETURN(X509Ptr root, MakeCaCertificate(root_req));
 
-  STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr int_key, GenerateKey(o.kty, ""));
   CaCertificateRequest int_req = root_req;
   int_req.common_name = o.name + " Intermediate CA";
   int_req.path_len = 0;
-  int_req.key = int_key.get();
+  int_req.key = kms.intermediate ? kms.intermediate->PublicKey() : int_key.get();
   int_req.issuer = root.get();
   int_req.issuer_key = root_key.get();
   X509Ptr intermediate;
@@ -295,21 +307,23 @@ Result<InitResult> InitPki(const InitOptions& o) {
   tls_req.key = tls_key.get();
   tls_req.issuer = intermediate.get();
   tls_req.issuer_key = int_key.get();
+  tls_req.issuer_signer = kms.intermediate.get();
   tls_req.not_before = now - kBackdate;
   tls_req.not_after = now + kTlsLifetime;
   STEPCA_ASSIGN_OR_RETURN(X509Ptr tls, MakeServerCertificate(tls_req));
 
-  STEPCA_ASSIGN_OR_RETURN(std::string root_key_pem,
-                          PrivateKeyToPem(root_key.get(), o.password));
-  STEPCA_ASSIGN_OR_RETURN(std::string int_key_pem,
-                          PrivateKeyToPem(int_key.get(), o.password));
+  std::string root_key_pem, int_key_pem;
+  if (o.kms.empty()) {
+    STEPCA_ASSIGN_OR_RETURN(root_key_pem, PrivateKeyToPem(root_key.get(), o.password));
+    STEPCA_ASSIGN_OR_RETURN(int_key_pem, PrivateKeyToPem(int_key.get(), o.password));
+  }
   STEPCA_ASSIGN_OR_RETURN(std::string tls_key_pem,
                           PrivateKeyToPem(tls_key.get(), ""));
   const std::string int_pem = CertificateToPemText(intermediate.get());
   STEPCA_RETURN_IF_ERROR(WriteFile(r.root_cert, CertificateToPemText(root.get()), kPublicMode));
-  STEPCA_RETURN_IF_ERROR(WriteFile(r.root_key, root_key_pem, kSecretMode));
+  if (o.kms.empty()) STEPCA_RETURN_IF_ERROR(WriteFile(r.root_key, root_key_pem, kSecretMode));
   STEPCA_RETURN_IF_ERROR(WriteFile(r.intermediate_cert, int_pem, kPublicMode));
-  STEPCA_RETURN_IF_ERROR(WriteFile(r.intermediate_key, int_key_pem, kSecretMode));
+  if (o.kms.empty()) STEPCA_RETURN_IF_ERROR(WriteFile(r.intermediate_key, int_key_pem, kSecretMode));
   STEPCA_RETURN_IF_ERROR(
       WriteFile(r.tls_cert, CertificateToPemText(tls.get()) + int_pem, kPublicMode));
   STEPCA_RETURN_IF_ERROR(WriteFile(r.tls_key, tls_key_pem, kSecretMode));
@@ -359,6 +373,12 @@ Result<InitResult> InitPki(const InitOptions& o) {
   json_object_set_new(ca.get(), "federatedRoots", json_null());
   json_object_set_new(ca.get(), "crt", json_string(r.intermediate_cert.c_str()));
   json_object_set_new(ca.get(), "key", json_string(r.intermediate_key.c_str()));
+  if (!o.kms.empty()) {
+    JsonPtr kms_obj(json_object());
+    json_object_set_new(kms_obj.get(), "type", json_string("pkcs11"));
+    json_object_set_new(kms_obj.get(), "uri", json_string(o.kms.c_str()));
+    json_object_set_new(ca.get(), "kms", kms_obj.release());
+  }
   json_object_set_new(ca.get(), "address", json_string(o.address.c_str()));
   json_object_set_new(ca.get(), "insecureAddress", json_string(""));
   json_object_set_new(ca.get(), "dnsNames", StringArray(o.dns).release());
@@ -371,7 +391,10 @@ Result<InitResult> InitPki(const InitOptions& o) {
   json_object_set_new(ca.get(), "tls", DefaultTlsOptions().release());
   if (templates) json_object_set_new(ca.get(), "templates", templates.release());
   json_object_set_new(ca.get(), "commonName", json_string("Step Online CA"));
-  STEPCA_RETURN_IF_ERROR(WriteFile(r.ca_config, FormatCaJson(ca.get()), kPublicMode));
+  // A kms uri with pin-value holds the token's PIN.
+  const bool holds_pin = o.kms.find("pin-value=") != std::string::npos;
+  STEPCA_RETURN_IF_ERROR(
+      WriteFile(r.ca_config, FormatCaJson(ca.get()), holds_pin ? kSecretMode : kPublicMode));
 
   // config/defaults.json (step writes it without a trailing newline).
   JsonPtr defaults(json_object());

@@ -33,6 +33,9 @@ struct InitOptions {
   // .Subject: O=<name>, CN=<name> Intermediate CA), signed by the root.
   std::string intermediate_template;
   std::string intermediate_template_name;  // the file, for errors
+  // A pkcs11: URI (module, token, PIN): the CA keys are made on that token
+  // and ca.json names them there (key + kms); password is then unused.
+  std::string kms;
 };
 
 struct InitResult {

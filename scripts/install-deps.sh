@@ -11,6 +11,7 @@ packages=(
   redis-server redis-sentinel curl openssl python3-pytest python3-yaml
   certbot lego uacme dehydrated knot
   openssh-client openssh-server
+  libp11-kit-dev softhsm2 opensc
 )
 
 missing=()

@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <strings.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -13,6 +15,9 @@
 #include "authority/ssh/public_key.h"
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/signer/file_signer.h"
+#include "authority/signer/key_uri.h"
+#include "authority/signer/pkcs11_signer.h"
+#include "authority/signer/pkcs11_token.h"
 #include "authority/x509/template_profile.h"
 
 namespace stepca {
@@ -46,6 +51,7 @@ class Loader {
   Result<EvpPkeyPtr> ReadKey(const std::string& field, const std::string& path,
                              const std::string& password);
   Status LoadSshKeys(const json_t* root, const std::string& password);
+  Status LoadTokenKey(const json_t* root, const std::string& key_uri);
   Status LoadAuthority(const json_t* root);
   Status NoteUnmapped(const json_t* root);
 
@@ -129,10 +135,19 @@ Status Loader::LoadCertificates() {
 Status Loader::LoadKey(const json_t* root) {
   auto key_path = StringField(root, "key", "key", true);
   if (!key_path.ok()) return key_path.status();
-  if (key_path->find("://") != std::string::npos || key_path->rfind("pkcs11:", 0) == 0)
-    return Err("key", "key URIs (" + key_path->substr(0, key_path->find(':')) +
-                          ") are not supported yet; use a PEM file");
-  const std::string path = Resolve(key_path.value());
+  auto scheme = ClassifyKey(key_path.value());
+  if (!scheme.ok()) return Err("key", scheme.status().message());
+  const bool on_token = scheme.value() == KeyScheme::kPkcs11;
+  if (on_token) {
+    STEPCA_RETURN_IF_ERROR(LoadTokenKey(root, key_path.value()));
+  } else {
+    const json_t* kms = json_object_get(root, "kms");
+    const json_t* kms_type = json_object_get(kms, "type");
+    if (json_is_string(kms_type) && strcasecmp(json_string_value(kms_type), "pkcs11") == 0)
+      return Err("key", "kms.type is pkcs11, so key must be a pkcs11: URI (e.g. "
+                        "pkcs11:id=7331;object=intermediate-key)");
+  }
+  const std::string path = on_token ? std::string() : Resolve(key_path.value());
 
   std::string password;
   if (!opts_.password_file.empty()) {
@@ -151,6 +166,13 @@ Status Loader::LoadKey(const json_t* root) {
     }
   }
 
+  // With the intermediate key on a token, the SSH CA key files (if any)
+  // are still unlocked with the configured password, as step-ca does.
+  if (on_token) {
+    Status ssh = LoadSshKeys(root, password);
+    Wipe(password);
+    return ssh;
+  }
   auto key = ReadKey("key", path, password);
   Status ssh = key.ok() ? LoadSshKeys(root, password) : Status::Ok();
   Wipe(password);
@@ -233,6 +255,55 @@ Status Loader::LoadSshKeys(const json_t* root, const std::string& password) {
     if (!json_is_object(bastion)) return Err("ssh.bastion", "must be an object");
     cfg_.ssh_bastion.reset(json_deep_copy(bastion));
   }
+// The kms object names the module, token and PIN; key names the key on it.
+// ssh.hostKey and ssh.userKey take the same pkcs11: URIs: when SSH signing
+// lands, each gets its signer here the same way (merge with kms.uri, resolve
+// the PIN, MakePkcs11Signer, compare with the configured public key).
+Status Loader::LoadTokenKey(const json_t* root, const std::string& key_uri) {
+  const json_t* kms = json_object_get(root, "kms");
+  if (kms == nullptr || json_is_null(kms))
+    return Err("key", "a pkcs11: key needs a kms object ({\"type\": \"pkcs11\", \"uri\": "
+                      "\"pkcs11:module-path=...;token=...?pin-value=...\"})");
+  if (!json_is_object(kms)) return Err("kms", "must be an object");
+  auto type = StringField(kms, "type", "kms.type", true);
+  if (!type.ok()) return type.status();
+  if (strcasecmp(type->c_str(), "pkcs11") != 0)
+    return Err("kms.type", Quote(type.value()) + " is not supported by this version; supported: "
+                           "pkcs11 (or no kms object for PEM key files)");
+  auto uri_text = StringField(kms, "uri", "kms.uri", false);
+  if (!uri_text.ok()) return uri_text.status();
+  Pkcs11Uri kms_uri;
+  if (!uri_text->empty()) {
+    if (uri_text->rfind("pkcs11:", 0) != 0) return Err("kms.uri", "must be a pkcs11: URI");
+    auto parsed = ParsePkcs11Uri(uri_text.value());
+    if (!parsed.ok()) return Err("kms.uri", parsed.status().message());
+    kms_uri = std::move(parsed).value();
+  }
+  auto key = ParsePkcs11Uri(key_uri);
+  if (!key.ok()) return Err("key", key.status().message());
+  if (key->id.empty() && key->object.empty())
+    return Err("key", "the pkcs11: URI names no key (give id= and/or object=)");
+  Pkcs11SignerOptions o;
+  o.uri = MergePkcs11Uri(kms_uri, key.value());
+  if (o.uri.module_path.empty())
+    return Err("kms.uri", "names no module-path (the PKCS#11 library of the HSM)");
+  auto pin = ResolvePkcs11Pin(o.uri);
+  if (!pin.ok()) return Err("kms.uri", pin.status().message());
+  o.pin = std::move(pin).value();
+  if (o.pin.empty()) {
+    auto kms_pin = StringField(kms, "pin", "kms.pin", false);
+    if (!kms_pin.ok()) return kms_pin.status();
+    o.pin = std::move(kms_pin).value();
+  }
+  const std::string what = DescribePkcs11Key(o.uri);
+  auto signer = MakePkcs11Signer(std::move(o));
+  if (!signer.ok()) return Err("key", "the key " + what + ": " + signer.status().message());
+  if (EVP_PKEY_eq(X509_get0_pubkey(cfg_.intermediates[0].get()), (*signer)->PublicKey()) != 1) {
+    ERR_clear_error();
+    return Err("key", "the key " + what + " on the token does not match the certificate in " +
+                          crt_path_);
+  }
+  cfg_.signer = std::move(signer).value();
   return Status::Ok();
 }
 
@@ -324,7 +395,7 @@ Status Loader::NoteUnmapped(const json_t* root) {
   const json_t* ins = json_object_get(root, "insecureAddress");
   if (json_is_string(ins) && json_string_length(ins) > 0)
     Warn("insecureAddress is not used: add a plain-HTTP listen to nginx instead");
-  for (const char* unsupported : {"crl", "kms", "cas"}) {
+  for (const char* unsupported : {"crl", "cas"}) {
     const json_t* v = json_object_get(root, unsupported);
     if (v != nullptr && !json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
       Warn(std::string(unsupported) + " is not supported yet and is ignored");

@@ -12,6 +12,7 @@
 #include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
 #include "authority/ssh/template_profile.h"
+#include "authority/signer/signer.h"
 #include "authority/status.h"
 #include "authority/template/x509_certificate.h"
 #include "authority/x509/claims.h"
@@ -24,7 +25,10 @@ struct CaConfig {
   std::vector<X509Ptr> roots;
   std::vector<X509Ptr> federated_roots;
   std::vector<X509Ptr> intermediates;  // the "crt" file; [0] issues
-  EvpPkeyPtr key;                      // unlocked intermediate key
+  EvpPkeyPtr key;                      // unlocked intermediate key (a file key)
+  // A key on a PKCS#11 token (kms.type pkcs11); then key is empty. Its
+  // public key was read and matched against crt at load.
+  std::unique_ptr<Signer> signer;
   // The "ssh" block: the SSH CA keys, unlocked with the same password;
   // either may be absent. ssh_bastion is the block's "bastion" (or null).
   EvpPkeyPtr ssh_user_key;

@@ -198,10 +198,24 @@ TEST(CaConfigTest, RejectsPrivateKeyInProvisionerKey) {
   ExpectMentions(LoadError(pki, pki.password_file()), {"authority.provisioners[0].key"});
 }
 
+// A pkcs11: key needs the kms object that names its module; a key of a KMS
+// scheme this version lacks is refused by scheme, never opened as a file.
 TEST(CaConfigTest, RejectsKeyUri) {
   FixturePki pki;
   pki.EditCaJson([](json_t* r) { json_object_set_new(r, "key", json_string("pkcs11:token=ca")); });
-  ExpectMentions(LoadError(pki, pki.password_file()), {"field \"key\"", "not supported"});
+  ExpectMentions(LoadError(pki, pki.password_file()), {"field \"key\"", "needs a kms object"});
+  pki.EditCaJson([](json_t* r) { json_object_set_new(r, "key", json_string("awskms:key-id=1")); });
+  ExpectMentions(LoadError(pki, pki.password_file()),
+                 {"field \"key\"", "awskms:", "not supported", "supported: a PEM file path or pkcs11:"});
+  pki.EditCaJson([](json_t* r) {
+    json_object_set_new(r, "key", json_string("pkcs11:id=7331"));
+    json_object_set_new(r, "kms", json_pack("{s:s}", "type", "cloudkms"));
+  });
+  ExpectMentions(LoadError(pki, pki.password_file()), {"field \"kms.type\"", "\"cloudkms\" is not supported"});
+  pki.EditCaJson([](json_t* r) {
+    json_object_set_new(r, "kms", json_pack("{s:s,s:s}", "type", "pkcs11", "uri", "pkcs11:token=ca"));
+  });
+  ExpectMentions(LoadError(pki, pki.password_file()), {"field \"kms.uri\"", "no module-path"});
 }
 
 TEST(CaConfigTest, PasswordFileIsTrimmed) {

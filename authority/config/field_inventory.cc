@@ -16,6 +16,8 @@ constexpr char kRaOnly[] =
     "certificates are signed with this CA's own key";
 constexpr char kLinked[] =
     "linked deployments (Smallstep Certificate Manager) are not supported; ignored";
+constexpr char kOtherKms[] =
+    "read only by the awskms and cloudkms KMS types, which this version does not support; ignored";
 
 // The provisioner types whose requests this version authorizes. The others
 // are named by the provisioner parser as a whole, so their members are not
@@ -34,7 +36,13 @@ const std::vector<FieldRule> kRules = {
     {"logger", H, ""},
     {"logger.format", H, ""},
     {"db", P, ""},  // named whole by the loader: the store is stepca_store
-    {"kms", P, ""},
+    {"kms", H, ""},
+    {"kms.type", H, ""},  // pkcs11; the loader refuses the other types naming them
+    {"kms.uri", H, ""},
+    {"kms.pin", H, ""},   // the PIN when kms.uri has neither pin-value nor pin-source
+    {"kms.region", N, kOtherKms},
+    {"kms.profile", N, kOtherKms},
+    {"kms.credentialsFile", N, kOtherKms},
     {"ssh", H, ""},
     {"ssh.hostKey", H, ""},
     {"ssh.userKey", H, ""},

@@ -27,6 +27,7 @@ std::string All(const std::vector<std::string>& w) {
 
 TEST(FieldInventory, HonouredFieldsSayNothing) {
   JsonPtr j = Parse(R"({"root":"r","federatedRoots":[],"crt":"c","key":"k","password":"p",
+    "kms":{"type":"pkcs11","uri":"pkcs11:module-path=/m.so;token=t","pin":"x"},
     "dnsNames":["a"],"logger":{"format":"json"},
     "tls":{"cipherSuites":["x"],"minVersion":1.2,"maxVersion":1.3,"renegotiation":false},
     "authority":{"type":"","claims":{"minTLSCertDuration":"5m","disableRenewal":false,
@@ -68,6 +69,7 @@ TEST(FieldInventory, SshFieldsAreHonoured) {
 // Each field that is accepted but not applied is named with the reason.
 TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   JsonPtr j = Parse(R"({"monitoring":{"x":1},"commonName":"Step CA",
+    "kms":{"type":"pkcs11","region":"us-east-1","credentialsFile":"/c.json"},
     "ssh":{"hostKey":"h","userKey":"u","addUserPrincipal":"p","bastion":{"hostname":"b"},
            "keys":[{"type":"user","federated":true,"key":{}}]},
     "authority":{"deploymentType":"linked","authorityId":"x","policy":{"x509":{}},
@@ -78,6 +80,10 @@ TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   const std::vector<std::string> want = {
       "monitoring: not supported; scrape the stepca_metrics endpoint instead",
       "commonName: not used: the CA's own TLS certificate is nginx's ssl_certificate",
+      "kms.region: read only by the awskms and cloudkms KMS types, which this version does not "
+      "support; ignored",
+      "kms.credentialsFile: read only by the awskms and cloudkms KMS types, which this version "
+      "does not support; ignored",
   };
   ASSERT_GE(w.size(), want.size()) << All(w);
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(w[i], want[i]);
@@ -90,7 +96,7 @@ TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   EXPECT_EQ(all.find("SSHCert"), std::string::npos) << all;            // SSH claims are applied
   EXPECT_EQ(all.find("enableSSHCA"), std::string::npos) << all;
   EXPECT_EQ(all.find("ssh."), std::string::npos) << all;              // so is the ssh block
-  EXPECT_EQ(w.size(), 5u) << all;
+  EXPECT_EQ(w.size(), 7u) << all;
 }
 
 // What step-ca would drop without a word (a misspelt claim, a field of a

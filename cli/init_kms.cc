@@ -1,0 +1,40 @@
+#include "cli/init_kms.h"
+
+#include "authority/signer/key_uri.h"
+#include "authority/signer/pkcs11_signer.h"
+
+namespace stepca {
+namespace cli {
+
+Result<KmsKeys> CreateKmsKeys(const std::string& kms_uri, const std::string& kty) {
+  if (kms_uri.rfind("pkcs11:", 0) != 0) {
+    auto scheme = ClassifyKey(kms_uri);
+    if (!scheme.ok()) return InvalidArgument("--kms: " + scheme.status().message());
+    return InvalidArgument("--kms: want a pkcs11: URI (pkcs11:module-path=...;token=...?pin-value=...)");
+  }
+  if (kty != "EC" && kty != "RSA")
+    return InvalidArgument("--kms: --kty " + kty + " is not supported on a token (use EC or RSA)");
+  auto uri = ParsePkcs11Uri(kms_uri);
+  if (!uri.ok()) return InvalidArgument("--kms: " + uri.status().message());
+  if (uri->module_path.empty()) return InvalidArgument("--kms: the URI names no module-path");
+  auto pin = ResolvePkcs11Pin(uri.value());
+  if (!pin.ok()) return InvalidArgument("--kms: " + pin.status().message());
+  auto token = OpenPkcs11Token(uri.value(), std::move(pin).value());
+  if (!token.ok()) return InvalidArgument("--kms: " + token.status().message());
+  KmsKeys out;
+  out.token = std::shared_ptr<Pkcs11Token>(std::move(token).value());
+  const Pkcs11KeyRef root{"\x73\x30", "root-key"};
+  const Pkcs11KeyRef intermediate{"\x73\x31", "intermediate-key"};
+  for (const Pkcs11KeyRef* ref : {&root, &intermediate}) {
+    auto made = out.token->GenerateKeyPair(*ref, kty, kty == "EC" ? "P-256" : "", 3072);
+    if (!made.ok()) return made.status();
+  }
+  STEPCA_ASSIGN_OR_RETURN(out.root, MakePkcs11SignerOnToken(out.token, root, false));
+  STEPCA_ASSIGN_OR_RETURN(out.intermediate, MakePkcs11SignerOnToken(out.token, intermediate, false));
+  out.root_uri = "pkcs11:id=7330;object=root-key";
+  out.intermediate_uri = "pkcs11:id=7331;object=intermediate-key";
+  return out;
+}
+
+}  // namespace cli
+}  // namespace stepca
