@@ -255,10 +255,13 @@ Status Loader::LoadSshKeys(const json_t* root, const std::string& password) {
     if (!json_is_object(bastion)) return Err("ssh.bastion", "must be an object");
     cfg_.ssh_bastion.reset(json_deep_copy(bastion));
   }
+  return Status::Ok();
+}
+
 // The kms object names the module, token and PIN; key names the key on it.
-// ssh.hostKey and ssh.userKey take the same pkcs11: URIs: when SSH signing
-// lands, each gets its signer here the same way (merge with kms.uri, resolve
-// the PIN, MakePkcs11Signer, compare with the configured public key).
+// SSH CA keys on a token would take the same path (merge with kms.uri,
+// resolve the PIN, MakePkcs11Signer, compare with the public key) once the
+// SSH signer accepts a Signer instead of a key; today they are PEM files.
 Status Loader::LoadTokenKey(const json_t* root, const std::string& key_uri) {
   const json_t* kms = json_object_get(root, "kms");
   if (kms == nullptr || json_is_null(kms))
