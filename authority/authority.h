@@ -34,6 +34,8 @@ class Service;
 }
 
 class Metrics;  // authority/metrics.h
+class CrlService;     // authority/revocation/crl_service.h
+class OcspResponder;  // authority/revocation/ocsp_responder.h
 
 class Authority {
  public:
@@ -61,6 +63,9 @@ class Authority {
   // Sign, renew, revoke, issue from a CSR. Thread-safe.
   CertificatePolicy& policy() { return *policy_; }
   acme::Service& acme() { return *acme_; }
+  // nullptr when ca.json's crl is not enabled / nginxStepca.ocsp is absent.
+  CrlService* crl() { return crl_.get(); }
+  OcspResponder* ocsp() { return ocsp_.get(); }
   ~Authority();
 
  private:
@@ -76,6 +81,8 @@ class Authority {
   std::unique_ptr<CertificateAuthorityService> ca_;
   std::unique_ptr<CertificatePolicy> policy_;
   std::unique_ptr<acme::Service> acme_;
+  std::unique_ptr<CrlService> crl_;
+  std::unique_ptr<OcspResponder> ocsp_;
   std::vector<std::string> root_pems_, federated_pems_, fingerprints_;
 };
 

@@ -11,6 +11,7 @@
 #include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/metrics.h"
+#include "authority/revocation/routes.h"
 
 namespace stepca {
 namespace {
@@ -90,6 +91,7 @@ class Router {
       return post ? RenewRoute(a_, req_, false) : MethodNotAllowed();
     if (path == "/rekey") return post ? RenewRoute(a_, req_, true) : MethodNotAllowed();
     if (path == "/revoke") return post ? RevokeRoute(a_, req_) : MethodNotAllowed();
+    if (auto r = RevocationRoute(a_, req_, path)) return std::move(*r);
 
     // One-segment parameters.
     if (path.substr(0, 6) == "/root/" && path.size() > 6 &&
