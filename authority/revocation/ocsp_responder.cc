@@ -70,6 +70,25 @@ struct SingleStatus {
   std::string serial;  // decimal; empty when the issuer is not ours
 };
 
+// What is left of a cached answer's half validity, from its thisUpdate.
+long CachedMaxAge(const std::string& der, Duration validity, TimePoint now) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
+  if (!resp) return 0;
+  OcspBasicPtr basic(OCSP_response_get1_basic(resp.get()));
+  OCSP_SINGLERESP* single = basic ? OCSP_resp_get0(basic.get(), 0) : nullptr;
+  ASN1_GENERALIZEDTIME* this_update = nullptr;
+  if (single == nullptr) return 0;
+  OCSP_single_get0_status(single, nullptr, nullptr, &this_update, nullptr);
+  struct tm tm;
+  if (this_update == nullptr || ASN1_TIME_to_tm(this_update, &tm) != 1) return 0;
+  const long end = static_cast<long>(timegm(&tm)) +
+                   static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(validity).count() / 2);
+  const long at = static_cast<long>(
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  return end > at ? end - at : 0;
+}
+
 }  // namespace
 
 std::string OcspErrorResponse(int status) {
@@ -128,7 +147,7 @@ OcspAnswer OcspResponder::Respond(std::string_view request) const {
       if (*cached) {
         OcspAnswer a;
         a.der = **cached;
-        a.max_age = 0;  // its age is not known here; let the HTTP caches ask again
+        a.max_age = CachedMaxAge(a.der, config_.validity, time_.Now());
         return a;
       }
     }

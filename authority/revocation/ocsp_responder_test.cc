@@ -164,6 +164,7 @@ TEST_F(OcspResponderTest, ANoncelessAnswerIsCachedAndARevokeDropsIt) {
   OcspAnswer second;
   Ask(100, false, &second);
   EXPECT_EQ(second.der, first.der);  // served from the cache, not signed again
+  EXPECT_EQ(second.max_age, 1800 - 300);
 
   RevocationRecord r;
   r.serial = "100";
