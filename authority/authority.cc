@@ -6,6 +6,8 @@
 #include "authority/ca/local_ca.h"
 #include "authority/clock/system_time_source.h"
 #include "authority/metrics.h"
+#include "authority/revocation/crl_service.h"
+#include "authority/revocation/ocsp_responder.h"
 #include "authority/signer/file_signer.h"
 #include "shared/base64.h"
 
@@ -70,6 +72,12 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   settings.anchors.federated_roots = &c.federated_roots;
   settings.anchors.intermediates = &c.intermediates;
   settings.name_policies = c.name_policies;
+  // The default leaf profile points relying parties at the CRL and the
+  // OCSP responder; a provisioner's own template says what it wants.
+  if (c.revocation.crl.enabled && !c.revocation.crl.idp_url.empty())
+    settings.leaf_revocation.crl_distribution_points.push_back(c.revocation.crl.idp_url);
+  if (c.revocation.ocsp.enabled && !c.revocation.ocsp.url.empty())
+    settings.leaf_revocation.ocsp_servers.push_back(c.revocation.ocsp.url);
   a->policy_ = std::make_unique<CertificatePolicy>(std::move(settings), c.provisioners, *a->store_,
                                                    *a->ca_, SystemTime());
   a->acme_.reset(new acme::Service(*a, options));
@@ -92,10 +100,24 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   a->ssh_policy_ = std::make_unique<SshPolicy>(std::move(ssh), c.provisioners, *a->store_,
                                                a->ssh_user_signer_.get(),
                                                a->ssh_host_signer_.get(), SystemTime());
+  // Revocation: signed with the issuing certificate's key.
+  const Signer* revocation_signer = a->ca_->RevocationSigner();
+  if ((c.revocation.crl.enabled || c.revocation.ocsp.enabled) && revocation_signer == nullptr)
+    return InvalidArgument(c.path + ": crl and nginxStepca.ocsp need the CA's own key");
+  if (c.revocation.crl.enabled)
+    a->crl_ = std::make_unique<CrlService>(c.revocation.crl, *a->store_,
+                                           a->ca_->IssuingCertificate(), *revocation_signer,
+                                           SystemTime());
+  if (c.revocation.ocsp.enabled)
+    a->ocsp_ = std::make_unique<OcspResponder>(c.revocation.ocsp, *a->store_,
+                                               a->ca_->IssuingCertificate(), *revocation_signer,
+                                               SystemTime());
   return a;
 }
 
-Authority::~Authority() = default;
+Authority::~Authority() {
+  if (crl_) crl_->Stop();
+}
 
 Status Authority::PrepareStore(long uid, long gid) {
   return ::stepca::PrepareStore(store_config_, uid, gid);
@@ -105,11 +127,15 @@ Status Authority::InitProcess() {
   STEPCA_RETURN_IF_ERROR(ca_->InitProcess());
   for (Signer* s : {ssh_user_signer_.get(), ssh_host_signer_.get()})
     if (s != nullptr) STEPCA_RETURN_IF_ERROR(s->InitProcess());
-  return store_->OpenInProcess();
+  STEPCA_RETURN_IF_ERROR(store_->OpenInProcess());
+  // Each worker checks the CRL lease; one in the fleet generates.
+  if (crl_) crl_->Start();
+  return Status::Ok();
 }
 
 void Authority::ExitProcess() {
   if (acme_) acme_->Stop();
+  if (crl_) crl_->Stop();
   store_->CloseInProcess();
 }
 

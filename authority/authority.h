@@ -36,6 +36,8 @@ class Service;
 }
 
 class Metrics;  // authority/metrics.h
+class CrlService;     // authority/revocation/crl_service.h
+class OcspResponder;  // authority/revocation/ocsp_responder.h
 
 class Authority {
  public:
@@ -66,6 +68,9 @@ class Authority {
   // SSH certificates (authority/policy/ssh_policy.h); enabled() is false
   // without an "ssh" block. Thread-safe.
   SshPolicy& ssh() { return *ssh_policy_; }
+  // nullptr when ca.json's crl is not enabled / nginxStepca.ocsp is absent.
+  CrlService* crl() { return crl_.get(); }
+  OcspResponder* ocsp() { return ocsp_.get(); }
   ~Authority();
 
  private:
@@ -83,6 +88,8 @@ class Authority {
   std::unique_ptr<acme::Service> acme_;
   std::unique_ptr<Signer> ssh_user_signer_, ssh_host_signer_;
   std::unique_ptr<SshPolicy> ssh_policy_;
+  std::unique_ptr<CrlService> crl_;
+  std::unique_ptr<OcspResponder> ocsp_;
   std::vector<std::string> root_pems_, federated_pems_, fingerprints_;
 };
 

@@ -9,6 +9,7 @@
 #include "cli/files.h"
 #include "cli/init.h"
 #include "cli/renew.h"
+#include "cli/root_crl.h"
 #include "cli/sign_flow.h"
 #include "cli/ssh_certificate.h"
 #include "cli/token.h"
@@ -32,7 +33,12 @@ constexpr const char kUsage[] =
     "  renew        renew a certificate over mTLS or with a token (like 'step ca renew')\n"
     "  revoke       revoke a certificate by token or over mTLS (like 'step ca revoke')\n"
     "  ssh certificate KEY_ID KEY_FILE [--host] [--sign] [--principal P]\n"
-    "               get an SSH user or host certificate (like 'step ssh certificate')\n";
+    "               get an SSH user or host certificate (like 'step ssh certificate')\n"
+    "  crl revoke CRT --db FILE [--reason R] [--ca ROOT]\n"
+    "  crl sign --db FILE --ca ROOT --ca-key KEY [--ca-password-file F] [--not-after 720h]\n"
+    "           [--idp URL] [--pem] --out FILE\n"
+    "  crl show --db FILE\n"
+    "               the root's CRL of intermediates, offline (no 'openssl ca', no index.txt)\n";
 
 int Fail(std::ostream& err, const Status& st) {
   err << "error: " << st.message() << "\n";
@@ -337,6 +343,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (cmd == "ssh") return RunSsh(rest, out, err);
   if (cmd == "renew") return RunRenew(rest, out, err);
   if (cmd == "revoke") return RunRevoke(rest, out, err);
+  if (cmd == "crl") return RunCrl(rest, out, err);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     out << kUsage;
     return 0;

@@ -12,6 +12,7 @@
 #include "authority/api/ssh_routes.h"
 #include "authority/authority.h"
 #include "authority/metrics.h"
+#include "authority/revocation/routes.h"
 
 namespace stepca {
 namespace {
@@ -92,6 +93,7 @@ class Router {
     if (path == "/rekey") return post ? RenewRoute(a_, req_, true) : MethodNotAllowed();
     if (path == "/revoke") return post ? RevokeRoute(a_, req_) : MethodNotAllowed();
     if (IsSshPath(path)) return SshRoute(a_, req_, path);
+    if (auto r = RevocationRoute(a_, req_, path)) return std::move(*r);
 
     // One-segment parameters.
     if (path.substr(0, 6) == "/root/" && path.size() > 6 &&

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "authority/signer/signer.h"
 #include "authority/status.h"
 #include "authority/x509/csr.h"
 #include "authority/x509/issuer.h"
@@ -49,6 +50,9 @@ class CertificateAuthorityService {
   // upstream's as it answered last); leaves never outlive it.
   virtual X509* IssuingCertificate() const = 0;
   virtual TimePoint IssuerNotAfter() const = 0;
+  // The issuing certificate's key, for what the CA signs besides leaves
+  // (CRLs, OCSP responses); nullptr for a CA without a local key (RA mode).
+  virtual const Signer* RevocationSigner() const = 0;
 };
 
 }  // namespace stepca

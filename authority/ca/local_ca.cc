@@ -28,6 +28,7 @@ class LocalCa : public CertificateAuthorityService {
   const std::vector<std::string>& ChainPems() const override { return chain_pems_; }
   X509* IssuingCertificate() const override { return issuer_.certificate(); }
   TimePoint IssuerNotAfter() const override { return issuer_.not_after(); }
+  const Signer* RevocationSigner() const override { return signer_; }
 
  private:
   // Policy caps every validity at IssuerNotAfter(); a leaf past it would not

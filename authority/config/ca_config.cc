@@ -398,7 +398,11 @@ Status Loader::NoteUnmapped(const json_t* root) {
   const json_t* ins = json_object_get(root, "insecureAddress");
   if (json_is_string(ins) && json_string_length(ins) > 0)
     Warn("insecureAddress is not used: add a plain-HTTP listen to nginx instead");
-  for (const char* unsupported : {"crl", "cas"}) {
+  auto revocation = ParseRevocationConfig(json_object_get(root, "crl"),
+                                          json_object_get(root, "nginxStepca"));
+  if (!revocation.ok()) return InvalidArgument(opts_.path + ": " + revocation.status().message());
+  cfg_.revocation = std::move(revocation).value();
+  for (const char* unsupported : {"cas"}) {
     const json_t* v = json_object_get(root, unsupported);
     if (v != nullptr && !json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
       Warn(std::string(unsupported) + " is not supported yet and is ignored");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "authority/config/revocation_config.h"
 #include "authority/ossl.h"
 #include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
@@ -64,6 +65,7 @@ struct CaConfig {
   std::shared_ptr<const NamePolicies> name_policies;
   JsonPtr tls_options;                 // reported in sign responses
   tmpl::X509Name default_subject;      // authority.template (step-ca's ASN1DN)
+  RevocationConfig revocation;         // crl and nginxStepca.ocsp
   std::vector<std::string> warnings;   // each starts with the file path
 };
 

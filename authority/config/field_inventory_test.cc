@@ -66,6 +66,20 @@ TEST(FieldInventory, SshFieldsAreHonoured) {
                   "(check its spelling)");
 }
 
+// The crl block and this CA's nginxStepca extension are honoured member by
+// member, so a misspelt member is still named.
+TEST(FieldInventory, CrlAndOcspFieldsAreHonoured) {
+  JsonPtr j = Parse(R"({"crl":{"enabled":true,"generateOnRevoke":true,"cacheDuration":"24h",
+      "renewPeriod":"16h","idpURL":"http://ca.example/1.0/crl"},
+    "nginxStepca":{"crlCheckInterval":"1s","ocsp":{"enabled":true,"path":"/ocsp",
+      "url":"http://ca.example/ocsp","validity":"1h"}}})");
+  EXPECT_EQ(All(UnhonouredFields(j.get())), "");
+  JsonPtr bad = Parse(R"({"crl":{"enable":true},"nginxStepca":{"ocsp":{"pth":"/x"}}})");
+  const std::string all = All(UnhonouredFields(bad.get()));
+  EXPECT_NE(all.find("crl.enable: unknown field"), std::string::npos) << all;
+  EXPECT_NE(all.find("nginxStepca.ocsp.pth: unknown field"), std::string::npos) << all;
+}
+
 // Each field that is accepted but not applied is named with the reason.
 TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   JsonPtr j = Parse(R"({"monitoring":{"x":1},"commonName":"Step CA",

@@ -125,7 +125,8 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   tin.user_data = user_data.get();
   tin.authorization_crt = grant.authorization_crt.get();
   STEPCA_ASSIGN_OR_RETURN(std::shared_ptr<const tmpl::X509CertificateTemplate> profile,
-                          LeafProfile(prov->x509_template(), tin, settings_.default_subject));
+                          LeafProfile(prov->x509_template(), tin, settings_.default_subject,
+                                      settings_.leaf_revocation));
 
   // Name policies judge the names the certificate will carry. A refusal
   // leaves the token unspent, like the other request checks above.
@@ -190,7 +191,8 @@ Result<IssuedCertificate> CertificatePolicy::IssueFromCsr(const CsrIssueRequest&
   tin.csr = req.csr->req.get();
   tin.csr_sans = &req.csr->sans;
   STEPCA_ASSIGN_OR_RETURN(cr.leaf.profile,
-                          LeafProfile(prov->x509_template(), tin, settings_.default_subject));
+                          LeafProfile(prov->x509_template(), tin, settings_.default_subject,
+                                      settings_.leaf_revocation));
   CertificateRecord intent;
   intent.provisioner = CertificateProvisioner{prov->id(), prov->name(), prov->type_name()};
   intent.names = RequestedNames(cr.leaf.profile->subject.common_name, TemplateNames(*cr.leaf.profile));

@@ -17,6 +17,7 @@
 #include "authority/clock/time_source.h"
 #include "authority/policy/client_certificate.h"
 #include "authority/policy/name_policies.h"
+#include "authority/x509/template_profile.h"
 #include "authority/policy/requests.h"
 #include "authority/provisioner/provisioner_collection.h"
 #include "authority/provisioner/token_claims.h"
@@ -37,6 +38,7 @@ struct PolicySettings {
   TrustAnchors anchors;                 // for client certificates; not owned
   tmpl::X509Name default_subject;       // authority.template: fills what a leaf's subject lacks
   std::shared_ptr<const NamePolicies> name_policies;  // nullptr: none
+  DefaultLeafRevocation leaf_revocation;  // CRL DP and OCSP URL of the default leaf profile
 };
 
 // ACME finalize: a CSR whose names the caller has already matched to the

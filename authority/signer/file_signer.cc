@@ -97,6 +97,22 @@ class FileSigner : public Signer {
     return Status::Ok();
   }
 
+  Status SignCrl(X509_CRL* crl) const override {
+    STEPCA_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, SigningContext(key_.get()));
+    if (X509_CRL_sign_ctx(crl, ctx.get()) <= 0)
+      return Internal("signer: cannot sign CRL: " + OpensslError());
+    return Status::Ok();
+  }
+
+  Status SignOcspResponse(OCSP_BASICRESP* response, X509* responder_cert) const override {
+    STEPCA_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, SigningContext(key_.get()));
+    // OCSP_basic_sign_ctx takes ownership of nothing; it keeps ctx only
+    // for the call.
+    if (OCSP_basic_sign_ctx(response, responder_cert, ctx.get(), nullptr, OCSP_NOCERTS) != 1)
+      return Internal("signer: cannot sign OCSP response: " + OpensslError());
+    return Status::Ok();
+  }
+
  private:
   EvpPkeyPtr key_;
   SignatureAlgorithm algorithm_;

@@ -1,6 +1,7 @@
 #include "authority/signer/pkcs11_signer.h"
 
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -89,6 +90,56 @@ Status SetAlgorithm(X509_ALGOR* alg, SignatureAlgorithm a) {
   return Internal("signer: the token does not sign this algorithm");
 }
 
+// CRLs and OCSP responses have no setter for every AlgorithmIdentifier
+// they carry (the CRL's inner one, the OCSP responder id and producedAt
+// are set only by OpenSSL's own sign calls), and those calls need a key
+// in this process. So they are first signed with a throwaway key of the
+// same kind and algorithm, which fills the structure, and the signature
+// is then replaced by the token's over the same re-encoded bytes.
+EVP_PKEY* ThrowawayKey(bool rsa) {
+  static std::once_flag once_ec, once_rsa;
+  static EVP_PKEY* ec = nullptr;
+  static EVP_PKEY* rsa_key = nullptr;
+  if (rsa) {
+    std::call_once(once_rsa, [] { rsa_key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); });
+    return rsa_key;
+  }
+  std::call_once(once_ec, [] { ec = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); });
+  return ec;
+}
+
+bool IsRsa(SignatureAlgorithm a) {
+  return a == SignatureAlgorithm::kRsaPkcs1Sha256 || a == SignatureAlgorithm::kRsaPssSha256;
+}
+
+Result<EvpMdCtxPtr> ThrowawayContext(SignatureAlgorithm a) {
+  EVP_PKEY* key = ThrowawayKey(IsRsa(a));
+  if (key == nullptr) return Internal("signer: cannot make a key: " + OpensslError());
+  const EVP_MD* md = a == SignatureAlgorithm::kEcdsaSha384   ? EVP_sha384()
+                     : a == SignatureAlgorithm::kEcdsaSha512 ? EVP_sha512()
+                                                             : EVP_sha256();
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key) != 1)
+    return Internal("signer: cannot start signing: " + OpensslError());
+  if (a == SignatureAlgorithm::kRsaPssSha256 &&
+      (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) != 1 ||
+       EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1))
+    return Internal("signer: cannot set RSA-PSS: " + OpensslError());
+  return ctx;
+}
+
+Status ReplaceBits(const ASN1_BIT_STRING* target, const std::string& sig) {
+  auto* bits = const_cast<ASN1_BIT_STRING*>(target);
+  if (ASN1_BIT_STRING_set(bits, reinterpret_cast<unsigned char*>(const_cast<char*>(sig.data())),
+                          static_cast<int>(sig.size())) != 1)
+    return Internal("signer: out of memory");
+  bits->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+  bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+  return Status::Ok();
+}
+
 class Pkcs11Signer : public Signer {
  public:
   Pkcs11Signer(EvpPkeyPtr public_key, SignatureAlgorithm algorithm, Pkcs11KeyRef key,
@@ -158,6 +209,42 @@ class Pkcs11Signer : public Signer {
     bits->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
     bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
     return Status::Ok();
+  }
+
+  Status SignCrl(X509_CRL* crl) const override {
+    STEPCA_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, ThrowawayContext(algorithm_));
+    if (X509_CRL_sign_ctx(crl, ctx.get()) <= 0)
+      return Internal("signer: cannot build the CRL: " + OpensslError());
+    unsigned char* der = nullptr;
+    const int len = i2d_re_X509_CRL_tbs(crl, &der);
+    if (len <= 0) return Internal("signer: cannot encode the CRL: " + OpensslError());
+    std::string tbs(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+    STEPCA_ASSIGN_OR_RETURN(std::string sig, Sign(tbs));
+    const ASN1_BIT_STRING* value = nullptr;
+    const X509_ALGOR* alg = nullptr;
+    X509_CRL_get0_signature(crl, &value, &alg);
+    return ReplaceBits(value, sig);
+  }
+
+  Status SignOcspResponse(OCSP_BASICRESP* response, X509* responder_cert) const override {
+    STEPCA_ASSIGN_OR_RETURN(EvpMdCtxPtr ctx, ThrowawayContext(algorithm_));
+    // OpenSSL checks the key against the signer certificate; the responder
+    // id is by name, so a stand-in with the responder's subject and the
+    // throwaway key gives the same structure (no certificate is attached).
+    X509Ptr stand_in(X509_new());
+    if (!stand_in || X509_set_subject_name(stand_in.get(), X509_get_subject_name(responder_cert)) != 1 ||
+        X509_set_pubkey(stand_in.get(), ThrowawayKey(IsRsa(algorithm_))) != 1)
+      return Internal("signer: out of memory");
+    if (OCSP_basic_sign_ctx(response, stand_in.get(), ctx.get(), nullptr, OCSP_NOCERTS) != 1)
+      return Internal("signer: cannot build the OCSP response: " + OpensslError());
+    unsigned char* der = nullptr;
+    const int len = i2d_OCSP_RESPDATA(const_cast<OCSP_RESPDATA*>(OCSP_resp_get0_respdata(response)), &der);
+    if (len <= 0) return Internal("signer: cannot encode the OCSP response: " + OpensslError());
+    std::string tbs(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+    STEPCA_ASSIGN_OR_RETURN(std::string sig, Sign(tbs));
+    return ReplaceBits(OCSP_resp_get0_signature(response), sig);
   }
 
  private:

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <dlfcn.h>
@@ -146,6 +148,60 @@ TEST_F(SoftHsm, SignsWithEveryKeyTypeAndCertificatesVerify) {
   auto again = token->GenerateKeyPair({"k0", "other"}, "EC", "P-256", 0);
   EXPECT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), Code::kAlreadyExists);
+}
+
+// CRLs and OCSP responses signed on the token verify with its public key
+// and keep every AlgorithmIdentifier in step (round trip through DER).
+TEST_F(SoftHsm, CrlsAndOcspResponsesSignedOnTheTokenVerify) {
+  auto token = Open();
+  ASSERT_TRUE(token);
+  const KeyCase cases[] = {
+      {"EC", "P-256", 0, false, SignatureAlgorithm::kEcdsaSha256, EVP_sha256},
+      {"EC", "P-384", 0, false, SignatureAlgorithm::kEcdsaSha384, EVP_sha384},
+      {"RSA", "", 2048, false, SignatureAlgorithm::kRsaPkcs1Sha256, EVP_sha256},
+      {"RSA", "", 2048, true, SignatureAlgorithm::kRsaPssSha256, EVP_sha256},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.kty) + c.crv + (c.pss ? " PSS" : ""));
+    Pkcs11KeyRef ref{std::string("r") + std::to_string(n), "rev-" + std::to_string(n)};
+    ++n;
+    auto pub = token->GenerateKeyPair(ref, c.kty, c.crv, c.bits);
+    ASSERT_TRUE(pub.ok()) << pub.status().message();
+    auto signer = MakePkcs11SignerOnToken(token, ref, c.pss);
+    ASSERT_TRUE(signer.ok()) << signer.status().message();
+    X509Ptr issuer = Unsigned(pub->get());
+    ASSERT_TRUE((*signer)->SignCertificate(issuer.get()).ok());
+
+    OsslPtr<X509_CRL, X509_CRL_free> crl(X509_CRL_new());
+    X509_CRL_set_version(crl.get(), 1);
+    X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer.get()));
+    OsslPtr<ASN1_TIME, ASN1_TIME_free> now(ASN1_TIME_adj(nullptr, time(nullptr), 0, 0));
+    X509_CRL_set1_lastUpdate(crl.get(), now.get());
+    ASSERT_TRUE((*signer)->SignCrl(crl.get()).ok());
+    EXPECT_EQ(X509_CRL_verify(crl.get(), pub->get()), 1);
+    unsigned char* der = nullptr;
+    int len = i2d_X509_CRL(crl.get(), &der);
+    ASSERT_GT(len, 0);
+    const unsigned char* p = der;
+    OsslPtr<X509_CRL, X509_CRL_free> back(d2i_X509_CRL(nullptr, &p, len));
+    OPENSSL_free(der);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(X509_CRL_verify(back.get(), pub->get()), 1);
+    OsslPtr<EVP_PKEY, EVP_PKEY_free> other(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+    EXPECT_NE(X509_CRL_verify(back.get(), other.get()), 1);  // not the throwaway key's signature
+
+    OsslPtr<OCSP_BASICRESP, OCSP_BASICRESP_free> resp(OCSP_BASICRESP_new());
+    ASSERT_TRUE((*signer)->SignOcspResponse(resp.get(), issuer.get()).ok());
+    auto verify = [&](EVP_PKEY* key) {
+      return ASN1_item_verify(ASN1_ITEM_rptr(OCSP_RESPDATA), OCSP_resp_get0_tbs_sigalg(resp.get()),
+                              OCSP_resp_get0_signature(resp.get()),
+                              OCSP_resp_get0_respdata(resp.get()), key);
+    };
+    EXPECT_EQ(verify(pub->get()), 1);
+    EXPECT_NE(verify(other.get()), 1);
+    ERR_clear_error();
+  }
 }
 
 TEST_F(SoftHsm, ProbeReadsThePublicKeyFromAChildProcess) {

@@ -7,6 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include <openssl/ocsp.h>
+#include <openssl/x509.h>
+
 #include "authority/ossl.h"
 #include "authority/status.h"
 
@@ -48,6 +51,12 @@ class Signer {
   // Signs a fully built certificate: sets its signature AlgorithmIdentifier
   // from Algorithm() and its signature value. Thread-safe.
   virtual Status SignCertificate(X509* cert) const = 0;
+  // Signs a fully built CRL (the intermediate's leaf CRL, or a root's CRL
+  // of intermediates in the CLI), as SignCertificate does a certificate.
+  virtual Status SignCrl(X509_CRL* crl) const = 0;
+  // Signs an OCSP basic response as responder_cert (whose key this is),
+  // responder id by name, no certificates attached. Thread-safe.
+  virtual Status SignOcspResponse(OCSP_BASICRESP* response, X509* responder_cert) const = 0;
 };
 
 }  // namespace stepca

@@ -1,6 +1,8 @@
 #include "authority/state/revocations.h"
 
+#include "authority/state/ocsp_responses.h"
 #include "authority/state/record_json.h"
+#include "authority/state/revocation_index.h"
 
 namespace stepca {
 namespace {
@@ -46,10 +48,19 @@ std::optional<RevocationRecord> Revocations::Decode(std::string_view bytes) {
 
 Status Revocations::Revoke(const RevocationRecord& record) {
   if (record.serial.empty()) return Internal("revocations: empty serial");
+  const std::string already = "certificate " + record.serial + " is already revoked";
+  STEPCA_ASSIGN_OR_RETURN(auto existing, store_.Get(Key(record.serial)));
+  if (existing) return AlreadyExists(already);
+  // The CRL's list first: a crash after it leaves a slot without a record
+  // (skipped), never a record the CRL cannot find.
+  STEPCA_RETURN_IF_ERROR(RevocationIndex(store_).Append(record.serial).status());
   Status st = store_.PutIfAbsent(Key(record.serial), Encode(record), std::chrono::seconds(0));
-  if (st.code() == Code::kAlreadyExists)
-    return AlreadyExists("certificate " + record.serial + " is already revoked");
-  return st;
+  if (st.code() == Code::kAlreadyExists) return AlreadyExists(already);
+  STEPCA_RETURN_IF_ERROR(st);
+  // The record is written: the revocation stands even if this fails, and
+  // a cached "good" expires with its ttl.
+  (void)OcspResponses(store_).Invalidate(record.serial);
+  return Status::Ok();
 }
 
 Result<bool> Revocations::IsRevoked(std::string_view serial) {

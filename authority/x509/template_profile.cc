@@ -162,12 +162,14 @@ Result<tmpl::X509CertificateTemplate> RenderX509Template(const X509TemplateOptio
 
 Result<std::shared_ptr<const tmpl::X509CertificateTemplate>> LeafProfile(
     const X509TemplateOptions& options, const tmpl::X509TemplateInput& in,
-    const tmpl::X509Name& default_subject) {
+    const tmpl::X509Name& default_subject, const DefaultLeafRevocation& revocation) {
   tmpl::X509CertificateTemplate t;
   if (options.custom) {
     STEPCA_ASSIGN_OR_RETURN(t, RenderX509Template(options, in));
   } else {
     t = DefaultLeafFields(in);
+    t.crl_distribution_points = revocation.crl_distribution_points;
+    t.ocsp_server = revocation.ocsp_servers;
   }
   ApplyDefaultSubject(default_subject, &t.subject);
   return std::make_shared<const tmpl::X509CertificateTemplate>(std::move(t));

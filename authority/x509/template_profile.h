@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "authority/status.h"
 #include "authority/template/template.h"
@@ -71,12 +72,20 @@ Result<tmpl::X509CertificateTemplate> RenderX509Template(const X509TemplateOptio
 // against the rendered template.
 tmpl::X509CertificateTemplate DefaultLeafFields(const tmpl::X509TemplateInput& in);
 
+// Where the default leaf profile sends relying parties for revocation
+// (ca.json's crl.idpURL, nginxStepca.ocsp.url); empty: nothing added.
+struct DefaultLeafRevocation {
+  std::vector<std::string> crl_distribution_points;
+  std::vector<std::string> ocsp_servers;
+};
+
 // The leaf's fields for one request: RenderX509Template (DefaultLeafFields
-// for a provisioner without a template of its own), then
-// ApplyDefaultSubject with authority.template.
+// for a provisioner without a template of its own, with `revocation`'s
+// URLs as the template's crlDistributionPoints and ocspServer would put
+// them), then ApplyDefaultSubject with authority.template.
 Result<std::shared_ptr<const tmpl::X509CertificateTemplate>> LeafProfile(
     const X509TemplateOptions& options, const tmpl::X509TemplateInput& in,
-    const tmpl::X509Name& default_subject);
+    const tmpl::X509Name& default_subject, const DefaultLeafRevocation& revocation = {});
 
 // The names a rendered template gives the leaf, by kind, in Go's order:
 // dnsNames (emailAddresses, ipAddresses, uris) first, then the typed sans.

@@ -210,6 +210,33 @@ TEST(RenderX509Template, BadOutputAndLimitsAreClearErrors) {
   EXPECT_NE(loop.status().message().find("error applying certificate template"), std::string::npos);
 }
 
+// crl.idpURL and nginxStepca.ocsp.url reach the default leaf profile only;
+// a provisioner's own template says what it wants.
+TEST(LeafProfile, RevocationUrlsInTheDefaultProfileOnly) {
+  X509ReqPtr csr = Csr();
+  tmpl::X509TemplateInput in;
+  in.common_name = "leaf.example.test";
+  in.sans = {"leaf.example.test"};
+  in.csr = csr.get();
+  DefaultLeafRevocation urls;
+  urls.crl_distribution_points = {"http://ca.example.test/1.0/crl"};
+  urls.ocsp_servers = {"http://ca.example.test/ocsp"};
+  auto def = LeafProfile(*DefaultX509TemplateOptions(), in, tmpl::X509Name{}, urls);
+  ASSERT_TRUE(def.ok()) << def.status().message();
+  EXPECT_EQ((*def)->crl_distribution_points, urls.crl_distribution_points);
+  EXPECT_EQ((*def)->ocsp_server, urls.ocsp_servers);
+  auto none = LeafProfile(*DefaultX509TemplateOptions(), in, tmpl::X509Name{});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE((*none)->crl_distribution_points.empty());
+  EXPECT_TRUE((*none)->ocsp_server.empty());
+  auto custom = Load(R"({"template": "{\"subject\": {\"commonName\": \"x\"}}"})");
+  ASSERT_TRUE(custom.ok()) << custom.status().message();
+  auto own = LeafProfile(**custom, in, tmpl::X509Name{}, urls);
+  ASSERT_TRUE(own.ok()) << own.status().message();
+  EXPECT_TRUE((*own)->crl_distribution_points.empty());
+  EXPECT_TRUE((*own)->ocsp_server.empty());
+}
+
 TEST(DefaultSubject, ParsedFromAuthorityTemplate) {
   JsonPtr j(json_loads(R"({"country": "US", "organization": "Org", "commonName": "cn"})", 0, nullptr));
   auto n = ParseDefaultSubject(j.get(), "authority.template");
