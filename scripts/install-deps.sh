@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev googletest
   redis-server redis-sentinel curl openssl python3-pytest python3-yaml
   certbot lego uacme dehydrated knot
+  debhelper dpkg-dev help2man lintian
 )
 
 missing=()
