@@ -6,12 +6,13 @@
 # make bench      the benchmark (bench/README.md): prints the results table
 # make deps       install the Debian packages the build and tests need
 # make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each; see fuzz/README.md
+# make deb        Debian packages libnginx-mod-http-stepca and stepca into $(BUILD)/deb
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
 PYTHON  ?= /usr/bin/python3
 NGX_SRC ?= /usr/share/nginx/src
 
-.PHONY: all deps lib module smallstep test unit e2e e2e-asan demo demo-stop clean bench fleet fleet-stop
+.PHONY: all deps lib module smallstep test unit e2e e2e-asan demo demo-stop clean bench fleet fleet-stop deb
 
 all: lib module
 
@@ -70,6 +71,10 @@ fleet: deps
 
 fleet-stop:
 	@STEPCA_BUILD=$(abspath $(BUILD)) scripts/fleet.sh stop
+
+# The Debian packages (debian/), built from a copy of the tree; lintian checks them.
+deb: deps
+	JOBS=$(JOBS) scripts/build-deb.sh $(BUILD)/deb
 
 demo-stop:
 	@scripts/demo.sh stop

@@ -12,6 +12,7 @@ packages=(
   certbot lego uacme dehydrated knot
   openssh-client openssh-server
   libp11-kit-dev softhsm2 opensc
+  debhelper dpkg-dev help2man lintian
 )
 
 missing=()
