@@ -40,6 +40,8 @@ class Loader {
                                   bool required);
   Result<std::vector<std::string>> PathList(const json_t* v, const std::string& field);
   Status LoadCertificates();
+  Status LoadFederatedRoots();
+  Status RefuseLocalKey(const json_t* root);
   Status LoadKey(const json_t* root);
   Status LoadAuthority(const json_t* root);
   Status NoteUnmapped(const json_t* root);
@@ -88,12 +90,7 @@ Status Loader::LoadCertificates() {
                                 certs.status().message());
     for (auto& c : certs.value()) cfg_.roots.push_back(std::move(c));
   }
-  for (size_t i = 0; i < federated_paths_.size(); ++i) {
-    auto certs = ReadCertificates(federated_paths_[i]);
-    if (!certs.ok())
-      return Err("federatedRoots[" + std::to_string(i) + "]", certs.status().message());
-    for (auto& c : certs.value()) cfg_.federated_roots.push_back(std::move(c));
-  }
+  STEPCA_RETURN_IF_ERROR(LoadFederatedRoots());
   auto inter = ReadCertificates(crt_path_);
   if (!inter.ok()) return Err("crt", inter.status().message());
   cfg_.intermediates = std::move(inter).value();
@@ -119,6 +116,36 @@ Status Loader::LoadCertificates() {
   BASIC_CONSTRAINTS_free(bc);
   if (!is_ca) return Err("crt", crt_path_ + " is not a CA certificate");
   return Status::Ok();
+}
+
+Status Loader::LoadFederatedRoots() {
+  for (size_t i = 0; i < federated_paths_.size(); ++i) {
+    auto certs = ReadCertificates(federated_paths_[i]);
+    if (!certs.ok())
+      return Err("federatedRoots[" + std::to_string(i) + "]", certs.status().message());
+    for (auto& c : certs.value()) cfg_.federated_roots.push_back(std::move(c));
+  }
+  return Status::Ok();
+}
+
+// A registration authority signs nothing itself. A ca.json that still
+// names a root, crt or key would leave its operator unsure which CA signs
+// (and step-ca's own RA silently ignores them), so they are refused.
+Status Loader::RefuseLocalKey(const json_t* root) {
+  std::vector<std::string> present;
+  for (const char* f : {"root", "crt", "key"}) {
+    const json_t* v = json_object_get(root, f);
+    if (v != nullptr && !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0) &&
+        !(json_is_array(v) && json_array_size(v) == 0))
+      present.push_back(f);
+  }
+  if (present.empty()) return Status::Ok();
+  std::string list;
+  for (size_t i = 0; i < present.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == present.size() ? " and " : ", ") + Quote(present[i]);
+  return Err(present[0], "a registration authority (authority.type " + Quote(cfg_.ra.type_name) +
+                             ") holds no signing key and takes its root from the upstream CA: "
+                             "remove " + list + " from ca.json");
 }
 
 Status Loader::LoadKey(const json_t* root) {
@@ -176,16 +203,6 @@ Status Loader::LoadAuthority(const json_t* root) {
   const json_t* auth = json_object_get(root, "authority");
   if (auth != nullptr && !json_is_null(auth) && !json_is_object(auth))
     return Err("authority", "must be an object");
-
-  // An RA configuration that still names root, crt and key would otherwise
-  // sign with the local key while its operator believes the upstream does.
-  auto type = StringField(auth, "type", "authority.type", false);
-  if (!type.ok()) return type.status();
-  if (!type->empty())
-    return Err("authority.type",
-               Quote(type.value()) +
-                   ": registration authority mode (stepcas, cloudCAS, vaultcas) is not supported "
-                   "by this version; remove the field to sign with this CA's own root, crt and key");
 
   auto claims = ApplyClaims(Claims(), json_object_get(auth, "claims"), false, "authority.claims");
   if (!claims.ok()) return InvalidArgument(opts_.path + ": " + claims.status().message());
@@ -284,16 +301,32 @@ Result<CaConfig> Loader::Load() {
                            " column " + std::to_string(jerr.column) + ": " + jerr.text);
   if (!json_is_object(root.get())) return InvalidArgument(opts_.path + ": must hold a JSON object");
 
+  const json_t* auth = json_object_get(root.get(), "authority");
+  if (auth != nullptr && !json_is_null(auth) && !json_is_object(auth))
+    return Err("authority", "must be an object");
+  auto ra = ParseRaConfig(auth, {opts_.path, dir_, opts_.issuer_password_file});
+  if (!ra.ok()) return ra.status();
+  cfg_.ra = std::move(ra).value();
+  const bool is_ra = cfg_.ra.is_ra();
+  if (is_ra) STEPCA_RETURN_IF_ERROR(RefuseLocalKey(root.get()));
+  for (const char* f : {"certificateAuthority", "certificateAuthorityFingerprint", "certificateIssuer"})
+    if (!is_ra && json_object_get(auth, f) != nullptr)
+      Warn(std::string("authority.") + f +
+           " is read only by a registration authority (authority.type \"stepcas\"); ignored: "
+           "this CA signs with its own key");
+
   auto roots = PathList(json_object_get(root.get(), "root"), "root");
   if (!roots.ok()) return roots.status();
   root_paths_ = std::move(roots).value();
-  if (root_paths_.empty()) return Err("root", "is required");
+  if (root_paths_.empty() && !is_ra) return Err("root", "is required");
   auto fed = PathList(json_object_get(root.get(), "federatedRoots"), "federatedRoots");
   if (!fed.ok()) return fed.status();
   federated_paths_ = std::move(fed).value();
-  auto crt = StringField(root.get(), "crt", "crt", true);
-  if (!crt.ok()) return crt.status();
-  crt_path_ = Resolve(crt.value());
+  if (!is_ra) {
+    auto crt = StringField(root.get(), "crt", "crt", true);
+    if (!crt.ok()) return crt.status();
+    crt_path_ = Resolve(crt.value());
+  }
 
   const json_t* names = json_object_get(root.get(), "dnsNames");
   if (names != nullptr && !json_is_null(names)) {
@@ -323,6 +356,10 @@ Result<CaConfig> Loader::Load() {
   STEPCA_RETURN_IF_ERROR(LoadAuthority(root.get()));
   STEPCA_RETURN_IF_ERROR(NoteUnmapped(root.get()));
   for (auto& w : UnhonouredFields(root.get())) Warn(w);
+  if (is_ra) {
+    STEPCA_RETURN_IF_ERROR(LoadFederatedRoots());
+    return std::move(cfg_);
+  }
   STEPCA_RETURN_IF_ERROR(LoadCertificates());
   STEPCA_RETURN_IF_ERROR(LoadKey(root.get()));
   return std::move(cfg_);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "authority/config/ra_config.h"
 #include "authority/ossl.h"
 #include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
@@ -21,8 +22,12 @@ struct CaConfig {
   std::string path;
   std::vector<X509Ptr> roots;
   std::vector<X509Ptr> federated_roots;
-  std::vector<X509Ptr> intermediates;  // the "crt" file; [0] issues
-  EvpPkeyPtr key;                      // unlocked intermediate key
+  // A local CA: the "crt" file ([0] issues) and its unlocked key. An RA
+  // (ra.is_ra()) has neither, and roots stays empty until the upstream's
+  // root is fetched (authority/ra/).
+  std::vector<X509Ptr> intermediates;
+  EvpPkeyPtr key;
+  RaConfig ra;                         // authority.type and its fields
   std::vector<std::string> dns_names;
   std::string logger_format = "text";
   Claims global_claims;
@@ -39,6 +44,7 @@ struct CaConfig {
 struct CaConfigOptions {
   std::string path;           // ca.json
   std::string password_file;  // empty: ca.json "password", then authority.password
+  std::string issuer_password_file;  // RA: empty: authority.certificateIssuer.password
 };
 
 // Relative paths inside ca.json are taken relative to ca.json's directory.
