@@ -117,8 +117,10 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path,
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
     std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    return Unavailable("the upstream CA " + base_ + " did not answer")
-        .WithDetail(std::string(rc == CURLE_OPERATION_TIMEDOUT ? "timeout: " : "") + why);
+    // Where the upstream lives is for the log, not the client.
+    return Unavailable(rc == CURLE_OPERATION_TIMEDOUT ? "the upstream CA did not answer in time"
+                                                      : "the upstream CA did not answer")
+        .WithDetail(base_ + ": " + why);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
   if (options_.peer_chain) {

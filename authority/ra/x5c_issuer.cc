@@ -74,8 +74,11 @@ class X5cIssuer : public UpstreamIssuer {
     JsonPtr header(json_object());
     json_object_set_new(header.get(), "typ", json_string("JWT"));
     json_object_set(header.get(), "x5c", x5c.get());
+    // step-ca finds an X5C provisioner by the audience's fragment.
+    UpstreamTokenRequest aimed = request;
+    aimed.audience += "#x5c/" + config_.provisioner;
     STEPCA_ASSIGN_OR_RETURN(std::string token, MintUpstreamToken(header.get(), config_.provisioner,
-                                                                 request, cred.key.get(), now));
+                                                                 aimed, cred.key.get(), now));
     struct tm tm {};
     ASN1_TIME_to_tm(X509_get0_notAfter(cred.chain.front().get()), &tm);
     const TimePoint limit = std::chrono::time_point_cast<std::chrono::nanoseconds>(
