@@ -22,10 +22,10 @@ namespace stepca {
 struct AuthorityOptions {
   std::string ca_json;
   std::string password_file;
-  std::string issuer_password_file;  // RA: the upstream provisioner's password
   std::string store_uri;  // empty: kDefaultStoreUri
   std::string version;    // empty: the build's version
   acme::AcmeOptions acme;  // checked by Load (InvalidArgument)
+  std::string issuer_password_file;  // RA: the upstream provisioner's password
 };
 
 constexpr const char* kDefaultStoreUri = "lmdb:/var/lib/nginx-stepca";
