@@ -9,10 +9,13 @@ import json
 import os
 
 import pytest
-from cryptography import x509
+from cryptography import x509  # noqa: F401
 
+from tokens import Provisioner, make_csr
+
+from conftest import Pki, free_port
 from test_ra_stepcas import (FIXTURE_FP, RA_JWK, UPSTREAM_JWK, assert_signed_by_upstream,  # noqa: F401
-                             load_pems, provisioner_name, ra, step_ca_factory, upstream)
+                             load_pems, provisioner_name, ra, ra_sign, step_ca_factory, upstream)
 
 
 @pytest.fixture
@@ -87,3 +90,43 @@ def test_step_ca_renew_through_the_ra_is_refused_clearly(step, pki):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
     assert "not implemented" in out, out
+
+
+def test_a_ca_json_written_by_step_ca_init_ra_is_served(step_cli, nginx_factory, upstream, prefix):
+    """`step ca init --ra StepCAS` (the real step) writes the RA's ca.json:
+    the downloaded upstream root as "root", "crt" and "key" empty, the
+    issuer and a JWK provisioner of the RA's own. Our module serves it
+    unchanged, with the issuer password in stepca_issuer_password_file."""
+    ra_dir = os.path.join(prefix, "step-init-ra")
+    pw = os.path.join(prefix, "ra-provisioner-password.txt")
+    with open(pw, "w") as f:
+        f.write("ra provisioner password\n")
+    init = step_cli.run("ca", "init", "--ra", "StepCAS", "--issuer", upstream.url,
+                        "--issuer-fingerprint", FIXTURE_FP,
+                        "--issuer-provisioner", UPSTREAM_JWK,
+                        "--name", "RA", "--dns", "127.0.0.1", "--address", "127.0.0.1:%d" % free_port(),
+                        "--provisioner", "ra-admin", "--password-file", pw)
+    ca_json = os.path.join(step_cli.steppath, "config", "ca.json")
+    doc = json.load(open(ca_json))
+    assert doc["authority"]["type"] == "stepcas", init.stdout
+    assert doc["crt"] == "" and doc["key"] == "" and doc["root"]
+    os.makedirs(ra_dir)
+    for root, dirs, files in os.walk(step_cli.steppath):
+        os.chmod(root, 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+    pki = Pki(step_cli.steppath)
+    pki.root_crt = doc["root"]
+    n = nginx_factory(name="ra-from-step", password_file=None,
+                      http_extra="    stepca_issuer_password_file %s;\n" % upstream.provisioner_password_file)
+    n.pki = pki
+    n.params["ca_json"] = ca_json
+    n.write_conf()
+    n.start()
+    prov = Provisioner(ca_json, "ra provisioner password")
+    csr, _ = make_csr("from-step-init.example.test")
+    token = prov.token("from-step-init.example.test", "https://127.0.0.1:%d/1.0/sign" % n.port)
+    status, _, body = n.request("POST", "/1.0/sign", body=json.dumps({"csr": csr, "ott": token}),
+                                headers={"Content-Type": "application/json"})
+    assert status == 201, body
+    assert_signed_by_upstream(json.loads(body), upstream, "from-step-init.example.test", UPSTREAM_JWK)

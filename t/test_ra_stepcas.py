@@ -374,3 +374,110 @@ def test_other_types_fail_nginx_t(nginx_factory, pki, upstream, type_, words):
     out = n.test_config()
     assert out.returncode != 0
     assert words in out.stderr, out.stderr
+
+
+class FakeUpstream:
+    """A step-ca stand-in on 127.0.0.1 that answers the RA's start-up calls
+    as the real one does (the fixture PKI's root, federation, provisioners)
+    and then answers /1.0/sign with a chosen status: the faults the real
+    step-ca cannot be made to produce on demand."""
+
+    def __init__(self, pki, tls, sign_status, sign_body):
+        import http.server
+        import ssl
+        import threading
+
+        root = open(pki.root_crt).read()
+        provisioners = pki.read_ca_json()["authority"]["provisioners"]
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def answer(self, code, doc):
+                data = json.dumps(doc).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path == "/root/" + FIXTURE_FP:
+                    return self.answer(200, {"ca": root})
+                if self.path == "/federation":
+                    return self.answer(201, {"crts": [root]})
+                if self.path.startswith("/1.0/provisioners"):
+                    return self.answer(200, {"provisioners": provisioners, "nextCursor": ""})
+                self.answer(404, {"status": 404, "message": "not found"})
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                owner.posts.append((self.path, json.loads(self.rfile.read(n))))
+                self.answer(sign_status, sign_body)
+
+        self.posts = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*tls)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.url = "https://127.0.0.1:%d" % self.server.server_address[1]
+        self.provisioner_password_file = os.path.join(pki.path, "provisioner-password.txt")
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_upstream_factory(server_tls):
+    made = []
+
+    def make(pki, status, body):
+        f = FakeUpstream(pki, server_tls, status, body)
+        made.append(f)
+        return f
+
+    yield make
+    for f in made:
+        f.stop()
+
+
+@pytest.mark.allow_error_log
+@pytest.mark.parametrize("status, body, code, words", [
+    # the upstream failing is unavailability, never a 500 of ours
+    (500, {"status": 500, "message": "The certificate authority encountered an Internal Server Error."},
+     503, "the upstream CA could not sign the certificate (HTTP 500)"),
+    # the upstream refusing the RA's own token is the RA's fault, not the client's
+    (401, {"status": 401, "message": "The request lacked necessary authorization to be completed."},
+     503, "the upstream CA did not accept the registration authority's credentials"),
+    # the upstream refusing the request itself: its reason is passed on
+    (403, {"status": 403, "message": "The request was forbidden by the certificate authority: "
+                                     "dns name ra-leaf.example.test not allowed."},
+     403, "forbidden by the certificate authority: the upstream CA refused to sign the "
+          "certificate: dns name ra-leaf.example.test not allowed."),
+    # an answer that is not a certificate
+    (201, {"crt": "garbage"}, 503, "the upstream CA gave an answer the registration authority cannot use"),
+])
+def test_upstream_answers_that_are_not_a_certificate(nginx_factory, pki, prefix, fake_upstream_factory,
+                                                     status, body, code, words):
+    upstream_pki = copy_pki(os.path.join(prefix, "fake-upstream-pki"))
+    fake = fake_upstream_factory(upstream_pki, status, body)
+    ra = make_ra(nginx_factory, pki, fake, password_file=fake.provisioner_password_file,
+                 issuer={"type": "jwk", "provisioner": UPSTREAM_JWK})
+    got, text, _, _, _ = ra_sign(ra, pki, "ra-leaf.example.test")
+    assert got == code, text
+    doc = json.loads(text)
+    assert doc["status"] == code
+    assert words in doc["message"], doc
+    if code == 503:
+        assert "the token was spent" in doc["message"], doc
+    assert "issued certificate" not in ra.read_file("error.log")
+    # the RA forwarded exactly the client's CSR with a token of its own
+    (path, sent), = fake.posts
+    assert path == "/1.0/sign"
+    assert sent["csr"].startswith("-----BEGIN CERTIFICATE REQUEST-----")
+    assert set(sent) == {"csr", "ott", "notAfter"}

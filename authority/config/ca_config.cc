@@ -1,6 +1,7 @@
 #include "authority/config/ca_config.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/signer/file_signer.h"
 #include "authority/x509/template_profile.h"
+#include "shared/base64.h"
 
 namespace stepca {
 namespace {
@@ -42,6 +44,7 @@ class Loader {
   Status LoadCertificates();
   Status LoadFederatedRoots();
   Status RefuseLocalKey(const json_t* root);
+  bool IsPinnedRoot(const json_t* v) const;
   Status LoadKey(const json_t* root);
   Status LoadAuthority(const json_t* root);
   Status NoteUnmapped(const json_t* root);
@@ -131,12 +134,16 @@ Status Loader::LoadFederatedRoots() {
 // A registration authority signs nothing itself. A ca.json that still
 // names a root, crt or key would leave its operator unsure which CA signs
 // (and step-ca's own RA silently ignores them), so they are refused.
+// `step ca init --ra` writes the upstream root it downloaded as "root"
+// (and "crt", "key" empty): a root that is exactly the pinned upstream root
+// changes nothing and is accepted; any other is refused with crt and key.
 Status Loader::RefuseLocalKey(const json_t* root) {
   std::vector<std::string> present;
   for (const char* f : {"root", "crt", "key"}) {
     const json_t* v = json_object_get(root, f);
     if (v != nullptr && !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0) &&
-        !(json_is_array(v) && json_array_size(v) == 0))
+        !(json_is_array(v) && json_array_size(v) == 0) &&
+        !(std::string(f) == "root" && IsPinnedRoot(v)))
       present.push_back(f);
   }
   if (present.empty()) return Status::Ok();
@@ -145,7 +152,18 @@ Status Loader::RefuseLocalKey(const json_t* root) {
     list += (i == 0 ? "" : i + 1 == present.size() ? " and " : ", ") + Quote(present[i]);
   return Err(present[0], "a registration authority (authority.type " + Quote(cfg_.ra.type_name) +
                              ") holds no signing key and takes its root from the upstream CA: "
-                             "remove " + list + " from ca.json");
+                             "remove " + list + " from ca.json (a \"root\" may stay only when it "
+                             "is the upstream root certificateAuthorityFingerprint pins)");
+}
+
+bool Loader::IsPinnedRoot(const json_t* v) const {
+  if (!json_is_string(v)) return false;
+  auto certs = ReadCertificates(Resolve(json_string_value(v)));
+  if (!certs.ok() || certs->size() != 1) return false;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  X509_digest(certs->front().get(), EVP_sha256(), md, &n);
+  return HexEncode(std::string(reinterpret_cast<char*>(md), n)) == cfg_.ra.fingerprint;
 }
 
 Status Loader::LoadKey(const json_t* root) {
@@ -318,6 +336,7 @@ Result<CaConfig> Loader::Load() {
   auto roots = PathList(json_object_get(root.get(), "root"), "root");
   if (!roots.ok()) return roots.status();
   root_paths_ = std::move(roots).value();
+  if (is_ra) root_paths_.clear();  // the upstream's, fetched and pinned instead
   if (root_paths_.empty() && !is_ra) return Err("root", "is required");
   auto fed = PathList(json_object_get(root.get(), "federatedRoots"), "federatedRoots");
   if (!fed.ok()) return fed.status();

@@ -144,16 +144,30 @@ TEST(RaConfig, TheLoaderRefusesALocalKeyInAnRaNamingWhatToRemove) {
   });
   auto cfg = LoadCaConfig({pki.ca_json(), pki.password_file()});
   ASSERT_FALSE(cfg.ok());
+  // The fixture's root is the one kFp pins (as `step ca init --ra` writes
+  // it): only crt and key are refused.
   EXPECT_NE(cfg.status().message().find(
-                "field \"root\": a registration authority (authority.type \"stepcas\") holds no "
-                "signing key and takes its root from the upstream CA: remove \"root\", \"crt\" and "
+                "field \"crt\": a registration authority (authority.type \"stepcas\") holds no "
+                "signing key and takes its root from the upstream CA: remove \"crt\" and "
                 "\"key\" from ca.json"),
             std::string::npos)
       << cfg.status().message();
 
+  // Any other root is refused too.
+  pki.EditCaJson([](json_t* r) {
+    json_object_set_new(r, "root", json_string("certs/intermediate_ca.crt"));
+  });
+  cfg = LoadCaConfig({pki.ca_json(), pki.password_file()});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("field \"root\": a registration authority"),
+            std::string::npos)
+      << cfg.status().message();
+  EXPECT_NE(cfg.status().message().find("remove \"root\", \"crt\" and \"key\""), std::string::npos)
+      << cfg.status().message();
+
   pki.EditCaJson([](json_t* r) {
     json_object_del(r, "root");
-    json_object_del(r, "crt");
+    json_object_set_new(r, "crt", json_string(""));  // as step ca init --ra writes it
   });
   cfg = LoadCaConfig({pki.ca_json(), pki.password_file()});
   ASSERT_FALSE(cfg.ok());

@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 
 #include <atomic>
+#include <cstring>
 #include <mutex>
 
 #include "authority/ra/jwk_issuer.h"
@@ -46,12 +47,26 @@ std::string CsrPem(const Csr& csr) {
 // An upstream answer that is not a success, as the client should see it:
 // unavailability (503) when the upstream or the RA's own credentials are
 // at fault, the upstream's reason when it refused the request itself.
+// step-ca's 400 and 403 texts wrap the reason in words our own error
+// answer adds again; only the reason is passed on.
+std::string ReasonOf(std::string msg) {
+  for (const char* prefix : {"The request was forbidden by the certificate authority: ",
+                             "The request could not be completed: "}) {
+    if (msg.rfind(prefix, 0) == 0) {
+      msg = msg.substr(std::strlen(prefix));
+      if (!msg.empty() && msg.back() == '.') msg.pop_back();
+      break;
+    }
+  }
+  return msg;
+}
+
 Status FromUpstream(const std::string& base, const std::string& what, const UpstreamResponse& r) {
   const std::string msg = UpstreamErrorMessage(r);
   if (r.status == 400)
-    return InvalidArgument("the upstream CA refused the " + what + ": " + msg);
+    return InvalidArgument("the upstream CA refused to " + what + ": " + ReasonOf(msg));
   if (r.status == 403)
-    return PermissionDenied("the upstream CA refused the " + what + ": " + msg);
+    return PermissionDenied("the upstream CA refused to " + what + ": " + ReasonOf(msg));
   if (r.status == 401)
     return Unavailable("the upstream CA did not accept the registration authority's credentials")
         .WithDetail(base + ": " + msg + " (check authority.certificateIssuer)");
