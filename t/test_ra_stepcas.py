@@ -382,7 +382,7 @@ class FakeUpstream:
     and then answers /1.0/sign with a chosen status: the faults the real
     step-ca cannot be made to produce on demand."""
 
-    def __init__(self, pki, tls, sign_status, sign_body):
+    def __init__(self, pki, tls, sign_status, sign_body, sign_delay=0):
         import http.server
         import ssl
         import threading
@@ -415,9 +415,12 @@ class FakeUpstream:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
                 owner.posts.append((self.path, json.loads(self.rfile.read(n))))
+                if sign_delay:
+                    owner.release.wait(sign_delay)
                 self.answer(sign_status, sign_body)
 
         self.posts = []
+        self.release = threading.Event()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(*tls)
@@ -428,6 +431,7 @@ class FakeUpstream:
         self.thread.start()
 
     def stop(self):
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -436,8 +440,8 @@ class FakeUpstream:
 def fake_upstream_factory(server_tls):
     made = []
 
-    def make(pki, status, body):
-        f = FakeUpstream(pki, server_tls, status, body)
+    def make(pki, status, body, delay=0):
+        f = FakeUpstream(pki, server_tls, status, body, delay)
         made.append(f)
         return f
 
@@ -481,3 +485,34 @@ def test_upstream_answers_that_are_not_a_certificate(nginx_factory, pki, prefix,
     assert path == "/1.0/sign"
     assert sent["csr"].startswith("-----BEGIN CERTIFICATE REQUEST-----")
     assert set(sent) == {"csr", "ott", "notAfter"}
+
+
+@pytest.mark.allow_error_log
+def test_a_slow_upstream_is_given_up_after_the_timeout(nginx_factory, pki, prefix, fake_upstream_factory):
+    """The RA waits 15 s in all for an upstream call (README), then answers
+    503; the upstream here would take 30 s."""
+    import time
+    upstream_pki = copy_pki(os.path.join(prefix, "slow-upstream-pki"))
+    fake = fake_upstream_factory(upstream_pki, 500, {}, delay=30)
+    ra = make_ra(nginx_factory, pki, fake, password_file=fake.provisioner_password_file,
+                 issuer={"type": "jwk", "provisioner": UPSTREAM_JWK})
+    import concurrent.futures
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        slow = ex.submit(ra_sign, ra, pki, "slow.example.test")
+        while not fake.posts and time.monotonic() - t0 < 10:
+            time.sleep(0.05)
+        assert fake.posts, "the RA never called the upstream"
+        # while the upstream call waits (on a pool thread), the event loop
+        # still serves other requests at once
+        t1 = time.monotonic()
+        assert ra.get("/health")[0] == 200
+        assert time.monotonic() - t1 < 2
+        got, text, _, _, _ = slow.result()
+    took = time.monotonic() - t0
+    assert got == 503, text
+    assert 14 < took < 25, took
+    doc = json.loads(text)
+    assert "the upstream CA did not answer in time" in doc["message"], doc
+    assert "the token was spent" in doc["message"], doc
+    assert "timed out" in ra.read_file("error.log")
