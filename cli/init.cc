@@ -31,13 +31,18 @@ bool IsIpv6(const std::string& host) {
   return inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
+TimePoint NowSeconds() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
+}
+
+}  // namespace
+
 JsonPtr StringArray(const std::vector<std::string>& values) {
   JsonPtr arr(json_array());
   for (const auto& v : values) json_array_append_new(arr.get(), json_string(v.c_str()));
   return arr;
 }
 
-// The "tls" section step writes: its default TLS options.
 JsonPtr DefaultTlsOptions() {
   JsonPtr tls(json_object());
   json_object_set_new(tls.get(), "cipherSuites",
@@ -49,12 +54,6 @@ JsonPtr DefaultTlsOptions() {
   json_object_set_new(tls.get(), "renegotiation", json_false());
   return tls;
 }
-
-TimePoint NowSeconds() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
-}
-
-}  // namespace
 
 Result<std::string> CaUrlFor(const std::string& dns_name,
                              const std::string& address) {

@@ -516,3 +516,66 @@ def test_a_slow_upstream_is_given_up_after_the_timeout(nginx_factory, pki, prefi
     assert "the upstream CA did not answer in time" in doc["message"], doc
     assert "the token was spent" in doc["message"], doc
     assert "timed out" in ra.read_file("error.log")
+
+
+# ---------------------------------------------------------------- stepca init --ra
+
+
+def test_stepca_init_ra_writes_an_ra_the_module_serves(nginx_factory, upstream, prefix):
+    from conftest import BUILD, Pki, free_port
+    cli = os.path.join(BUILD, "stepca")
+    pw = os.path.join(prefix, "ra-admin-password.txt")
+    open(pw, "w").write("ra admin password\n")
+    steppath = os.path.join(prefix, "stepca-init-ra")
+    base = [cli, "init", "--ra", "stepcas", "--issuer", upstream.url,
+            "--issuer-provisioner", UPSTREAM_JWK, "--dns", "127.0.0.1",
+            "--address", "127.0.0.1:%d" % free_port(), "--provisioner", "ra-admin",
+            "--password-file", pw, "--steppath", steppath]
+    # a wrong fingerprint writes nothing
+    bad = subprocess.run(base + ["--issuer-fingerprint", "11" * 32],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0
+    assert "error downloading the root certificate" in bad.stderr, bad.stderr
+    assert not os.path.exists(steppath)
+    out = subprocess.run(base + ["--issuer-fingerprint", FIXTURE_FP],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    ca_json = os.path.join(steppath, "config", "ca.json")
+    doc = json.load(open(ca_json))
+    a = doc["authority"]
+    assert (a["type"], a["certificateAuthority"], a["certificateAuthorityFingerprint"]) == \
+        ("stepcas", upstream.url, FIXTURE_FP)
+    assert a["certificateIssuer"] == {"type": "JWK", "provisioner": UPSTREAM_JWK}
+    assert doc["crt"] == "" and doc["key"] == ""
+    assert open(doc["root"]).read().strip() == open(upstream.pki.root_crt).read().strip()
+    defaults = json.load(open(os.path.join(steppath, "config", "defaults.json")))
+    assert defaults["fingerprint"] == FIXTURE_FP
+
+    for root, dirs, files in os.walk(steppath):
+        os.chmod(root, 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+    n = nginx_factory(name="stepca-init-ra", password_file=None,
+                      http_extra="    stepca_issuer_password_file %s;\n" % upstream.provisioner_password_file)
+    pki = Pki(steppath)
+    pki.root_crt = doc["root"]
+    n.pki = pki
+    n.params["ca_json"] = ca_json
+    n.write_conf()
+    n.start()
+    prov = Provisioner(ca_json, "ra admin password")
+    csr, _ = make_csr("from-stepca-init.example.test")
+    token = prov.token("from-stepca-init.example.test", "https://127.0.0.1:%d/1.0/sign" % n.port)
+    status, _, body = post(n, "/1.0/sign", {"csr": csr, "ott": token})
+    assert status == 201, body
+    assert_signed_by_upstream(json.loads(body), upstream, "from-stepca-init.example.test", UPSTREAM_JWK)
+
+
+def test_stepca_init_ra_refuses_vault_and_cloudcas_for_now(prefix):
+    from conftest import BUILD
+    for ra in ("vaultcas", "cloudcas"):
+        out = subprocess.run([os.path.join(BUILD, "stepca"), "init", "--ra", ra, "--issuer", "https://x",
+                              "--steppath", os.path.join(prefix, ra)],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode != 0
+        assert "is not supported yet; '--ra stepcas' is" in out.stderr, out.stderr
