@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import copy_pki, stop_process  # noqa: F401  (stop_process: StepCa)
+from conftest import copy_pki
 from test_smallstep_compat import FIXTURE_FP, STEP_CA, StepCa, _BUILT
 from tokens import Provisioner, make_csr
 
