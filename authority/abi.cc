@@ -59,6 +59,7 @@ STEPCA_EXPORT stepca_authority_t* stepca_authority_load(const stepca_options_t* 
     stepca::AuthorityOptions o;
     o.ca_json = opts->ca_json_path;
     if (opts->password_file) o.password_file = opts->password_file;
+    if (opts->issuer_password_file) o.issuer_password_file = opts->issuer_password_file;
     if (opts->store_uri) o.store_uri = opts->store_uri;
     if (opts->version) o.version = opts->version;
     // 0 / NULL keep AcmeOptions' defaults; anything else is checked by Load.

@@ -8,6 +8,7 @@
 #include "authority/metrics.h"
 #include "authority/revocation/crl_service.h"
 #include "authority/revocation/ocsp_responder.h"
+#include "authority/ra/step_cas.h"
 #include "authority/signer/file_signer.h"
 #include "shared/base64.h"
 
@@ -32,7 +33,7 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   std::unique_ptr<Authority> a(new Authority());
   a->version_ = options.version.empty() ? STEPCA_VERSION : options.version;
 
-  STEPCA_ASSIGN_OR_RETURN(a->config_, LoadCaConfig({options.ca_json, options.password_file}));
+  STEPCA_ASSIGN_OR_RETURN(a->config_, LoadCaConfig({options.ca_json, options.password_file, options.issuer_password_file}));
   auto store_config = ParseStoreUri(options.store_uri.empty() ? kDefaultStoreUri : options.store_uri);
   if (!store_config.ok())
     return InvalidArgument("stepca_store: " + store_config.status().message());
@@ -43,6 +44,16 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   a->store_ = MeteredStore(std::move(a->store_), a->metrics_.get());
 
   CaConfig& c = a->config_;
+  // A registration authority: its root and the service come from the
+  // upstream, fetched and pinned now (configuration time, in the master).
+  if (c.ra.is_ra()) {
+    auto ra = MakeStepCas(c.ra);
+    if (!ra.ok()) return InvalidArgument(c.path + ": " + ra.status().message());
+    c.roots.push_back(std::move(ra->root));
+    for (auto& f : ra->federated) c.federated_roots.push_back(std::move(f));
+    for (auto& i : ra->intermediates) c.intermediates.push_back(std::move(i));
+    a->ca_ = std::move(ra->service);
+  }
   for (auto& r : c.roots) {
     a->root_pems_.push_back(CertificateToPem(r.get()));
     a->fingerprints_.push_back(Fingerprint(r.get()));
@@ -53,13 +64,15 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   }
 
   // Where signing happens: the issuing certificate and its key.
-  std::vector<X509Ptr> chain;
-  for (auto& i : c.intermediates) chain.emplace_back(X509_dup(i.get()));
-  std::unique_ptr<Signer> signer = std::move(c.signer);
-  if (!signer) {
-    STEPCA_ASSIGN_OR_RETURN(signer, MakeFileSigner(std::move(c.key)));
+  if (!c.ra.is_ra()) {
+    std::vector<X509Ptr> chain;
+    for (auto& i : c.intermediates) chain.emplace_back(X509_dup(i.get()));
+    std::unique_ptr<Signer> signer = std::move(c.signer);
+    if (!signer) {
+      STEPCA_ASSIGN_OR_RETURN(signer, MakeFileSigner(std::move(c.key)));
+    }
+    STEPCA_ASSIGN_OR_RETURN(a->ca_, MakeLocalCa(std::move(chain), std::move(signer)));
   }
-  STEPCA_ASSIGN_OR_RETURN(a->ca_, MakeLocalCa(std::move(chain), std::move(signer)));
 
   // Policy: the provisioners and claims of ca.json over the store and the CA.
   PolicySettings settings;

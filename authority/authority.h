@@ -27,6 +27,7 @@ struct AuthorityOptions {
   std::string store_uri;  // empty: kDefaultStoreUri
   std::string version;    // empty: the build's version
   acme::AcmeOptions acme;  // checked by Load (InvalidArgument)
+  std::string issuer_password_file;  // RA: the upstream provisioner's password
 };
 
 constexpr const char* kDefaultStoreUri = "lmdb:/var/lib/nginx-stepca";
@@ -50,6 +51,11 @@ class Authority {
   const std::vector<std::string>& root_pems() const { return root_pems_; }
   const std::vector<std::string>& federated_pems() const { return federated_pems_; }
   const std::vector<std::string>& intermediate_pems() const { return ca_->ChainPems(); }
+  // The certificates answered with leaf: its own when the CA service gave
+  // them (an upstream's answer), else intermediate_pems().
+  const std::vector<std::string>& ChainFor(const IssuedCertificate& leaf) const {
+    return leaf.chain_pems.empty() ? ca_->ChainPems() : leaf.chain_pems;
+  }
   // Lower-case hex SHA-256 of each root and federated root's DER, in the
   // order of root_pems() then federated_pems().
   const std::vector<std::string>& fingerprints() const { return fingerprints_; }
@@ -64,6 +70,8 @@ class Authority {
   Metrics& metrics() const { return *metrics_; }
   // Sign, renew, revoke, issue from a CSR. Thread-safe.
   CertificatePolicy& policy() { return *policy_; }
+  // Where signing happens (a local CA, or an upstream in RA mode).
+  const CertificateAuthorityService& ca() const { return *ca_; }
   acme::Service& acme() { return *acme_; }
   // SSH certificates (authority/policy/ssh_policy.h); enabled() is false
   // without an "ssh" block. Thread-safe.

@@ -8,6 +8,7 @@
 #include "cli/crypto.h"
 #include "cli/files.h"
 #include "cli/init.h"
+#include "cli/init_ra.h"
 #include "cli/renew.h"
 #include "cli/root_crl.h"
 #include "cli/sign_flow.h"
@@ -122,17 +123,58 @@ int SignAndWrite(const Args& args, const TokenFlowOptions& client,
 
 }  // namespace
 
+// As step: in RA mode --password-file is the RA provisioner's password
+// (there is no CA key to encrypt).
+static int RunInitRa(const Args& args, std::ostream& out, std::ostream& err) {
+  InitRaOptions o;
+  o.ra = args.Get("ra");
+  Status type = CheckRaType(o.ra);
+  if (!type.ok()) return Fail(err, type);
+  o.issuer = args.Get("issuer");
+  o.issuer_fingerprint = args.Get("issuer-fingerprint");
+  o.issuer_provisioner = args.Get("issuer-provisioner");
+  for (const std::string& d : args.GetAll("dns")) {
+    size_t start = 0;
+    while (start <= d.size()) {
+      size_t comma = d.find(',', start);
+      std::string part = d.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) o.dns.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  o.address = args.Get("address");
+  o.provisioner = args.Get("provisioner");
+  o.steppath = args.Get("steppath", DefaultStepPath());
+  o.acme = args.Has("acme");
+  o.force = args.Has("force") || args.Has("f");
+  const std::string pw_flag =
+      args.Has("provisioner-password-file") ? "provisioner-password-file" : "password-file";
+  if (!args.Has(pw_flag)) return Fail(err, "flag '--password-file' is required");
+  auto pw = ReadPasswordFile(args.Get(pw_flag));
+  if (!pw.ok()) return Fail(err, pw.status());
+  o.provisioner_password = pw.value();
+  auto result = InitRa(o);
+  Wipe(o.provisioner_password);
+  if (!result.ok()) return Fail(err, result.status());
+  PrintInitRaSummary(result.value(), out);
+  return 0;
+}
+
 int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto parsed = Args::Parse(argv, {{"name"}, {"dns"}, {"address"}, {"provisioner"},
                                    {"password-file"}, {"provisioner-password-file"},
                                    {"steppath"}, {"acme", false}, {"ssh", false}, {"kty"},
                                    {"force", false}, {"f", false},
-                                   {"deployment-type"}, {"intermediate-template"}, {"kms"}});
+                                   {"deployment-type"}, {"intermediate-template"}, {"kms"},
+                                   {"ra"}, {"issuer"}, {"issuer-fingerprint"},
+                                   {"issuer-provisioner"}});
   if (!parsed.ok()) return Fail(err, parsed.status());
   const Args& args = parsed.value();
   if (!args.positional().empty()) {
     return Fail(err, "too many positional arguments were provided");
   }
+  if (args.Has("ra")) return RunInitRa(args, out, err);
   std::string deployment = args.Get("deployment-type", "standalone");
   if (deployment != "standalone") {
     return Fail(err, "only '--deployment-type standalone' is supported");

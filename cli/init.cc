@@ -33,13 +33,18 @@ bool IsIpv6(const std::string& host) {
   return inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
+TimePoint NowSeconds() {
+  return std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
+}
+
+}  // namespace
+
 JsonPtr StringArray(const std::vector<std::string>& values) {
   JsonPtr arr(json_array());
   for (const auto& v : values) json_array_append_new(arr.get(), json_string(v.c_str()));
   return arr;
 }
 
-// The "tls" section step writes: its default TLS options.
 JsonPtr DefaultTlsOptions() {
   JsonPtr tls(json_object());
   json_object_set_new(tls.get(), "cipherSuites",
@@ -51,6 +56,8 @@ JsonPtr DefaultTlsOptions() {
   json_object_set_new(tls.get(), "renegotiation", json_false());
   return tls;
 }
+
+namespace {
 
 // The files `step ssh config` renders (POST /ssh/config): for users, the
 // ssh client configuration that sends hosts of this CA through step and
@@ -129,10 +136,6 @@ Status WriteSshKeyPair(const std::string& pub_path, const std::string& key_path,
   Wipe(pem);
   STEPCA_RETURN_IF_ERROR(st);
   return WriteFile(pub_path, ssh::AuthorizedKeyLine(blob) + "\n", kPublicMode);
-}
-
-TimePoint NowSeconds() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
 }
 
 }  // namespace

@@ -66,6 +66,12 @@ JsonPtr OrderJwkMembers(const json_t* jwk);
 Result<JsonPtr> MakeJwkProvisioner(const std::string& name,
                                    const std::string& password, int p2c);
 
+// A JSON array of strings.
+JsonPtr StringArray(const std::vector<std::string>& values);
+
+// The "tls" section step writes: its default TLS options.
+JsonPtr DefaultTlsOptions();
+
 // ca.json text, tab indented like step's, with a trailing newline.
 std::string FormatCaJson(const json_t* config);
 

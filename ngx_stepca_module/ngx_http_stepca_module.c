@@ -59,6 +59,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                   ca_json;
     ngx_str_t                   password_file;
+    ngx_str_t                   issuer_password_file;
     ngx_str_t                   store;
     ngx_str_t                   thread_pool_name;
     ngx_str_t                   client_cert_header;
@@ -220,6 +221,13 @@ static ngx_command_t  ngx_http_stepca_commands[] = {
       ngx_http_stepca_set_path,
       NGX_HTTP_SRV_CONF_OFFSET,
       offsetof(ngx_http_stepca_srv_conf_t, password_file),
+      &ngx_http_stepca_full_name },
+
+    { ngx_string("stepca_issuer_password_file"),
+      NGX_HTTP_STEPCA_CONF,
+      ngx_http_stepca_set_path,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, issuer_password_file),
       &ngx_http_stepca_full_name },
 
     { ngx_string("stepca_store"),
@@ -1643,6 +1651,7 @@ ngx_http_stepca_create_srv_conf(ngx_conf_t *cf)
      *
      *     sscf->ca_json = { 0, NULL };
      *     sscf->password_file = { 0, NULL };
+     *     sscf->issuer_password_file = { 0, NULL };
      *     sscf->store = { 0, NULL };
      *     sscf->thread_pool_name = { 0, NULL };
      *     sscf->client_cert_header = { 0, NULL };
@@ -1682,6 +1691,8 @@ ngx_http_stepca_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_str_value(conf->ca_json, prev->ca_json, "");
     ngx_conf_merge_str_value(conf->password_file, prev->password_file, "");
+    ngx_conf_merge_str_value(conf->issuer_password_file,
+                             prev->issuer_password_file, "");
     ngx_conf_merge_str_value(conf->store, prev->store,
                              NGX_HTTP_STEPCA_DEFAULT_STORE);
     ngx_conf_merge_str_value(conf->thread_pool_name, prev->thread_pool_name,
@@ -1840,6 +1851,7 @@ ngx_http_stepca_same_ca(ngx_http_stepca_srv_conf_t *a,
 
     return ngx_http_stepca_same_str(ca_json)
            && ngx_http_stepca_same_str(password_file)
+           && ngx_http_stepca_same_str(issuer_password_file)
            && ngx_http_stepca_same_str(store)
            && ngx_http_stepca_same_str(acme_base_url)
            && ngx_http_stepca_same_str(acme_dns_resolver)
@@ -1904,6 +1916,8 @@ ngx_http_stepca_load(ngx_conf_t *cf, ngx_http_stepca_main_conf_t *smcf,
     opts.ca_json_path = (const char *) sscf->ca_json.data;
     opts.password_file = sscf->password_file.len
                          ? (const char *) sscf->password_file.data : NULL;
+    opts.issuer_password_file = sscf->issuer_password_file.len
+                         ? (const char *) sscf->issuer_password_file.data : NULL;
     opts.store_uri = (const char *) sscf->store.data;
     opts.version = NULL;
     opts.acme_base_url = sscf->acme_base_url.len

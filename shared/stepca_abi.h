@@ -31,6 +31,10 @@ typedef struct {
     const char *acme_dns_resolver;  /* "ip[:port]"; NULL: /etc/resolv.conf */
     size_t      acme_validation_threads; /* 0: 4 */
     size_t      acme_validation_queue;   /* 0: 1024 */
+
+    /* Registration authority: the upstream provisioner's password (step-ca's
+     * --issuer-password-file); NULL: authority.certificateIssuer.password. */
+    const char *issuer_password_file;
 } stepca_options_t;
 
 typedef struct {

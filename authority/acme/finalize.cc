@@ -153,7 +153,7 @@ Problem Finalize(Request& r, const std::string& id, HttpResponse* out) {
   cert.account = r.account.record.id;
   cert.serial = issued->serial;
   cert.chain = issued->pem;
-  for (auto& pem : a.intermediate_pems()) cert.chain += pem;
+  for (auto& pem : a.ChainFor(*issued)) cert.chain += pem;
   const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
                        NotAfterOf(issued->cert.get(), now + std::chrono::hours(24)) - now) +
                    std::chrono::hours(24);

@@ -39,7 +39,10 @@ Problem RevokeCert(Request& r, HttpResponse* out) {
     if (reason < 0 || reason > 10 || reason == 7)
       return BadRevocationReason("unsupported revocation reason code");
   }
-  X509* issuer = r.service.authority().config().intermediates[0].get();
+  const auto& intermediates = r.service.authority().config().intermediates;
+  // An RA that has not learned its upstream's intermediate cannot judge.
+  if (intermediates.empty()) return Unauthorized("the certificate was not issued by this CA");
+  X509* issuer = intermediates[0].get();
   if (X509_check_issued(issuer, cert.get()) != X509_V_OK ||
       X509_verify(cert.get(), X509_get0_pubkey(issuer)) != 1)
     return Unauthorized("the certificate was not issued by this CA");
@@ -62,6 +65,9 @@ Problem RevokeCert(Request& r, HttpResponse* out) {
   struct tm tm;
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) == 1)
     info.expires_at = TimePoint(std::chrono::seconds(timegm(&tm)));
+  // An upstream CA (RA mode) is told first; a local CA has nothing to tell.
+  Status told = r.service.authority().ca().Revoke({serial, static_cast<int>(reason), ""});
+  if (!told.ok()) return FromStatus(told);
   Status st = Revocations(r.store).Revoke(info);
   if (st.code() == Code::kAlreadyExists) return AlreadyRevoked("the certificate is already revoked");
   if (!st.ok()) return FromStatus(st);

@@ -11,12 +11,12 @@ constexpr size_t kMaxReason = 1024;
 HttpResponse SignResponseFor(Authority& a, const IssuedCertificate& leaf) {
   JsonPtr chain(json_array());
   json_array_append_new(chain.get(), json_string(leaf.pem.c_str()));
-  for (auto& p : a.intermediate_pems()) json_array_append_new(chain.get(), json_string(p.c_str()));
+  const std::vector<std::string>& issuers = a.ChainFor(leaf);
+  for (auto& p : issuers) json_array_append_new(chain.get(), json_string(p.c_str()));
   JsonPtr out(json_object());
   json_object_set_new(out.get(), "crt", json_string(leaf.pem.c_str()));
   json_object_set_new(out.get(), "ca",
-                      a.intermediate_pems().empty() ? json_null()
-                                                    : json_string(a.intermediate_pems()[0].c_str()));
+                      issuers.empty() ? json_null() : json_string(issuers[0].c_str()));
   json_object_set(out.get(), "certChain", chain.get());
   if (a.config().tls_options) json_object_set(out.get(), "tlsOptions", a.config().tls_options.get());
   return JsonResponse(201, out.get());

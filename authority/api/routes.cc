@@ -210,13 +210,12 @@ class Router {
     const IssuedCertificate& leaf = result->leaf;
     JsonPtr chain(json_array());
     json_array_append_new(chain.get(), json_string(leaf.pem.c_str()));
-    for (auto& p : a_.intermediate_pems()) json_array_append_new(chain.get(), json_string(p.c_str()));
+    const std::vector<std::string>& issuers = a_.ChainFor(leaf);
+    for (auto& p : issuers) json_array_append_new(chain.get(), json_string(p.c_str()));
     JsonPtr out(json_object());
     json_object_set_new(out.get(), "crt", json_string(leaf.pem.c_str()));
     json_object_set_new(out.get(), "ca",
-                        a_.intermediate_pems().empty()
-                            ? json_null()
-                            : json_string(a_.intermediate_pems()[0].c_str()));
+                        issuers.empty() ? json_null() : json_string(issuers[0].c_str()));
     json_object_set(out.get(), "certChain", chain.get());
     json_object_set(out.get(), "tlsOptions", a_.config().tls_options.get());
     HttpResponse r = JsonResponse(201, out.get());

@@ -27,6 +27,14 @@ struct CertificateRequest {
   const Csr* csr = nullptr;
 };
 
+// Revocation of a certificate this service issued, after policy accepted
+// it and before it is recorded: an upstream CA is told first.
+struct RevokeCertificateRequest {
+  std::string serial;  // decimal
+  int reason_code = 0;
+  std::string reason;
+};
+
 // Renew (same key) or rekey (csr's key) of a certificate we issued.
 struct ReissueCertificateRequest {
   ReissueRequest reissue;
@@ -42,6 +50,13 @@ class CertificateAuthorityService {
 
   virtual Result<IssuedCertificate> Issue(const CertificateRequest& request) const = 0;
   virtual Result<IssuedCertificate> Reissue(const ReissueCertificateRequest& request) const = 0;
+  // Ok when nothing outside this process needs to know (a local CA).
+  virtual Status Revoke(const RevokeCertificateRequest& request) const = 0;
+
+  // True when the service picks the serial itself (an upstream CA): the
+  // request's serial is then empty and the record is written after signing,
+  // under the serial the certificate carries.
+  virtual bool ChoosesSerial() const = 0;
 
   // PEM of the certificates answered with every leaf, issuing certificate
   // first (step-ca's "ca" is the first, "certChain" is the leaf + these).

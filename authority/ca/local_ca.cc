@@ -25,6 +25,10 @@ class LocalCa : public CertificateAuthorityService {
     return issuer_.Reissue(request.reissue);
   }
 
+  // Revocation is state only (policy records it); nothing here to tell.
+  Status Revoke(const RevokeCertificateRequest&) const override { return Status::Ok(); }
+  bool ChoosesSerial() const override { return false; }
+
   const std::vector<std::string>& ChainPems() const override { return chain_pems_; }
   X509* IssuingCertificate() const override { return issuer_.certificate(); }
   TimePoint IssuerNotAfter() const override { return issuer_.not_after(); }

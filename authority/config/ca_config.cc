@@ -1,6 +1,7 @@
 #include "authority/config/ca_config.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include <strings.h>
@@ -19,6 +20,7 @@
 #include "authority/signer/pkcs11_signer.h"
 #include "authority/signer/pkcs11_token.h"
 #include "authority/x509/template_profile.h"
+#include "shared/base64.h"
 
 namespace stepca {
 namespace {
@@ -47,6 +49,9 @@ class Loader {
                                   bool required);
   Result<std::vector<std::string>> PathList(const json_t* v, const std::string& field);
   Status LoadCertificates();
+  Status LoadFederatedRoots();
+  Status RefuseLocalKey(const json_t* root);
+  bool IsPinnedRoot(const json_t* v) const;
   Status LoadKey(const json_t* root);
   Result<EvpPkeyPtr> ReadKey(const std::string& field, const std::string& path,
                              const std::string& password);
@@ -99,12 +104,7 @@ Status Loader::LoadCertificates() {
                                 certs.status().message());
     for (auto& c : certs.value()) cfg_.roots.push_back(std::move(c));
   }
-  for (size_t i = 0; i < federated_paths_.size(); ++i) {
-    auto certs = ReadCertificates(federated_paths_[i]);
-    if (!certs.ok())
-      return Err("federatedRoots[" + std::to_string(i) + "]", certs.status().message());
-    for (auto& c : certs.value()) cfg_.federated_roots.push_back(std::move(c));
-  }
+  STEPCA_RETURN_IF_ERROR(LoadFederatedRoots());
   auto inter = ReadCertificates(crt_path_);
   if (!inter.ok()) return Err("crt", inter.status().message());
   cfg_.intermediates = std::move(inter).value();
@@ -130,6 +130,51 @@ Status Loader::LoadCertificates() {
   BASIC_CONSTRAINTS_free(bc);
   if (!is_ca) return Err("crt", crt_path_ + " is not a CA certificate");
   return Status::Ok();
+}
+
+Status Loader::LoadFederatedRoots() {
+  for (size_t i = 0; i < federated_paths_.size(); ++i) {
+    auto certs = ReadCertificates(federated_paths_[i]);
+    if (!certs.ok())
+      return Err("federatedRoots[" + std::to_string(i) + "]", certs.status().message());
+    for (auto& c : certs.value()) cfg_.federated_roots.push_back(std::move(c));
+  }
+  return Status::Ok();
+}
+
+// A registration authority signs nothing itself. A ca.json that still
+// names a root, crt or key would leave its operator unsure which CA signs
+// (and step-ca's own RA silently ignores them), so they are refused.
+// `step ca init --ra` writes the upstream root it downloaded as "root"
+// (and "crt", "key" empty): a root that is exactly the pinned upstream root
+// changes nothing and is accepted; any other is refused with crt and key.
+Status Loader::RefuseLocalKey(const json_t* root) {
+  std::vector<std::string> present;
+  for (const char* f : {"root", "crt", "key"}) {
+    const json_t* v = json_object_get(root, f);
+    if (v != nullptr && !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0) &&
+        !(json_is_array(v) && json_array_size(v) == 0) &&
+        !(std::string(f) == "root" && IsPinnedRoot(v)))
+      present.push_back(f);
+  }
+  if (present.empty()) return Status::Ok();
+  std::string list;
+  for (size_t i = 0; i < present.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == present.size() ? " and " : ", ") + Quote(present[i]);
+  return Err(present[0], "a registration authority (authority.type " + Quote(cfg_.ra.type_name) +
+                             ") holds no signing key and takes its root from the upstream CA: "
+                             "remove " + list + " from ca.json (a \"root\" may stay only when it "
+                             "is the upstream root certificateAuthorityFingerprint pins)");
+}
+
+bool Loader::IsPinnedRoot(const json_t* v) const {
+  if (!json_is_string(v)) return false;
+  auto certs = ReadCertificates(Resolve(json_string_value(v)));
+  if (!certs.ok() || certs->size() != 1) return false;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  X509_digest(certs->front().get(), EVP_sha256(), md, &n);
+  return HexEncode(std::string(reinterpret_cast<char*>(md), n)) == cfg_.ra.fingerprint;
 }
 
 Status Loader::LoadKey(const json_t* root) {
@@ -315,16 +360,6 @@ Status Loader::LoadAuthority(const json_t* root) {
   if (auth != nullptr && !json_is_null(auth) && !json_is_object(auth))
     return Err("authority", "must be an object");
 
-  // An RA configuration that still names root, crt and key would otherwise
-  // sign with the local key while its operator believes the upstream does.
-  auto type = StringField(auth, "type", "authority.type", false);
-  if (!type.ok()) return type.status();
-  if (!type->empty())
-    return Err("authority.type",
-               Quote(type.value()) +
-                   ": registration authority mode (stepcas, cloudCAS, vaultcas) is not supported "
-                   "by this version; remove the field to sign with this CA's own root, crt and key");
-
   auto claims = ApplyClaims(Claims(), json_object_get(auth, "claims"), false, "authority.claims");
   if (!claims.ok()) return InvalidArgument(opts_.path + ": " + claims.status().message());
   cfg_.global_claims = claims.value();
@@ -440,16 +475,33 @@ Result<CaConfig> Loader::Load() {
                            " column " + std::to_string(jerr.column) + ": " + jerr.text);
   if (!json_is_object(root.get())) return InvalidArgument(opts_.path + ": must hold a JSON object");
 
+  const json_t* auth = json_object_get(root.get(), "authority");
+  if (auth != nullptr && !json_is_null(auth) && !json_is_object(auth))
+    return Err("authority", "must be an object");
+  auto ra = ParseRaConfig(auth, {opts_.path, dir_, opts_.issuer_password_file});
+  if (!ra.ok()) return ra.status();
+  cfg_.ra = std::move(ra).value();
+  const bool is_ra = cfg_.ra.is_ra();
+  if (is_ra) STEPCA_RETURN_IF_ERROR(RefuseLocalKey(root.get()));
+  for (const char* f : {"certificateAuthority", "certificateAuthorityFingerprint", "certificateIssuer"})
+    if (!is_ra && json_object_get(auth, f) != nullptr)
+      Warn(std::string("authority.") + f +
+           " is read only by a registration authority (authority.type \"stepcas\"); ignored: "
+           "this CA signs with its own key");
+
   auto roots = PathList(json_object_get(root.get(), "root"), "root");
   if (!roots.ok()) return roots.status();
   root_paths_ = std::move(roots).value();
-  if (root_paths_.empty()) return Err("root", "is required");
+  if (is_ra) root_paths_.clear();  // the upstream's, fetched and pinned instead
+  if (root_paths_.empty() && !is_ra) return Err("root", "is required");
   auto fed = PathList(json_object_get(root.get(), "federatedRoots"), "federatedRoots");
   if (!fed.ok()) return fed.status();
   federated_paths_ = std::move(fed).value();
-  auto crt = StringField(root.get(), "crt", "crt", true);
-  if (!crt.ok()) return crt.status();
-  crt_path_ = Resolve(crt.value());
+  if (!is_ra) {
+    auto crt = StringField(root.get(), "crt", "crt", true);
+    if (!crt.ok()) return crt.status();
+    crt_path_ = Resolve(crt.value());
+  }
 
   const json_t* names = json_object_get(root.get(), "dnsNames");
   if (names != nullptr && !json_is_null(names)) {
@@ -479,6 +531,10 @@ Result<CaConfig> Loader::Load() {
   STEPCA_RETURN_IF_ERROR(LoadAuthority(root.get()));
   STEPCA_RETURN_IF_ERROR(NoteUnmapped(root.get()));
   for (auto& w : UnhonouredFields(root.get())) Warn(w);
+  if (is_ra) {
+    STEPCA_RETURN_IF_ERROR(LoadFederatedRoots());
+    return std::move(cfg_);
+  }
   STEPCA_RETURN_IF_ERROR(LoadCertificates());
   STEPCA_RETURN_IF_ERROR(LoadKey(root.get()));
   return std::move(cfg_);

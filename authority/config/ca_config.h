@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "authority/config/revocation_config.h"
+#include "authority/config/ra_config.h"
 #include "authority/ossl.h"
 #include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
@@ -25,8 +26,11 @@ struct CaConfig {
   std::string path;
   std::vector<X509Ptr> roots;
   std::vector<X509Ptr> federated_roots;
-  std::vector<X509Ptr> intermediates;  // the "crt" file; [0] issues
-  EvpPkeyPtr key;                      // unlocked intermediate key (a file key)
+  // A local CA: the "crt" file ([0] issues) and its unlocked key. An RA
+  // (ra.is_ra()) has neither, and roots stays empty until the upstream's
+  // root is fetched (authority/ra/).
+  std::vector<X509Ptr> intermediates;
+  EvpPkeyPtr key;                      // a file key
   // A key on a PKCS#11 token (kms.type pkcs11); then key is empty. Its
   // public key was read and matched against crt at load.
   std::unique_ptr<Signer> signer;
@@ -55,6 +59,7 @@ struct CaConfig {
   // ca.json's directory, against which their paths resolve.
   JsonPtr templates;
   std::string dir;
+  RaConfig ra;                         // authority.type and its fields
   std::vector<std::string> dns_names;
   std::string logger_format = "text";
   Claims global_claims;
@@ -72,6 +77,7 @@ struct CaConfig {
 struct CaConfigOptions {
   std::string path;           // ca.json
   std::string password_file;  // empty: ca.json "password", then authority.password
+  std::string issuer_password_file;  // RA: empty: authority.certificateIssuer.password
 };
 
 // Relative paths inside ca.json are taken relative to ca.json's directory.

@@ -12,8 +12,8 @@ constexpr FieldUse P = FieldUse::kParserWarns;
 constexpr FieldUse N = FieldUse::kNotServed;
 
 constexpr char kRaOnly[] =
-    "read only by a registration authority (authority.type), which this version does not run; "
-    "certificates are signed with this CA's own key";
+    "read only by a cloudCAS or vaultcas registration authority, which this version does not "
+    "run yet (stepcas it does); ignored";
 constexpr char kLinked[] =
     "linked deployments (Smallstep Certificate Manager) are not supported; ignored";
 constexpr char kOtherKms[] =
@@ -75,7 +75,7 @@ const std::vector<FieldRule> kRules = {
     {"tls.renegotiation", H, ""},
 
     {"authority", H, ""},
-    {"authority.type", H, ""},  // only "" (a local CA); the loader refuses the others
+    {"authority.type", H, ""},  // "" / softcas and stepcas; the loader refuses the others
     {"authority.provisioners", H, ""},
     {"authority.claims", H, ""},
     {"authority.disableIssuedAtCheck", H, ""},
@@ -86,9 +86,15 @@ const std::vector<FieldRule> kRules = {
     {"authority.policy", W, ""},
     {"authority.authorityId", N, kLinked},
     {"authority.deploymentType", N, kLinked},
-    {"authority.certificateAuthority", N, kRaOnly},
-    {"authority.certificateAuthorityFingerprint", N, kRaOnly},
-    {"authority.certificateIssuer", N, kRaOnly},
+    // stepcas (config/ra_config.cc); with a local type the loader names them.
+    {"authority.certificateAuthority", H, ""},
+    {"authority.certificateAuthorityFingerprint", H, ""},
+    {"authority.certificateIssuer", H, ""},
+    {"authority.certificateIssuer.type", H, ""},
+    {"authority.certificateIssuer.provisioner", H, ""},
+    {"authority.certificateIssuer.password", H, ""},
+    {"authority.certificateIssuer.key", H, ""},
+    {"authority.certificateIssuer.crt", H, ""},
     {"authority.credentialsFile", N, kRaOnly},
     {"authority.config", N, kRaOnly},
 

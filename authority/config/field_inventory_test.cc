@@ -104,13 +104,15 @@ TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   const std::string all = All(w);
   for (const char* p :
        {"authority.deploymentType: linked deployments", "authority.authorityId: linked",
-        "authority.certificateAuthority: read only by a registration authority"})
+        "authority.authorityId: linked"})
     EXPECT_NE(all.find(p), std::string::npos) << p << " not in:\n" << all;
   EXPECT_EQ(all.find("authority.policy"), std::string::npos) << all;  // name policies are applied
   EXPECT_EQ(all.find("SSHCert"), std::string::npos) << all;            // SSH claims are applied
   EXPECT_EQ(all.find("enableSSHCA"), std::string::npos) << all;
   EXPECT_EQ(all.find("ssh."), std::string::npos) << all;              // so is the ssh block
-  EXPECT_EQ(w.size(), 7u) << all;
+  // stepcas's fields are read by the RA parser (config/ra_config.cc).
+  EXPECT_EQ(all.find("authority.certificateAuthority"), std::string::npos) << all;
+  EXPECT_EQ(w.size(), 6u) << all;
 }
 
 // What step-ca would drop without a word (a misspelt claim, a field of a
@@ -134,14 +136,25 @@ TEST(FieldInventory, UnknownFieldsAreNamed) {
 TEST(FieldInventory, RefusesARegistrationAuthorityTypeItCannotServe) {
   testing::FixturePki pki;
   pki.EditCaJson([](json_t* r) {
-    json_object_set_new(json_object_get(r, "authority"), "type", json_string("stepcas"));
+    json_object_set_new(json_object_get(r, "authority"), "type", json_string("vaultcas"));
   });
   auto cfg = LoadCaConfig({pki.ca_json(), pki.password_file()});
   ASSERT_FALSE(cfg.ok());
-  EXPECT_NE(cfg.status().message().find("field \"authority.type\": \"stepcas\": registration "
-                                        "authority mode"),
+  EXPECT_NE(cfg.status().message().find("field \"authority.type\": \"vaultcas\" (registration "
+                                        "authority over Vault) is not supported"),
             std::string::npos)
       << cfg.status().message();
+}
+
+// The RA fields of stepcas are honoured, member by member.
+TEST(FieldInventory, StepCasFieldsSayNothing) {
+  JsonPtr j = Parse(R"({"authority":{"type":"stepcas","certificateAuthority":"https://ca",
+    "certificateAuthorityFingerprint":"ab","certificateIssuer":{"type":"x5c","provisioner":"p",
+    "password":"x","key":"k","crt":"c"}}})");
+  EXPECT_EQ(All(UnhonouredFields(j.get())), "");
+  JsonPtr typo = Parse(R"({"authority":{"certificateIssuer":{"provisoner":"p"}}})");
+  EXPECT_NE(All(UnhonouredFields(typo.get())).find("authority.certificateIssuer.provisoner"),
+            std::string::npos);
 }
 
 TEST(FieldInventory, TheLoaderPassesTheWarningsOn) {

@@ -211,6 +211,7 @@ const NamePolicies& CertificatePolicy::name_policies() const {
 Result<IssuedCertificate> CertificatePolicy::SignRecorded(CertificateRecord intent, TimePoint now,
                                                           const SignWithSerial& sign,
                                                           const std::string& fixed_serial) {
+  if (ca_.ChoosesSerial()) return SignThenRecord(std::move(intent), now, sign);
   std::optional<IssuedCertificate> issued;
   bool drawn = false;
   auto serials = [&]() -> Result<std::string> {
@@ -233,6 +234,29 @@ Result<IssuedCertificate> CertificatePolicy::SignRecorded(CertificateRecord inte
   // Whatever was signed stays here unless its record is complete.
   if (!st.ok()) return st;
   return std::move(*issued);
+}
+
+// An upstream CA draws the serial, so no reservation can precede the
+// signature: the upstream holds its own record of what it signed, and ours
+// is written once, issued, under the serial the certificate carries. A
+// certificate whose record cannot be written is not handed out.
+Result<IssuedCertificate> CertificatePolicy::SignThenRecord(CertificateRecord intent, TimePoint now,
+                                                            const SignWithSerial& sign) {
+  auto made = sign("");
+  if (!made.ok()) return made.status().Wrap("error signing certificate");
+  if (made->serial.empty()) return Internal("error signing certificate: no serial in the answer");
+  CertificateRecords records(store_);
+  intent.serial = made->serial;
+  intent.reserved_at = now;
+  auto reserved = records.Reserve(std::move(intent));
+  if (!reserved.ok() && reserved.status().code() == Code::kAlreadyExists)
+    return Internal("the upstream CA issued serial " + made->serial + " twice");
+  if (!reserved.ok())
+    return reserved.status().WithDetail("serial " + made->serial + " was signed and not handed out");
+  Status st = records.Complete(reserved.value(), made->der, CertNotAfter(made->cert.get()), now);
+  if (!st.ok())
+    return st.WithDetail("serial " + made->serial + " was signed and not handed out");
+  return std::move(made).value();
 }
 
 }  // namespace stepca

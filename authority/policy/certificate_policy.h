@@ -92,6 +92,9 @@ class CertificatePolicy {
   Result<IssuedCertificate> SignRecorded(CertificateRecord intent, TimePoint now,
                                          const SignWithSerial& sign,
                                          const std::string& fixed_serial = "");
+  // SignRecorded for a CA service that chooses the serial (ChoosesSerial).
+  Result<IssuedCertificate> SignThenRecord(CertificateRecord intent, TimePoint now,
+                                           const SignWithSerial& sign);
 
   const PolicySettings settings_;
   const ProvisionerCollection& provisioners_;

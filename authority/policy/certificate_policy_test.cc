@@ -256,5 +256,121 @@ TEST_F(CertificatePolicyTest, TemplatedProvisionerShapesTheLeafAndFailSpendsNoTo
             (std::vector<std::string>{"t.example.test", "extra.example.test"}));
 }
 
+// A CA service that draws its own serial, as an upstream CA does (RA
+// mode): it signs through the local CA with a serial of its own choosing,
+// or fails as an unreachable upstream would.
+class UpstreamLikeCa : public CertificateAuthorityService {
+ public:
+  explicit UpstreamLikeCa(const CertificateAuthorityService& inner) : inner_(inner) {}
+  Status InitProcess() override { return Status::Ok(); }
+  Result<IssuedCertificate> Issue(const CertificateRequest& request) const override {
+    ++issue_calls;
+    if (!request.leaf.serial.empty()) return Internal("a serial was imposed on the upstream");
+    if (down) return Unavailable("the upstream CA did not answer");
+    CertificateRequest own = request;
+    own.leaf.serial = "4242" + std::to_string(issue_calls);
+    return inner_.Issue(own);
+  }
+  Result<IssuedCertificate> Reissue(const ReissueCertificateRequest&) const override {
+    return Unimplemented("no renew upstream");
+  }
+  Status Revoke(const RevokeCertificateRequest& request) const override {
+    if (down) return Unavailable("the upstream CA did not answer");
+    revoked.push_back(request.serial);
+    return Status::Ok();
+  }
+  bool ChoosesSerial() const override { return true; }
+  const std::vector<std::string>& ChainPems() const override { return inner_.ChainPems(); }
+  X509* IssuingCertificate() const override { return inner_.IssuingCertificate(); }
+  const Signer* RevocationSigner() const override { return nullptr; }
+  TimePoint IssuerNotAfter() const override { return inner_.IssuerNotAfter(); }
+
+  bool down = false;
+  mutable int issue_calls = 0;
+  mutable std::vector<std::string> revoked;
+
+ private:
+  const CertificateAuthorityService& inner_;
+};
+
+class UpstreamPolicyTest : public CertificatePolicyTest {
+ protected:
+  void SetUp() override {
+    CertificatePolicyTest::SetUp();
+    upstream_ = std::make_unique<UpstreamLikeCa>(*ca_);
+    PolicySettings settings;
+    settings.dns_names = {kHost};
+    settings.backdate = minutes(1);
+    settings.anchors.roots = &roots_;
+    settings.anchors.federated_roots = &federated_;
+    settings.anchors.intermediates = &intermediates_;
+    policy_ = std::make_unique<CertificatePolicy>(std::move(settings), provisioners_, *store_,
+                                                  *upstream_, time_);
+  }
+  std::unique_ptr<UpstreamLikeCa> upstream_;
+};
+
+// No serial can be reserved before an upstream signs: the record is
+// written once, issued, under the serial the certificate carries.
+TEST_F(UpstreamPolicyTest, RecordsTheUpstreamsSerialAfterSigning) {
+  auto issued = SignFor("up.example.test");
+  ASSERT_TRUE(issued.ok()) << issued.status().LogText();
+  EXPECT_EQ(issued->leaf.serial, "42421");
+  auto rec = CertificateRecords(*store_).Find("42421");
+  ASSERT_TRUE(rec.ok());
+  ASSERT_TRUE(rec->has_value());
+  EXPECT_EQ((*rec)->state, CertificateState::kIssued);
+  EXPECT_EQ((*rec)->der, issued->leaf.der);
+  ASSERT_TRUE((*rec)->provisioner.has_value());
+  EXPECT_EQ((*rec)->provisioner->name, kProvisioner);
+}
+
+TEST_F(UpstreamPolicyTest, AnUpstreamDownIs503_SaysTheTokenWasSpent_AndRecordsNothing) {
+  upstream_->down = true;
+  SignRequest req;
+  req.csr_pem = testing::MakeCsrPem("down.example.test", {"down.example.test"});
+  req.ott = Token("down.example.test", "/1.0/sign");
+  auto failed = policy_->Sign(req);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), Code::kUnavailable);
+  EXPECT_NE(failed.status().message().find("the upstream CA did not answer"), std::string::npos);
+  EXPECT_NE(failed.status().message().find("the token was spent"), std::string::npos)
+      << failed.status().message();
+  EXPECT_EQ(upstream_->issue_calls, 1);
+  // what the upstream would have numbered it: nothing recorded
+  auto rec = CertificateRecords(*store_).Find("42421");
+  ASSERT_TRUE(rec.ok());
+  EXPECT_FALSE(rec->has_value());
+  // the message told the truth
+  upstream_->down = false;
+  EXPECT_EQ(policy_->Sign(req).status().code(), Code::kUnauthenticated);
+}
+
+TEST_F(UpstreamPolicyTest, RevocationIsForwardedFirst_AndARefusalRecordsNothing) {
+  auto issued = SignFor("rv.example.test");
+  ASSERT_TRUE(issued.ok()) << issued.status().LogText();
+  RevokeRequest rv;
+  rv.serial = issued->leaf.serial;
+  rv.passive = true;
+  rv.reason_code = 4;
+  rv.ott = Token(rv.serial, "/1.0/revoke");
+  upstream_->down = true;
+  auto refused = policy_->Revoke(rv);
+  EXPECT_EQ(refused.status().code(), Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("the token was spent"), std::string::npos);
+  RenewRequest rr;
+  rr.peer_cert_der = issued->leaf.der;
+  // not revoked here: renew gets as far as the CA service
+  EXPECT_EQ(policy_->Renew(rr).status().code(), Code::kUnimplemented);
+
+  upstream_->down = false;
+  rv.ott = Token(rv.serial, "/1.0/revoke");
+  auto revoked = policy_->Revoke(rv);
+  ASSERT_TRUE(revoked.ok()) << revoked.status().LogText();
+  EXPECT_EQ(upstream_->revoked, std::vector<std::string>{rv.serial});
+  EXPECT_EQ(policy_->Renew(rr).status().message(),
+            "authority.authorizeRenew: certificate has been revoked");
+}
+
 }  // namespace
 }  // namespace stepca

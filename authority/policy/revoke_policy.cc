@@ -78,6 +78,10 @@ Result<std::string> CertificatePolicy::Revoke(const RevokeRequest& req, TimePoin
     STEPCA_RETURN_IF_ERROR(spent);
   }
 
+  // An upstream CA is told first: a refusal there records nothing here.
+  Status told = ca_.Revoke({*serial, req.reason_code, req.reason});
+  if (!told.ok()) return token_key.empty() ? told : AfterSpend(told);
+
   RevocationRecord info;
   info.serial = *serial;
   info.provisioner_id = provisioner_id;

@@ -60,6 +60,10 @@ struct IssuedCertificate {
   std::string der;
   std::string pem;
   std::string serial;  // decimal
+  // The certificates to answer with this leaf, issuing certificate first,
+  // when they are its own (an upstream CA's answer); empty: the service's
+  // ChainPems().
+  std::vector<std::string> chain_pems;
 };
 
 // Renew and rekey: a new certificate from an existing one.

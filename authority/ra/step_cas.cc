@@ -1,0 +1,317 @@
+#include "authority/ra/step_cas.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+
+#include "authority/ra/jwk_issuer.h"
+#include "authority/ra/upstream_client.h"
+#include "authority/ra/x5c_issuer.h"
+#include "authority/x509/issuer.h"
+#include "shared/base64.h"
+
+namespace stepca {
+namespace {
+
+Result<X509Ptr> CertFromPem(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509Ptr c(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!c) return InvalidArgument("not a PEM certificate");
+  return c;
+}
+
+std::string Sha256Hex(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  X509_digest(cert, EVP_sha256(), md, &n);
+  return HexEncode(std::string(reinterpret_cast<char*>(md), n));
+}
+
+TimePoint NotAfterOf(X509* cert) {
+  struct tm tm {};
+  ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
+  return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::from_time_t(timegm(&tm)));
+}
+
+std::string CsrPem(const Csr& csr) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_REQ(bio.get(), csr.req.get());
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, n > 0 ? n : 0);
+}
+
+// An upstream answer that is not a success, as the client should see it:
+// unavailability (503) when the upstream or the RA's own credentials are
+// at fault, the upstream's reason when it refused the request itself.
+// step-ca's 400 and 403 texts wrap the reason in words our own error
+// answer adds again; only the reason is passed on.
+std::string ReasonOf(std::string msg) {
+  for (const char* prefix : {"The request was forbidden by the certificate authority: ",
+                             "The request could not be completed: "}) {
+    if (msg.rfind(prefix, 0) == 0) {
+      msg = msg.substr(std::strlen(prefix));
+      if (!msg.empty() && msg.back() == '.') msg.pop_back();
+      break;
+    }
+  }
+  return msg;
+}
+
+Status FromUpstream(const std::string& base, const std::string& what, const UpstreamResponse& r) {
+  const std::string msg = UpstreamErrorMessage(r);
+  if (r.status == 400)
+    return InvalidArgument("the upstream CA refused to " + what + ": " + ReasonOf(msg));
+  if (r.status == 403)
+    return PermissionDenied("the upstream CA refused to " + what + ": " + ReasonOf(msg));
+  if (r.status == 401)
+    return Unavailable("the upstream CA did not accept the registration authority's credentials")
+        .WithDetail(base + ": " + msg + " (check authority.certificateIssuer)");
+  return Unavailable("the upstream CA could not " + what + " (HTTP " + std::to_string(r.status) + ")")
+      .WithDetail(base + ": " + msg);
+}
+
+class StepCas : public CertificateAuthorityService {
+ public:
+  // intermediates: what the upstream is known to sign with at start
+  // (possibly none), the issuing certificate first.
+  StepCas(UpstreamClient client, std::unique_ptr<UpstreamIssuer> issuer, X509* root,
+          std::vector<X509Ptr> intermediates)
+      : client_(std::move(client)), issuer_(std::move(issuer)) {
+    issuer_not_after_ns_ = NotAfterOf(root).time_since_epoch().count();
+    for (auto& c : intermediates) chain_pems_.push_back(CertificateToPem(c.get()));
+    if (!intermediates.empty()) NoteIssuer(std::move(intermediates.front()));
+  }
+
+  Status InitProcess() override { return Status::Ok(); }
+
+  Result<IssuedCertificate> Issue(const CertificateRequest& request) const override {
+    if (request.csr == nullptr) return Internal("stepcas: a certificate without a CSR");
+    const Csr& csr = *request.csr;
+    // step-ca's StepCAS: the token names every name of the CSR, and its
+    // subject is the common name (or the first name when there is none).
+    UpstreamTokenRequest tr;
+    tr.audience = client_.base() + "/1.0/sign";
+    for (const auto* list : {&csr.sans.dns, &csr.sans.emails, &csr.sans.ips, &csr.sans.uris})
+      tr.sans.insert(tr.sans.end(), list->begin(), list->end());
+    tr.subject = !csr.common_name.empty() ? csr.common_name : tr.sans.empty() ? "" : tr.sans[0];
+    STEPCA_ASSIGN_OR_RETURN(UpstreamToken minted, issuer_->Token(tr));
+    std::string& token = minted.token;
+    TimePoint not_after = request.leaf.validity.not_after;
+    if (minted.not_after_limit && *minted.not_after_limit < not_after) not_after = *minted.not_after_limit;
+
+    JsonPtr body(json_object());
+    json_object_set_new(body.get(), "csr", json_string(CsrPem(csr).c_str()));
+    json_object_set_new(body.get(), "ott", json_string(token.c_str()));
+    const TimePoint now = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
+    // A notBefore in the past is the backdate, which the upstream applies
+    // itself; a later one was asked for and is passed on.
+    if (request.leaf.validity.not_before > now)
+      json_object_set_new(body.get(), "notBefore",
+                          json_string(FormatRfc3339(request.leaf.validity.not_before).c_str()));
+    json_object_set_new(body.get(), "notAfter",
+                        json_string(FormatRfc3339(not_after).c_str()));
+    char* text = json_dumps(body.get(), JSON_COMPACT);
+    std::string payload(text ? text : "");
+    free(text);
+    Wipe(token);
+
+    STEPCA_ASSIGN_OR_RETURN(UpstreamResponse r, client_.PostJson("/1.0/sign", payload));
+    if (r.status != 200 && r.status != 201) return FromUpstream(client_.base(), "sign the certificate", r);
+    return ParseSignResponse(r, X509_REQ_get0_pubkey(csr.req.get()));
+  }
+
+  Result<IssuedCertificate> Reissue(const ReissueCertificateRequest&) const override {
+    return Unimplemented(
+        "renew and rekey through the upstream CA are not supported by this registration "
+        "authority yet; get a new certificate with a token");
+  }
+
+  Status Revoke(const RevokeCertificateRequest& request) const override {
+    UpstreamTokenRequest tr;
+    tr.audience = client_.base() + "/1.0/revoke";
+    tr.subject = request.serial;
+    STEPCA_ASSIGN_OR_RETURN(UpstreamToken minted, issuer_->Token(tr));
+    std::string& token = minted.token;
+    JsonPtr body(json_object());
+    json_object_set_new(body.get(), "serial", json_string(request.serial.c_str()));
+    json_object_set_new(body.get(), "reasonCode", json_integer(request.reason_code));
+    json_object_set_new(body.get(), "reason", json_string(request.reason.c_str()));
+    json_object_set_new(body.get(), "ott", json_string(token.c_str()));
+    json_object_set_new(body.get(), "passive", json_true());
+    char* text = json_dumps(body.get(), JSON_COMPACT);
+    std::string payload(text ? text : "");
+    free(text);
+    Wipe(token);
+    STEPCA_ASSIGN_OR_RETURN(UpstreamResponse r, client_.PostJson("/1.0/revoke", payload));
+    if (r.status != 200) return FromUpstream(client_.base(), "revoke the certificate", r);
+    return Status::Ok();
+  }
+
+  bool ChoosesSerial() const override { return true; }
+
+  // What the upstream presented at start; each sign answer carries its
+  // own chain besides (IssuedCertificate::chain_pems).
+  const std::vector<std::string>& ChainPems() const override { return chain_pems_; }
+  X509* IssuingCertificate() const override { return issuing_.load(); }
+  // The upstream signs; an RA holds no key for CRLs or OCSP answers.
+  const Signer* RevocationSigner() const override { return nullptr; }
+  TimePoint IssuerNotAfter() const override {
+    return TimePoint(std::chrono::nanoseconds(issuer_not_after_ns_.load()));
+  }
+
+ private:
+  Result<IssuedCertificate> ParseSignResponse(const UpstreamResponse& r, EVP_PKEY* csr_key) const {
+    auto bad = [&](const std::string& why) {
+      return Unavailable("the upstream CA gave an answer the registration authority cannot use")
+          .WithDetail(client_.base() + ": " + why);
+    };
+    JsonPtr j(json_loadb(r.body.data(), r.body.size(), 0, nullptr));
+    const json_t* crt = j ? json_object_get(j.get(), "crt") : nullptr;
+    if (!json_is_string(crt)) return bad("no crt in the sign response");
+    auto leaf = CertFromPem(json_string_value(crt));
+    if (!leaf.ok()) return bad("crt is not a PEM certificate");
+    if (EVP_PKEY_eq(X509_get0_pubkey(leaf->get()), csr_key) != 1)
+      return bad("the certificate does not carry the CSR's key");
+    IssuedCertificate out;
+    const json_t* chain = json_object_get(j.get(), "certChain");
+    size_t i;
+    const json_t* e;
+    json_array_foreach(chain, i, e) {
+      if (i == 0 || !json_is_string(e)) continue;  // [0] is the leaf
+      out.chain_pems.push_back(json_string_value(e));
+    }
+    if (out.chain_pems.empty()) {
+      const json_t* ca = json_object_get(j.get(), "ca");
+      if (json_is_string(ca)) out.chain_pems.push_back(json_string_value(ca));
+    }
+    if (out.chain_pems.empty()) return bad("no issuing certificate in the sign response");
+    auto issuing = CertFromPem(out.chain_pems.front());
+    if (!issuing.ok()) return bad("the issuing certificate is not PEM");
+    if (X509_check_issued(issuing->get(), leaf->get()) != X509_V_OK)
+      return bad("the certificate is not issued by the certificate answered with it");
+    NoteIssuer(std::move(issuing).value());
+
+    out.cert = std::move(leaf).value();
+    unsigned char* der = nullptr;
+    int n = i2d_X509(out.cert.get(), &der);
+    if (n <= 0) return bad("the certificate cannot be encoded");
+    out.der.assign(reinterpret_cast<char*>(der), n);
+    OPENSSL_free(der);
+    out.pem = CertificateToPem(out.cert.get());
+    out.serial = SerialDecimal(out.cert.get());
+    return out;
+  }
+
+  // The first issuing certificate seen is kept for IssuingCertificate();
+  // leaves are capped at the earliest notAfter seen.
+  void NoteIssuer(X509Ptr issuing) const {
+    const int64_t na = NotAfterOf(issuing.get()).time_since_epoch().count();
+    int64_t cur = issuer_not_after_ns_.load();
+    while (na < cur && !issuer_not_after_ns_.compare_exchange_weak(cur, na)) {
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (issuing_.load() == nullptr) {
+      kept_ = std::move(issuing);
+      issuing_.store(kept_.get());
+    }
+  }
+
+  UpstreamClient client_;
+  std::unique_ptr<UpstreamIssuer> issuer_;
+  std::vector<std::string> chain_pems_;
+  mutable std::atomic<int64_t> issuer_not_after_ns_{0};
+  mutable std::mutex mu_;
+  mutable X509Ptr kept_;
+  mutable std::atomic<X509*> issuing_{nullptr};
+};
+
+Status FieldErr(const char* field, const std::string& msg) {
+  return InvalidArgument(std::string("field \"authority.") + field + "\": " + msg);
+}
+
+}  // namespace
+
+Result<StepCasService> MakeStepCas(const RaConfig& config) {
+  UpstreamOptions once;
+  once.reuse_connection = false;
+  const std::string& base = config.certificate_authority;
+
+  // Bootstrap as step does: the root by its fingerprint, over a TLS
+  // connection that proves nothing until the root's hash is checked.
+  UpstreamClient bootstrap(base, "", once);
+  auto r = bootstrap.Get("/root/" + config.fingerprint);
+  if (!r.ok())
+    return FieldErr("certificateAuthority", r.status().message() + ": " + r.status().detail());
+  if (r->status == 404)
+    return FieldErr("certificateAuthorityFingerprint",
+                    "the upstream CA " + base + " has no root with fingerprint " + config.fingerprint);
+  if (r->status != 200)
+    return FieldErr("certificateAuthority", "the upstream CA " + base + " answered /root with " +
+                                                UpstreamErrorMessage(*r));
+  JsonPtr j(json_loadb(r->body.data(), r->body.size(), 0, nullptr));
+  const json_t* ca = j ? json_object_get(j.get(), "ca") : nullptr;
+  if (!json_is_string(ca))
+    return FieldErr("certificateAuthority", "the upstream CA " + base + " answered /root without a certificate");
+  auto root = CertFromPem(json_string_value(ca));
+  if (!root.ok()) return FieldErr("certificateAuthority", "the upstream root is not a PEM certificate");
+  const std::string got = Sha256Hex(root->get());
+  if (got != config.fingerprint)
+    return FieldErr("certificateAuthorityFingerprint",
+                    "the upstream CA " + base + " answered with a root whose fingerprint is " + got +
+                        ", not the pinned " + config.fingerprint + "; refusing to start");
+  const std::string root_pem = CertificateToPem(root->get());
+
+  // From here on the upstream's TLS certificate must chain to that root.
+  UpstreamOptions first = once;
+  first.peer_chain = true;
+  UpstreamClient verified(base, root_pem, once);
+  StepCasService out;
+  auto fed = UpstreamClient(base, root_pem, first).Get("/federation");
+  if (!fed.ok())
+    return FieldErr("certificateAuthority", fed.status().message() + ": " + fed.status().detail());
+  if (fed->status == 200) {
+    JsonPtr fj(json_loadb(fed->body.data(), fed->body.size(), 0, nullptr));
+    size_t i;
+    const json_t* e;
+    json_array_foreach(fj ? json_object_get(fj.get(), "crts") : nullptr, i, e) {
+      if (!json_is_string(e)) continue;
+      auto c = CertFromPem(json_string_value(e));
+      if (c.ok() && Sha256Hex(c->get()) != got) out.federated.push_back(std::move(c).value());
+    }
+  }
+
+  // step-ca 0.19 has no /intermediates; its own TLS certificate is
+  // issued by the intermediate that signs leaves, so the chain it presents
+  // names it. Kept only when it is a CA certificate issued by the pinned
+  // root; each sign answer still carries its own chain.
+  std::vector<X509Ptr> intermediates;
+  for (size_t i = 1; i < fed->peer_chain_pems.size(); ++i) {
+    auto c = CertFromPem(fed->peer_chain_pems[i]);
+    if (!c.ok() || X509_check_ca(c->get()) == 0) continue;
+    if (Sha256Hex(c->get()) == got) continue;  // the root itself
+    if (X509_check_issued(root->get(), c->get()) != X509_V_OK) continue;
+    intermediates.push_back(std::move(c).value());
+  }
+
+  std::unique_ptr<UpstreamIssuer> issuer;
+  if (config.issuer.type == "jwk") {
+    auto made = MakeJwkIssuer(config.issuer, verified);
+    if (!made.ok()) return InvalidArgument(made.status().LogText());
+    issuer = std::move(made).value();
+  } else {
+    auto made = MakeX5cIssuer(config.issuer);
+    if (!made.ok()) return made.status();
+    issuer = std::move(made).value();
+  }
+  for (auto& i : intermediates) out.intermediates.emplace_back(X509_dup(i.get()));
+  out.service = std::make_unique<StepCas>(UpstreamClient(base, root_pem), std::move(issuer),
+                                          root->get(), std::move(intermediates));
+  out.root = std::move(root).value();
+  return out;
+}
+
+}  // namespace stepca

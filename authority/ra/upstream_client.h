@@ -1,0 +1,64 @@
+// HTTPS to the upstream CA of a registration authority, over libcurl.
+//
+// Calls block: they run on the pool thread of the request (never on the
+// nginx event loop) or in the master at configuration time. Each pool
+// thread keeps one curl handle, so its connection to the upstream is
+// reused from request to request; every call is bounded by the timeouts.
+#ifndef STEPCA_AUTHORITY_RA_UPSTREAM_CLIENT_H
+#define STEPCA_AUTHORITY_RA_UPSTREAM_CLIENT_H
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "authority/status.h"
+
+namespace stepca {
+
+struct UpstreamResponse {
+  long status = 0;
+  std::string body;
+  // With UpstreamOptions::peer_chain: the PEM certificates the upstream's
+  // TLS server presented, its own first.
+  std::vector<std::string> peer_chain_pems;
+};
+
+struct UpstreamOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds total_timeout{15000};
+  // false: a handle of its own per call, closed after it (configuration
+  // time in the master, whose sockets the workers would inherit).
+  bool reuse_connection = true;
+  bool peer_chain = false;
+};
+
+class UpstreamClient {
+ public:
+  // base: "https://host[:port]" without a trailing slash. root_pem: the
+  // only certificate the upstream's TLS certificate may chain to; empty
+  // only for the bootstrap fetch of /root/<fingerprint>, whose answer the
+  // caller checks against the pinned fingerprint.
+  UpstreamClient(std::string base, std::string root_pem, UpstreamOptions options = {});
+
+  const std::string& base() const { return base_; }
+
+  // Transport failures (connect, TLS, timeout) are kUnavailable with the
+  // upstream named. Any HTTP status is a response.
+  Result<UpstreamResponse> Get(const std::string& path) const;
+  Result<UpstreamResponse> PostJson(const std::string& path, const std::string& body) const;
+
+ private:
+  Result<UpstreamResponse> Call(const std::string& path, const std::string* body) const;
+
+  std::string base_;
+  std::string root_pem_;
+  UpstreamOptions options_;
+};
+
+// The message of a step-ca JSON error body ({"status":N,"message":"..."}),
+// else a short excerpt of the body.
+std::string UpstreamErrorMessage(const UpstreamResponse& response);
+
+}  // namespace stepca
+
+#endif  // STEPCA_AUTHORITY_RA_UPSTREAM_CLIENT_H

@@ -1,0 +1,132 @@
+"""The real `step` CLI 0.19 through our RA (StepCAS mode) in front of the
+real step-ca 0.19: bootstrap by the upstream's root fingerprint, the
+roots, a certificate through the RA's JWK provisioner, revoke by token and
+over mTLS (both forwarded to the upstream).
+`step ca renew` is refused with a clear 501: renewal through the upstream
+is not implemented yet (see the README)."""
+
+import json
+import os
+
+import pytest
+from cryptography import x509  # noqa: F401
+
+from tokens import Provisioner, make_csr
+
+from conftest import Pki, free_port
+from test_ra_stepcas import (FIXTURE_FP, RA_JWK, UPSTREAM_JWK, assert_signed_by_upstream,  # noqa: F401
+                             load_pems, provisioner_name, ra, ra_sign, step_ca_factory, upstream)
+
+
+@pytest.fixture
+def step(step_cli, ra):
+    step_cli.run("ca", "bootstrap", "--ca-url", "https://127.0.0.1:%d" % ra.port,
+                 "--fingerprint", FIXTURE_FP)
+    return step_cli
+
+
+def certificate(step, pki, cn):
+    crt = os.path.join(step.steppath, cn + ".crt")
+    key = os.path.join(step.steppath, cn + ".key")
+    step.run("ca", "certificate", cn, crt, key, "--provisioner", RA_JWK,
+             "--provisioner-password-file", os.path.join(pki.path, "provisioner-password.txt"))
+    return crt, key
+
+
+def test_step_bootstraps_and_reads_the_roots_through_the_ra(step, upstream):
+    root = os.path.join(step.steppath, "certs", "root_ca.crt")
+    assert open(root).read().strip() == open(upstream.pki.root_crt).read().strip()
+    assert step.run("ca", "health").stdout.strip() == "ok"
+    out = os.path.join(step.steppath, "roots.pem")
+    step.run("ca", "roots", out)
+    assert [c.fingerprint(c.signature_hash_algorithm) for c in load_pems(open(out).read())] == \
+        [c.fingerprint(c.signature_hash_algorithm) for c in load_pems(open(root).read())]
+    listed = json.loads(step.run("ca", "provisioner", "list").stdout)
+    assert RA_JWK in {p["name"] for p in listed}  # the RA's provisioners, not the upstream's
+
+
+def test_step_ca_certificate_through_the_ra(step, pki, upstream):
+    crt, key = certificate(step, pki, "cli-via-ra.example.test")
+    chain = load_pems(open(crt).read())
+    assert len(chain) == 2
+    leaf = chain[0]
+    assert leaf.issuer == load_pems(open(upstream.pki.intermediate_crt).read())[0].subject
+    assert provisioner_name(leaf) == UPSTREAM_JWK
+    root = os.path.join(step.steppath, "certs", "root_ca.crt")
+    step.run("certificate", "verify", crt, "--roots", root)
+
+
+def test_step_ca_revoke_by_token_through_the_ra(step, pki, upstream):
+    crt, _ = certificate(step, pki, "cli-revoked.example.test")
+    serial = str(load_pems(open(crt).read())[0].serial_number)
+    # step 0.19's revoke takes a token from `step ca token --revoke`
+    ott = step.run("ca", "token", serial, "--revoke", "--provisioner", RA_JWK,
+                   "--provisioner-password-file",
+                   os.path.join(pki.path, "provisioner-password.txt")).stdout.strip()
+    proc = step.run("ca", "revoke", serial, "--token", ott)
+    assert "Certificate with Serial Number %s has been revoked." % serial in proc.stdout + proc.stderr
+    # the upstream has it revoked too
+    again = upstream.jwk.token(serial, upstream.url + "/1.0/revoke", sans=[])
+    code, text = upstream.post("/1.0/revoke", {"serial": serial, "ott": again, "passive": True})
+    assert code == 400 and "already revoked" in text, text
+
+
+def test_step_ca_revoke_with_the_certificate_through_the_ra(step, pki, upstream):
+    # over mTLS: the RA proves the client certificate against the upstream's
+    # root and intermediate, then revokes at the upstream with its own token
+    crt, key = certificate(step, pki, "cli-self-revoked.example.test")
+    serial = str(load_pems(open(crt).read())[0].serial_number)
+    proc = step.run("ca", "revoke", "--cert", crt, "--key", key)
+    assert "Certificate with Serial Number %s has been revoked." % serial in proc.stdout + proc.stderr
+    again = upstream.jwk.token(serial, upstream.url + "/1.0/revoke", sans=[])
+    code, text = upstream.post("/1.0/revoke", {"serial": serial, "ott": again, "passive": True})
+    assert code == 400 and "already revoked" in text, text
+
+
+@pytest.mark.allow_error_log
+def test_step_ca_renew_through_the_ra_is_refused_clearly(step, pki):
+    crt, key = certificate(step, pki, "cli-renew.example.test")
+    proc = step.run("ca", "renew", crt, key, "--force", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "not implemented" in out, out
+
+
+def test_a_ca_json_written_by_step_ca_init_ra_is_served(step_cli, nginx_factory, upstream, prefix):
+    """`step ca init --ra StepCAS` (the real step) writes the RA's ca.json:
+    the downloaded upstream root as "root", "crt" and "key" empty, the
+    issuer and a JWK provisioner of the RA's own. Our module serves it
+    unchanged, with the issuer password in stepca_issuer_password_file."""
+    ra_dir = os.path.join(prefix, "step-init-ra")
+    pw = os.path.join(prefix, "ra-provisioner-password.txt")
+    with open(pw, "w") as f:
+        f.write("ra provisioner password\n")
+    init = step_cli.run("ca", "init", "--ra", "StepCAS", "--issuer", upstream.url,
+                        "--issuer-fingerprint", FIXTURE_FP,
+                        "--issuer-provisioner", UPSTREAM_JWK,
+                        "--name", "RA", "--dns", "127.0.0.1", "--address", "127.0.0.1:%d" % free_port(),
+                        "--provisioner", "ra-admin", "--password-file", pw)
+    ca_json = os.path.join(step_cli.steppath, "config", "ca.json")
+    doc = json.load(open(ca_json))
+    assert doc["authority"]["type"] == "stepcas", init.stdout
+    assert doc["crt"] == "" and doc["key"] == "" and doc["root"]
+    os.makedirs(ra_dir)
+    for root, dirs, files in os.walk(step_cli.steppath):
+        os.chmod(root, 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+    pki = Pki(step_cli.steppath)
+    pki.root_crt = doc["root"]
+    n = nginx_factory(name="ra-from-step", password_file=None,
+                      http_extra="    stepca_issuer_password_file %s;\n" % upstream.provisioner_password_file)
+    n.pki = pki
+    n.params["ca_json"] = ca_json
+    n.write_conf()
+    n.start()
+    prov = Provisioner(ca_json, "ra provisioner password")
+    csr, _ = make_csr("from-step-init.example.test")
+    token = prov.token("from-step-init.example.test", "https://127.0.0.1:%d/1.0/sign" % n.port)
+    status, _, body = n.request("POST", "/1.0/sign", body=json.dumps({"csr": csr, "ott": token}),
+                                headers={"Content-Type": "application/json"})
+    assert status == 201, body
+    assert_signed_by_upstream(json.loads(body), upstream, "from-step-init.example.test", UPSTREAM_JWK)
