@@ -10,7 +10,10 @@
 #include <cstring>
 #include <ctime>
 
+#include "authority/config/ca_config.h"
+#include "authority/signer/file_signer.h"
 #include "authority/x509/csr.h"
+#include "cli/files.h"
 #include "shared/base64.h"
 
 namespace stepca {
@@ -392,6 +395,29 @@ std::string CsrToPem(X509_REQ* req) {
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(n));
+}
+
+Result<SigningCa> ReadSigningCa(const std::string& ca_path, const std::string& key_path,
+                                const std::string& password_file) {
+  SigningCa out;
+  STEPCA_ASSIGN_OR_RETURN(out.certs, ReadCertificates(ca_path));
+  std::string password;
+  if (!password_file.empty()) {
+    STEPCA_ASSIGN_OR_RETURN(password, ReadPasswordFile(password_file));
+  }
+  auto pem = ReadFile(key_path);
+  if (!pem.ok()) {
+    Wipe(password);
+    return pem.status();
+  }
+  auto key = LoadPrivateKeyPem(pem.value(), password);
+  Wipe(pem.value());
+  Wipe(password);
+  if (!key.ok()) return InvalidArgument(key_path + ": " + key.status().message());
+  if (X509_check_private_key(out.certs.front().get(), key->get()) != 1)
+    return InvalidArgument(key_path + " does not match " + ca_path);
+  out.key = std::move(key).value();
+  return out;
 }
 
 }  // namespace cli

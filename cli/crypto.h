@@ -79,6 +79,16 @@ Result<X509ReqPtr> MakeCsr(EVP_PKEY* key, const std::string& common_name,
                            const std::vector<std::string>& names);
 std::string CsrToPem(X509_REQ* req);
 
+// The offline signing commands' --ca, --ca-key and --ca-password-file
+// (empty: none): the CA's certificates and its unlocked key, which must be
+// the first certificate's. Errors name the file.
+struct SigningCa {
+  std::vector<X509Ptr> certs;
+  EvpPkeyPtr key;
+};
+Result<SigningCa> ReadSigningCa(const std::string& ca_path, const std::string& key_path,
+                                const std::string& password_file);
+
 }  // namespace cli
 }  // namespace stepca
 

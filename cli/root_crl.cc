@@ -11,6 +11,7 @@
 #include "authority/config/ca_config.h"
 #include "authority/signer/file_signer.h"
 #include "cli/args.h"
+#include "cli/crypto.h"
 #include "cli/files.h"
 #include "shared/base64.h"
 
@@ -90,22 +91,11 @@ int Revoke(const Args& args, std::ostream& out, std::ostream& err) {
 int Sign(const Args& args, std::ostream& out, std::ostream& err) {
   for (const char* f : {"db", "ca", "ca-key", "out"})
     if (!args.Has(f)) return Fail(err, std::string("flag '--") + f + "' is required");
-  auto ca = ReadCertificates(args.Get("ca"));
-  if (!ca.ok()) return Fail(err, ca.status().message());
-  std::string password;
-  if (args.Has("ca-password-file")) {
-    auto pw = ReadPasswordFile(args.Get("ca-password-file"));
-    if (!pw.ok()) return Fail(err, pw.status().message());
-    password = pw.value();
-  }
-  auto pem = ReadFile(args.Get("ca-key"));
-  if (!pem.ok()) return Fail(err, pem.status().message());
-  auto key = LoadPrivateKeyPem(pem.value(), password);
-  Wipe(pem.value());
-  Wipe(password);
-  if (!key.ok()) return Fail(err, args.Get("ca-key") + ": " + key.status().message());
-  if (X509_check_private_key(ca->front().get(), key->get()) != 1)
-    return Fail(err, args.Get("ca-key") + " does not match " + args.Get("ca"));
+  auto signing = ReadSigningCa(args.Get("ca"), args.Get("ca-key"),
+                               args.Has("ca-password-file") ? args.Get("ca-password-file") : "");
+  if (!signing.ok()) return Fail(err, signing.status().message());
+  auto* ca = &signing->certs;
+  Result<EvpPkeyPtr> key(std::move(signing->key));
   const std::string validity = args.Get("not-after", "720h");  // the guide's default_crl_days = 30
   auto d = ParseGoDuration(validity);
   if (!d || d->count() <= 0) return Fail(err, "invalid value '" + validity + "' for flag '--not-after'");

@@ -104,22 +104,11 @@ int RunCertificateCreate(const std::vector<std::string>& argv, std::ostream& out
 
   auto text = ReadFile(args.Get("template"));
   if (!text.ok()) return Fail(err, text.status().message());
-  auto ca = ReadCertificates(args.Get("ca"));
-  if (!ca.ok()) return Fail(err, ca.status().message());
-  std::string ca_password;
-  if (args.Has("ca-password-file")) {
-    auto pw = ReadPasswordFile(args.Get("ca-password-file"));
-    if (!pw.ok()) return Fail(err, pw.status().message());
-    ca_password = pw.value();
-  }
-  auto ca_pem = ReadFile(args.Get("ca-key"));
-  if (!ca_pem.ok()) return Fail(err, ca_pem.status().message());
-  auto ca_key = LoadPrivateKeyPem(ca_pem.value(), ca_password);
-  Wipe(ca_pem.value());
-  Wipe(ca_password);
-  if (!ca_key.ok()) return Fail(err, args.Get("ca-key") + ": " + ca_key.status().message());
-  if (X509_check_private_key(ca->front().get(), ca_key->get()) != 1)
-    return Fail(err, args.Get("ca-key") + " does not match " + args.Get("ca"));
+  auto signing = ReadSigningCa(args.Get("ca"), args.Get("ca-key"),
+                               args.Has("ca-password-file") ? args.Get("ca-password-file") : "");
+  if (!signing.ok()) return Fail(err, signing.status().message());
+  auto* ca = &signing->certs;
+  Result<EvpPkeyPtr> ca_key(std::move(signing->key));
 
   int bits = 0;
   if (args.Has("size")) {
