@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "authority/ossl.h"
+#include "authority/template/rendered_json.h"
 
 namespace stepca {
 
@@ -92,15 +93,7 @@ Result<std::shared_ptr<const SshTemplateOptions>> LoadSshTemplateOptions(
 }
 
 Result<SshCertificateFields> ParseSshCertificateJson(std::string_view rendered) {
-  json_error_t jerr;
-  JsonPtr root(json_loadb(rendered.data(), rendered.size(),
-                          JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr));
-  if (root == nullptr)
-    return InvalidArgument("error unmarshaling certificate: " + std::string(jerr.text) +
-                           " (line " + std::to_string(jerr.line) + ", column " +
-                           std::to_string(jerr.column) + ")");
-  if (!json_is_object(root.get()))
-    return InvalidArgument("error unmarshaling certificate: the template must render a JSON object");
+  STEPCA_ASSIGN_OR_RETURN(JsonPtr root, LoadRenderedObject(rendered));
   const json_t* r = root.get();
   SshCertificateFields c;
   try {

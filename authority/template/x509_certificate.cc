@@ -12,6 +12,7 @@
 
 #include "authority/ossl.h"
 #include "authority/x509/csr.h"
+#include "authority/template/rendered_json.h"
 
 namespace stepca {
 namespace tmpl {
@@ -339,16 +340,7 @@ std::string SignatureAlgorithm(const json_t* v) {
 }  // namespace
 
 Result<X509CertificateTemplate> ParseX509CertificateJson(std::string_view rendered) {
-  json_error_t jerr;
-  // Go's json.Decoder reads the first value and leaves the rest unread.
-  JsonPtr root(json_loadb(rendered.data(), rendered.size(),
-                          JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr));
-  if (root == nullptr)
-    return InvalidArgument("error unmarshaling certificate: " + std::string(jerr.text) +
-                           " (line " + std::to_string(jerr.line) + ", column " +
-                           std::to_string(jerr.column) + ")");
-  if (!json_is_object(root.get()))
-    return InvalidArgument("error unmarshaling certificate: the template must render a JSON object");
+  STEPCA_ASSIGN_OR_RETURN(JsonPtr root, LoadRenderedObject(rendered));
   const json_t* r = root.get();
   X509CertificateTemplate c;
   try {
