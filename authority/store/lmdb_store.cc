@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <utility>
@@ -225,11 +226,11 @@ Status LmdbStore::SweepInTxn(MDB_txn* txn, size_t max, uint64_t now) {
   return Status::Ok();
 }
 
-Status LmdbStore::CommitWrite(MDB_txn* txn, uint64_t now) {
-  if (writes_.fetch_add(1, std::memory_order_relaxed) % kSweepEvery ==
-      kSweepEvery - 1) {
+Status LmdbStore::CommitWrite(MDB_txn* txn, uint64_t now, uint64_t writes) {
+  const uint64_t before = writes_.fetch_add(writes, std::memory_order_relaxed);
+  if (writes > 0 && before / kSweepEvery != (before + writes) / kSweepEvery) {
     // In a nested transaction: an error there (even MAP_FULL from a page
-    // copy) aborts only the sweep, never the caller's write, and costs no
+    // copy) aborts only the sweep, never the callers' writes, and costs no
     // extra fsync. The next sweep retries.
     MDB_txn* child = nullptr;
     if (mdb_txn_begin(env_, txn, 0, &child) == 0) {
@@ -242,7 +243,89 @@ Status LmdbStore::CommitWrite(MDB_txn* txn, uint64_t now) {
   }
   int rc = mdb_txn_commit(txn);
   if (rc != 0) return MdbError("commit", rc);
+  commits_.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
+}
+
+struct LmdbStore::PendingWrite {
+  const WriteFn* fn;
+  Status status;
+  bool done = false;      // guarded by batch_mu_
+  bool decided = false;   // the leader's: status is final (LMDB failed it)
+};
+
+Status LmdbStore::Write(const WriteFn& fn) {
+  STEPCA_RETURN_IF_ERROR(CheckOpen());
+  PendingWrite mine{&fn, Status::Ok()};
+  std::unique_lock<std::mutex> lock(batch_mu_);
+  queued_.push_back(&mine);
+  while (!mine.done) {
+    if (committing_) {
+      batch_cv_.wait(lock);
+      continue;
+    }
+    // Lead: everything queued so far (mine included, unless an earlier
+    // leader already took it) goes into one transaction.
+    committing_ = true;
+    const size_t n = std::min(queued_.size(), kMaxBatch);
+    std::vector<PendingWrite*> batch(queued_.begin(), queued_.begin() + n);
+    queued_.erase(queued_.begin(), queued_.begin() + n);
+    lock.unlock();
+    CommitBatch(batch);
+    lock.lock();
+    for (PendingWrite* w : batch) w->done = true;
+    committing_ = false;
+    batch_cv_.notify_all();
+  }
+  return mine.status;
+}
+
+size_t LmdbStore::QueuedWrites() {
+  std::lock_guard<std::mutex> lock(batch_mu_);
+  return queued_.size();
+}
+
+bool LmdbStore::Committing() {
+  std::lock_guard<std::mutex> lock(batch_mu_);
+  return committing_;
+}
+
+void LmdbStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
+  // Each pass either commits or finds one more write that LMDB itself
+  // failed, which is then left out, so this ends within batch.size() + 1
+  // passes.
+  for (;;) {
+    WriteTxn txn;
+    Status begun = Begin(0, txn.out());
+    if (!begun.ok()) {
+      for (PendingWrite* w : batch) {
+        if (!w->decided) w->status = begun;
+      }
+      return;
+    }
+    const uint64_t now = NowSeconds();
+    bool failed = false;
+    uint64_t applied = 0;
+    for (PendingWrite* w : batch) {
+      if (w->decided) continue;
+      w->status = (*w->fn)(txn.get(), now);
+      if (w->status.code() == Code::kUnavailable) {
+        w->decided = true;
+        failed = true;
+        break;
+      }
+      if (w->status.ok()) ++applied;
+    }
+    if (failed) continue;  // txn aborts here; retry the others
+    Status committed = applied == 0 ? Status::Ok()
+                                    : CommitWrite(txn.release(), now, applied);
+    for (PendingWrite* w : batch) {
+      // A refusal stays a refusal: it was read in a state that was current
+      // for its place in the batch. Writes that took effect fail together.
+      if (!w->decided && w->status.ok()) w->status = committed;
+    }
+    return;
+  }
 }
 
 Status LmdbStore::PutInTxn(MDB_txn* txn, std::string_view key,
@@ -271,35 +354,31 @@ Status LmdbStore::CompareAndSwap(std::string_view key,
                                  std::chrono::seconds ttl) {
   if (ttl.count() < 0) return InvalidArgument("store ttl is negative");
   STEPCA_RETURN_IF_ERROR(CheckKey(key));
-  WriteTxn txn;
-  STEPCA_RETURN_IF_ERROR(Begin(0, txn.out()));
-  uint64_t now = NowSeconds();
-  MDB_val k = Val(key), old;
-  int rc = mdb_get(txn.get(), dbi_, &k, &old);
-  if (rc != 0 && rc != MDB_NOTFOUND) return MdbError("get", rc);
-  const bool live = rc == 0 && Live(old, now);
-  if (!expected) {
-    if (live) return AlreadyExists("store key exists");
-  } else {
-    if (!live || old.mv_size - kHeader != expected->size() ||
-        std::memcmp(static_cast<const char*>(old.mv_data) + kHeader,
-                    expected->data(), expected->size()) != 0) {
-      return AlreadyExists("store value changed");
+  return Write([&](MDB_txn* txn, uint64_t now) -> Status {
+    MDB_val k = Val(key), old;
+    int rc = mdb_get(txn, dbi_, &k, &old);
+    if (rc != 0 && rc != MDB_NOTFOUND) return MdbError("get", rc);
+    const bool live = rc == 0 && Live(old, now);
+    if (!expected) {
+      if (live) return AlreadyExists("store key exists");
+    } else {
+      if (!live || old.mv_size - kHeader != expected->size() ||
+          std::memcmp(static_cast<const char*>(old.mv_data) + kHeader,
+                      expected->data(), expected->size()) != 0) {
+        return AlreadyExists("store value changed");
+      }
     }
-  }
-  STEPCA_RETURN_IF_ERROR(PutInTxn(txn.get(), key, desired, ttl, now));
-  return CommitWrite(txn.release(), now);
+    return PutInTxn(txn, key, desired, ttl, now);
+  });
 }
 
 Status LmdbStore::Put(std::string_view key, std::string_view value,
                       std::chrono::seconds ttl) {
   if (ttl.count() < 0) return InvalidArgument("store ttl is negative");
   STEPCA_RETURN_IF_ERROR(CheckKey(key));
-  WriteTxn txn;
-  STEPCA_RETURN_IF_ERROR(Begin(0, txn.out()));
-  uint64_t now = NowSeconds();
-  STEPCA_RETURN_IF_ERROR(PutInTxn(txn.get(), key, value, ttl, now));
-  return CommitWrite(txn.release(), now);
+  return Write([&](MDB_txn* txn, uint64_t now) {
+    return PutInTxn(txn, key, value, ttl, now);
+  });
 }
 
 Result<std::optional<std::string>> LmdbStore::Get(std::string_view key) {
@@ -316,30 +395,31 @@ Result<std::optional<std::string>> LmdbStore::Get(std::string_view key) {
 
 Result<std::optional<std::string>> LmdbStore::Take(std::string_view key) {
   STEPCA_RETURN_IF_ERROR(CheckKey(key));
-  WriteTxn txn;
-  STEPCA_RETURN_IF_ERROR(Begin(0, txn.out()));
-  uint64_t now = NowSeconds();
-  MDB_val k = Val(key), v;
-  int rc = mdb_get(txn.get(), dbi_, &k, &v);
-  if (rc == MDB_NOTFOUND) return std::optional<std::string>();
-  if (rc != 0) return MdbError("get", rc);
   std::optional<std::string> out;
-  if (Live(v, now)) out = Payload(v);  // copy before the page is freed
-  rc = mdb_del(txn.get(), dbi_, &k, nullptr);
-  if (rc != 0) return MdbError("del", rc);
-  STEPCA_RETURN_IF_ERROR(CommitWrite(txn.release(), now));
+  Status st = Write([&](MDB_txn* txn, uint64_t now) -> Status {
+    out.reset();  // a retried batch applies this again
+    MDB_val k = Val(key), v;
+    int rc = mdb_get(txn, dbi_, &k, &v);
+    if (rc == MDB_NOTFOUND) return Status::Ok();
+    if (rc != 0) return MdbError("get", rc);
+    if (Live(v, now)) out = Payload(v);  // copy before the page is freed
+    rc = mdb_del(txn, dbi_, &k, nullptr);
+    if (rc != 0) return MdbError("del", rc);
+    return Status::Ok();
+  });
+  STEPCA_RETURN_IF_ERROR(st);
   return out;
 }
 
 Status LmdbStore::Delete(std::string_view key) {
   STEPCA_RETURN_IF_ERROR(CheckKey(key));
-  WriteTxn txn;
-  STEPCA_RETURN_IF_ERROR(Begin(0, txn.out()));
-  MDB_val k = Val(key);
-  int rc = mdb_del(txn.get(), dbi_, &k, nullptr);
-  if (rc == MDB_NOTFOUND) return Status::Ok();  // txn aborts, nothing written
-  if (rc != 0) return MdbError("del", rc);
-  return CommitWrite(txn.release(), NowSeconds());
+  return Write([&](MDB_txn* txn, uint64_t) -> Status {
+    MDB_val k = Val(key);
+    int rc = mdb_del(txn, dbi_, &k, nullptr);
+    if (rc == MDB_NOTFOUND) return Status::Ok();
+    if (rc != 0) return MdbError("del", rc);
+    return Status::Ok();
+  });
 }
 
 Status LmdbStore::SweepExpired(size_t max) {

@@ -3,6 +3,7 @@
 #include "authority/store/lmdb_store.h"
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace stepca {
 namespace {
@@ -198,6 +200,136 @@ TEST_F(LmdbStoreTest, EnvOpenedBeforeForkIsNotUsedInChild) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_EQ(s->Get("k2").value(), "child");
+}
+
+// Holds LMDB's writer lock from another process until Release(), so that
+// this process's writes line up behind a commit that cannot finish.
+class WriterLockHolder {
+ public:
+  WriterLockHolder(const std::string& dir, size_t map_size) {
+    int up[2], down[2];
+    if (pipe(up) != 0 || pipe(down) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(up[0]);
+      close(down[1]);
+      MDB_env* env = nullptr;
+      MDB_txn* txn = nullptr;
+      char c = 'x';
+      bool ok = mdb_env_create(&env) == 0 &&
+                mdb_env_set_mapsize(env, map_size) == 0 &&
+                mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0600) == 0 &&
+                mdb_txn_begin(env, nullptr, 0, &txn) == 0;
+      if (!ok) c = 'e';
+      if (write(up[1], &c, 1) != 1) _exit(2);
+      (void)!read(down[0], &c, 1);
+      if (txn != nullptr) mdb_txn_abort(txn);
+      _exit(ok ? 0 : 1);
+    }
+    close(up[1]);
+    close(down[0]);
+    release_fd_ = down[1];
+    char c = 0;
+    held_ = read(up[0], &c, 1) == 1 && c == 'x';
+    close(up[0]);
+  }
+  ~WriterLockHolder() { Release(); }
+  bool held() const { return held_; }
+  void Release() {
+    if (release_fd_ < 0) return;
+    char c = 'g';
+    (void)!write(release_fd_, &c, 1);
+    close(release_fd_);
+    release_fd_ = -1;
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int release_fd_ = -1;
+  bool held_ = false;
+};
+
+// Bounded wait for a condition another thread makes true (no timing
+// assumption beyond "within 10 s").
+template <typename F>
+bool Eventually(F f) {
+  for (int i = 0; i < 10000; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+// Writes that arrive while a commit is in flight share the next
+// transaction, and keep the meaning they would have one by one: of two
+// PutIfAbsent of one key in the batch exactly one wins.
+TEST_F(LmdbStoreTest, WritesQueuedBehindACommitShareOneTransaction) {
+  auto s = Open();
+  WriterLockHolder holder(config_.lmdb_dir, config_.lmdb_map_size);
+  ASSERT_TRUE(holder.held());
+  const uint64_t commits_before = s->CommittedTransactions();
+
+  std::thread first([&] { EXPECT_TRUE(s->Put("first", "1", seconds(0)).ok()); });
+  ASSERT_TRUE(Eventually([&] { return s->Committing(); }));
+
+  std::vector<std::thread> threads;
+  std::vector<Status> same(2);
+  for (int i = 0; i < 7; ++i) {
+    threads.emplace_back([&, i] {
+      EXPECT_TRUE(s->PutIfAbsent("b/" + std::to_string(i), "v", seconds(0)).ok());
+    });
+  }
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] { same[i] = s->PutIfAbsent("same", std::to_string(i), seconds(0)); });
+  }
+  ASSERT_TRUE(Eventually([&] { return s->QueuedWrites() == 9; }));
+  holder.Release();
+  first.join();
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(s->CommittedTransactions() - commits_before, 2u);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(s->Get("b/" + std::to_string(i)).value(), "v");
+  EXPECT_NE(same[0].ok(), same[1].ok());
+  const Status& lost = same[0].ok() ? same[1] : same[0];
+  EXPECT_EQ(lost.code(), Code::kAlreadyExists);
+  const std::string winner = same[0].ok() ? "0" : "1";
+  EXPECT_EQ(s->Get("same").value(), winner);
+}
+
+// A write LMDB itself refuses (here: it does not fit the map) fails alone;
+// the writes batched with it are committed without it.
+TEST_F(LmdbStoreTest, AWriteLmdbRefusesFailsAloneInItsBatch) {
+  config_.lmdb_map_size = size_t{1} << 20;
+  auto s = Open();
+  WriterLockHolder holder(config_.lmdb_dir, config_.lmdb_map_size);
+  ASSERT_TRUE(holder.held());
+  const uint64_t commits_before = s->CommittedTransactions();
+
+  std::thread first([&] { EXPECT_TRUE(s->Put("first", "1", seconds(0)).ok()); });
+  ASSERT_TRUE(Eventually([&] { return s->Committing(); }));
+  Status big, small_a, small_b;
+  std::thread ta([&] { small_a = s->Put("small/a", "a", seconds(0)); });
+  ASSERT_TRUE(Eventually([&] { return s->QueuedWrites() == 1; }));
+  std::thread tb([&] { big = s->Put("big", std::string(2 << 20, 'x'), seconds(0)); });
+  ASSERT_TRUE(Eventually([&] { return s->QueuedWrites() == 2; }));
+  std::thread tc([&] { small_b = s->Take("first").status(); });
+  ASSERT_TRUE(Eventually([&] { return s->QueuedWrites() == 3; }));
+  holder.Release();
+  first.join();
+  ta.join();
+  tb.join();
+  tc.join();
+
+  EXPECT_EQ(big.code(), Code::kUnavailable);
+  EXPECT_NE(big.message().find("full"), std::string::npos) << big.message();
+  EXPECT_TRUE(small_a.ok()) << small_a.message();
+  EXPECT_TRUE(small_b.ok()) << small_b.message();
+  EXPECT_EQ(s->CommittedTransactions() - commits_before, 2u);
+  EXPECT_EQ(s->Get("small/a").value(), "a");
+  EXPECT_EQ(s->Get("first").value(), std::nullopt);  // taken in the batch
+  EXPECT_EQ(s->Get("big").value(), std::nullopt);
 }
 
 }  // namespace
