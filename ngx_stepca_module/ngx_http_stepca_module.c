@@ -1775,7 +1775,7 @@ ngx_http_stepca_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->tls_lifetime < 60) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "stepca: "stepca_tls_certificate_lifetime" of the "
+                      "stepca: \"stepca_tls_certificate_lifetime\" of the "
                       "server in %s:%ui is %T s: it must be at least 60s",
                       conf->file, conf->line, conf->tls_lifetime);
         return NGX_CONF_ERROR;
@@ -1783,8 +1783,8 @@ ngx_http_stepca_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->tls_certificate && conf->ca_json.len == 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "stepca: "stepca_tls_certificate" is on in the "
-                      "server in %s:%ui but "stepca_ca_json" is not set "
+                      "stepca: \"stepca_tls_certificate\" is on in the "
+                      "server in %s:%ui but \"stepca_ca_json\" is not set "
                       "for it", conf->file, conf->line);
         return NGX_CONF_ERROR;
     }

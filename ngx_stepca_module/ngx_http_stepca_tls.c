@@ -178,6 +178,7 @@ ngx_http_stepca_tls_init_process(ngx_cycle_t *cycle, ngx_http_stepca_tls_t *t)
     t->task->handler = ngx_http_stepca_tls_thread_handler;
     t->task->event.handler = ngx_http_stepca_tls_done_handler;
     t->task->event.data = t;
+    t->task->event.log = cycle->log;
 
     t->timer.handler = ngx_http_stepca_tls_timer_handler;
     t->timer.data = t;
@@ -203,6 +204,8 @@ ngx_http_stepca_tls_install(ngx_http_stepca_tls_t *t, stepca_tls_cert_t *c,
     X509            *leaf, *x;
     EVP_PKEY        *pkey;
     STACK_OF(X509)  *chain;
+    u_char           until[sizeof("Mon, 28 Sep 1970 06:00:00 GMT")];
+    u_char           renew[sizeof("Mon, 28 Sep 1970 06:00:00 GMT")];
 
     leaf = NULL;
     pkey = NULL;
@@ -265,10 +268,14 @@ failed:
 
     stepca_tls_installed(t->authority, (unsigned) t->slot, c->not_after);
 
+    ngx_http_time(until, t->not_after);
+    ngx_http_time(renew, t->renew_at);
+
     ngx_log_error(NGX_LOG_INFO, log, 0,
                   "stepca: TLS certificate of the server in %s:%ui: "
-                  "serial %s, valid until %T, renewed at %T",
-                  t->file, t->line, c->serial, t->not_after, t->renew_at);
+                  "serial %s, valid until %*s, renewed from %*s",
+                  t->file, t->line, c->serial,
+                  sizeof(until) - 1, until, sizeof(renew) - 1, renew);
 
     return NGX_OK;
 }
