@@ -5,15 +5,16 @@ failed request across the change, and again after a reload."""
 
 import datetime
 import http.client
+import os
 import re
-import socket
 import ssl
+import subprocess
 import time
 
 import pytest
 from cryptography import x509
 
-from conftest import NGINX_HEAD
+from conftest import BUILD, NGINX_HEAD, make_readable
 
 LIFETIME = 60   # seconds: the shortest the directive takes
 # notBefore is backdated by authority.backdate (1m), so the renewal comes
@@ -203,3 +204,41 @@ def test_needs_a_ca(nginx_factory):
     assert r.returncode != 0
     assert '"stepca_tls_certificate" is on in the server in' in r.stderr
     assert '"stepca_ca_json" is not set for it' in r.stderr, r.stderr
+
+
+def test_stepca_init_writes_a_configuration_that_serves_its_own_certificate(
+        nginx_factory, prefix):
+    """`stepca init` writes config/nginx-stepca.conf; included as it is (plus
+    the password file), nginx serves a certificate the new root validates."""
+    cli = os.path.join(BUILD, "stepca")
+    if not os.access(cli, os.X_OK):
+        pytest.skip("%s not built" % cli)
+    d = os.path.join(prefix, "init")
+    os.makedirs(d)
+    pw = os.path.join(d, "pw.txt")
+    with open(pw, "w") as f:
+        f.write("init-ca-password\n")
+    steppath = os.path.join(d, "step")
+    n = nginx_factory(workers=1)
+    subprocess.run([cli, "init", "--name", "Self TLS", "--dns", "localhost",
+                    "--dns", "127.0.0.1", "--address", "127.0.0.1:%d" % n.port,
+                    "--provisioner", "admin@example.test", "--password-file", pw,
+                    "--provisioner-password-file", pw, "--steppath", steppath],
+                   check=True, capture_output=True, timeout=120)
+    snippet = os.path.join(steppath, "config", "nginx-stepca.conf")
+    with open(snippet) as f:
+        assert "stepca_tls_certificate on;" in f.read()
+    with open(n.conf, "w") as f:
+        f.write(NGINX_HEAD.format(**n.params)
+                + "    stepca_password_file %s;\n    include %s;\n}\n" % (pw, snippet))
+    make_readable(d)
+    n.start()
+    ctx = ssl.create_default_context(
+        cafile=os.path.join(steppath, "certs", "root_ca.crt"))
+    conn = http.client.HTTPSConnection("127.0.0.1", n.port, timeout=10, context=ctx)
+    try:
+        conn.request("GET", "/health")
+        resp = conn.getresponse()
+        assert resp.status == 200, resp.read()
+    finally:
+        conn.close()
