@@ -31,6 +31,7 @@
 
 
 #define NGX_HTTP_STEPCA_TLS_RETRY_MAX  60       /* seconds */
+#define NGX_HTTP_STEPCA_TLS_WAIT_MAX   86400    /* seconds */
 
 
 /* per renewal: what the pool thread reads and writes */
@@ -288,6 +289,9 @@ ngx_http_stepca_tls_schedule(ngx_http_stepca_tls_t *t, time_t at)
 
     now = ngx_time();
 
+    /* a long lifetime is waited for a day at a time (the handler checks) */
+    at = ngx_min(at, now + NGX_HTTP_STEPCA_TLS_WAIT_MAX);
+
     ngx_add_timer(&t->timer, at > now ? (ngx_msec_t) (at - now) * 1000 : 1);
 }
 
@@ -305,6 +309,12 @@ ngx_http_stepca_tls_timer_handler(ngx_event_t *ev)
 
     if (t->task->event.active) {
         return;     /* the renewal in flight re-arms the timer */
+    }
+
+    /* a failed renewal retries after renew_at, so this is only the wait */
+    if (ngx_time() < t->renew_at) {
+        ngx_http_stepca_tls_schedule(t, t->renew_at);
+        return;
     }
 
     if (ngx_thread_task_post(t->thread_pool, t->task) == NGX_OK) {
