@@ -109,7 +109,8 @@ TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   auto w = UnhonouredFields(j.get());
   const std::vector<std::string> want = {
       "monitoring: not supported; scrape the stepca_metrics endpoint instead",
-      "commonName: not used: the CA's own TLS certificate is nginx's ssl_certificate",
+      "commonName: not used: the CA's own TLS certificate (stepca_tls_certificate) is named "
+      "after the first dnsNames entry, or comes from nginx's ssl_certificate",
       "kms.region: read only by the awskms and cloudkms KMS types, which this version does not "
       "support; ignored",
       "kms.credentialsFile: read only by the awskms and cloudkms KMS types, which this version "
