@@ -8,16 +8,11 @@
 #include <memory>
 #include <new>
 
+#include "authority/abi_handle.h"
 #include "authority/abi_response.h"
 #include "authority/api/router.h"
 #include "authority/authority.h"
 #include "authority/metrics.h"
-
-#define STEPCA_EXPORT extern "C" __attribute__((visibility("default")))
-
-struct stepca_authority_s {
-  std::unique_ptr<stepca::Authority> authority;
-};
 
 namespace {
 

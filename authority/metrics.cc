@@ -326,6 +326,16 @@ std::string Metrics::Render(const Authority& a) const {
   Head(&out, "stepca_root_expiry_days", "gauge",
        "Days until the first of the CA's root certificates expires.");
   out += "stepca_root_expiry_days " + Number(MinDaysLeft(c.roots)) + "\n";
+  int64_t tls_end = 0;
+  for (int64_t t : tls_not_after_)
+    if (t != 0 && (tls_end == 0 || t < tls_end)) tls_end = t;
+  if (tls_end != 0) {
+    Head(&out, "stepca_tls_certificate_expiry_days", "gauge",
+         "Days until the CA's own TLS certificate (stepca_tls_certificate) served by this "
+         "worker expires; it is renewed at two thirds of its life.");
+    const double left = (tls_end - static_cast<double>(time(nullptr))) / 86400.0;
+    out += "stepca_tls_certificate_expiry_days " + Number(left) + "\n";
+  }
   Head(&out, "stepca_acme_orders_total", "counter",
        "ACME orders written into each state (created pending, finalized valid).");
   for (size_t i = 0; i < kNumAcmeStates; ++i)
@@ -436,6 +446,12 @@ class Metered final : public Store {
 std::unique_ptr<Store> MeteredStore(std::unique_ptr<Store> inner, Metrics* metrics) {
   if (metrics == nullptr) return inner;
   return std::make_unique<Metered>(std::move(inner), metrics);
+}
+
+void Metrics::TlsCertificateInstalled(unsigned slot, int64_t not_after) {
+  if (slot >= 1024) return;  // one slot per server block; never this many
+  if (tls_not_after_.size() <= slot) tls_not_after_.resize(slot + 1, 0);
+  tls_not_after_[slot] = not_after;
 }
 
 }  // namespace stepca

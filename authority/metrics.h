@@ -61,6 +61,11 @@ class Metrics {
   void StoreCall(std::chrono::nanoseconds elapsed, bool failed);
   // An ACME record written under key with a JSON value carrying "status".
   void AcmeRecord(std::string_view key, std::string_view value);
+  // The CA's own TLS certificate of slot (authority/tls/) that this process
+  // now serves expires at not_after (unix seconds). Process-local, like the
+  // certificate: each worker renews its own on the same schedule. Called
+  // and read on the event loop only.
+  void TlsCertificateInstalled(unsigned slot, int64_t not_after);
 
   // The Prometheus text exposition (format 0.0.4) of the counters and the
   // gauges computed now from the authority (days left on the certificates).
@@ -84,6 +89,7 @@ class Metrics {
   void BindProvisioners();
   std::vector<std::string> provisioners_;
   std::vector<std::atomic<uint64_t>*> issued_;  // by provisioner index
+  std::vector<int64_t> tls_not_after_;  // by slot; 0: none
   Shared* shared_ = nullptr;
   void* own_ = nullptr;  // the mapping Create made, until UseSharedMemory
   size_t own_size_ = 0;

@@ -235,6 +235,7 @@ Result<InitResult> InitPki(const InitOptions& o) {
   r.tls_key = JoinPath(secrets, "tls.key");
   r.ca_config = JoinPath(config, "ca.json");
   r.defaults = JoinPath(config, "defaults.json");
+  r.nginx_conf = JoinPath(config, "nginx-stepca.conf");
   if (o.ssh) {
     r.ssh_user_pub = JoinPath(certs, "ssh_user_ca_key.pub");
     r.ssh_host_pub = JoinPath(certs, "ssh_host_ca_key.pub");
@@ -407,7 +408,46 @@ Result<InitResult> InitPki(const InitOptions& o) {
   json_object_set_new(defaults.get(), "root", json_string(r.root_cert.c_str()));
   STEPCA_RETURN_IF_ERROR(
       WriteFile(r.defaults, GoJson(defaults.get(), "\t"), kPublicMode));
+  STEPCA_RETURN_IF_ERROR(WriteFile(r.nginx_conf, NginxSnippet(o, r), kPublicMode));
   return r;
+}
+
+std::string NginxSnippet(const InitOptions& o, const InitResult& r) {
+  // ":9000" listens on every address, as step-ca's address does.
+  std::string listen = o.address.empty() ? "443" : o.address;
+  if (listen[0] == ':') listen = listen.substr(1);
+  std::string out =
+      "# Written by stepca init: this CA in nginx. Include it in http {} (the\n"
+      "# module loaded with load_module, a \"thread_pool stepca;\" in the main\n"
+      "# context) and set the intermediate key's password file.\n"
+      "stepca_ca_json       " + r.ca_config + ";\n"
+      "# stepca_password_file /path/to/password.txt;\n"
+      "stepca_store         lmdb:" + r.db_dir + ";\n"
+      "stepca_thread_pool   stepca;\n"
+      "\n"
+      "server {\n"
+      "    listen " + listen + " ssl;\n"
+      "    server_name " + o.dns[0] + ";\n";
+  if (o.kms.empty()) {
+    out +=
+        "    # the CA issues this listener's certificate for dnsNames and renews it\n"
+        "    # at two thirds of its life\n"
+        "    stepca_tls_certificate on;\n";
+  } else {
+    out +=
+        "    # the key is on a token, which the nginx master never opens, so the\n"
+        "    # CA cannot issue this listener's certificate itself: renew these\n"
+        "    ssl_certificate     " + r.tls_cert + ";\n"
+        "    ssl_certificate_key " + r.tls_key + ";\n";
+  }
+  out +=
+      "    ssl_verify_client optional_no_ca;\n"
+      "\n"
+      "    location / {\n"
+      "        stepca;\n"
+      "    }\n"
+      "}\n";
+  return out;
 }
 
 void PrintInitSummary(const InitResult& r, std::ostream& out) {
@@ -427,6 +467,7 @@ void PrintInitSummary(const InitResult& r, std::ostream& out) {
       << "\u2714 Templates folder: " << r.templates_dir << "\n"
       << "\u2714 Default configuration: " << r.defaults << "\n"
       << "\u2714 Certificate Authority configuration: " << r.ca_config << "\n"
+      << "\u2714 nginx configuration: " << r.nginx_conf << "\n"
       << "\nYour PKI is ready to go. To generate certificates for individual "
          "services see 'stepca help'.\n";
 }

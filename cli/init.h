@@ -1,6 +1,8 @@
 // `stepca init`: the PKI and configuration `step ca init` writes, file for
-// file, so the real step-ca can run from it too; plus a TLS certificate and
-// key for nginx's own listener.
+// file, so the real step-ca can run from it too; plus config/nginx-stepca.conf,
+// the nginx configuration of this CA, whose listener's certificate the CA
+// issues and renews itself (stepca_tls_certificate), and, for an
+// ssl_certificate of your own, a TLS certificate and key.
 #ifndef STEPCA_CLI_INIT_H
 #define STEPCA_CLI_INIT_H
 
@@ -43,6 +45,7 @@ struct InitResult {
   std::string root_cert, root_key, intermediate_cert, intermediate_key;
   std::string tls_cert, tls_key;
   std::string ca_config, defaults, db_dir, templates_dir;
+  std::string nginx_conf;  // config/nginx-stepca.conf
   // With --ssh: the CA keys (.pub beside them under certs/).
   std::string ssh_user_pub, ssh_user_key, ssh_host_pub, ssh_host_key;
   std::string fingerprint;
@@ -65,6 +68,12 @@ JsonPtr OrderJwkMembers(const json_t* jwk);
 // step's JWK provisioner entry: {"type":"JWK","name","key","encryptedKey"}.
 Result<JsonPtr> MakeJwkProvisioner(const std::string& name,
                                    const std::string& password, int p2c);
+
+// config/nginx-stepca.conf: the directives of this CA for nginx's http {}
+// and its server {}, which keeps its own TLS certificate fresh
+// ("stepca_tls_certificate on"); with --kms (a key the nginx master never
+// opens) it names tls.crt and tls.key instead.
+std::string NginxSnippet(const InitOptions& options, const InitResult& result);
 
 // A JSON array of strings.
 JsonPtr StringArray(const std::vector<std::string>& values);

@@ -106,6 +106,37 @@ class CliInitTest : public ::testing::Test {
 ScratchDir* CliInitTest::dir_ = nullptr;
 InitResult* CliInitTest::result_ = nullptr;
 
+// The nginx configuration init writes keeps the listener's certificate
+// fresh through the CA itself, so nothing is left for anyone to renew.
+TEST_F(CliInitTest, WritesAnNginxConfigurationThatRenewsItsOwnCertificate) {
+  EXPECT_EQ(r().nginx_conf, dir_->File("step") + "/config/nginx-stepca.conf");
+  EXPECT_EQ(FileMode(r().nginx_conf), 0644);
+  const std::string conf = ReadFile(r().nginx_conf).value();
+  EXPECT_NE(conf.find("stepca_ca_json       " + r().ca_config + ";\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("stepca_store         lmdb:" + r().db_dir + ";\n"), std::string::npos);
+  EXPECT_NE(conf.find("    listen 127.0.0.1:9443 ssl;\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("    server_name ca.unit.test;\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("    stepca_tls_certificate on;\n"), std::string::npos) << conf;
+  EXPECT_EQ(conf.find("ssl_certificate "), std::string::npos) << conf;
+}
+
+TEST(CliInit, NginxSnippetWithAKeyOnATokenNamesTheTlsFiles) {
+  InitOptions o;
+  o.dns = {"ca.unit.test"};
+  o.address = ":9000";
+  o.kms = "pkcs11:module-path=/m.so;token=t";
+  InitResult r;
+  r.ca_config = "/s/config/ca.json";
+  r.db_dir = "/s/db";
+  r.tls_cert = "/s/certs/tls.crt";
+  r.tls_key = "/s/secrets/tls.key";
+  const std::string conf = NginxSnippet(o, r);
+  EXPECT_NE(conf.find("    listen 9000 ssl;\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("    ssl_certificate     /s/certs/tls.crt;\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("    ssl_certificate_key /s/secrets/tls.key;\n"), std::string::npos);
+  EXPECT_EQ(conf.find("stepca_tls_certificate"), std::string::npos) << conf;
+}
+
 TEST_F(CliInitTest, WritesEveryFileWithTheRightMode) {
   const std::string sp = dir_->File("step");
   EXPECT_EQ(r().steppath, sp);

@@ -18,6 +18,8 @@
 
 #include <stepca_abi.h>
 
+#include "ngx_http_stepca_tls.h"
+
 
 #if !(NGX_THREADS)
 #error ngx_http_stepca_module needs nginx built --with-threads
@@ -51,6 +53,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 cas;            /* of ngx_http_stepca_ca_t * */
+    ngx_array_t                 tls;            /* of ngx_http_stepca_tls_t * */
 } ngx_http_stepca_main_conf_t;
 
 
@@ -72,6 +75,8 @@ typedef struct {
     ngx_int_t                   acme_validation_threads;
     ngx_int_t                   acme_validation_queue;
     size_t                      max_body_size;
+    ngx_flag_t                  tls_certificate;    /* ngx_http_stepca_tls.c */
+    time_t                      tls_lifetime;
 
     ngx_int_t                   realip_index;       /* $realip_remote_addr */
     ngx_thread_pool_t          *thread_pool;
@@ -155,6 +160,8 @@ static void ngx_http_stepca_metrics_cleanup(void *data);
 static char *ngx_http_stepca(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_stepca_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
+static char *ngx_http_stepca_tls_certificate(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_stepca_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_stepca_set_path(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -305,6 +312,20 @@ static ngx_command_t  ngx_http_stepca_commands[] = {
       ngx_http_stepca_set_size,
       NGX_HTTP_SRV_CONF_OFFSET,
       offsetof(ngx_http_stepca_srv_conf_t, max_body_size),
+      NULL },
+
+    { ngx_string("stepca_tls_certificate"),
+      NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
+      ngx_http_stepca_tls_certificate,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, tls_certificate),
+      NULL },
+
+    { ngx_string("stepca_tls_certificate_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_stepca_srv_conf_t, tls_lifetime),
       NULL },
 
     { ngx_string("stepca"),
@@ -1283,6 +1304,27 @@ ngx_http_stepca_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* The placeholder must be in ssl_certificate's place before nginx merges
+ * the server's ssl configuration, so it is set while parsing. */
+
+static char *
+ngx_http_stepca_tls_certificate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_stepca_srv_conf_t *sscf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+
+    if (rv != NGX_CONF_OK || !sscf->tls_certificate) {
+        return rv;
+    }
+
+    return ngx_http_stepca_tls_placeholder(cf);
+}
+
+
 static char *
 ngx_http_stepca(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -1632,6 +1674,13 @@ ngx_http_stepca_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    if (ngx_array_init(&smcf->tls, cf->pool, 1,
+                       sizeof(ngx_http_stepca_tls_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     return smcf;
 }
 
@@ -1668,6 +1717,8 @@ ngx_http_stepca_create_srv_conf(ngx_conf_t *cf)
     sscf->acme_validation_threads = NGX_CONF_UNSET;
     sscf->acme_validation_queue = NGX_CONF_UNSET;
     sscf->max_body_size = NGX_CONF_UNSET_SIZE;
+    sscf->tls_certificate = NGX_CONF_UNSET;
+    sscf->tls_lifetime = NGX_CONF_UNSET;
     sscf->realip_index = NGX_ERROR;
 
     if (cf->conf_file) {
@@ -1717,6 +1768,26 @@ ngx_http_stepca_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
                               NGX_HTTP_STEPCA_MAX_BODY);
+
+    ngx_conf_merge_value(conf->tls_certificate, prev->tls_certificate, 0);
+    ngx_conf_merge_sec_value(conf->tls_lifetime, prev->tls_lifetime,
+                             NGX_HTTP_STEPCA_TLS_LIFETIME);
+
+    if (conf->tls_lifetime < 60) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "stepca: \"stepca_tls_certificate_lifetime\" of the "
+                      "server in %s:%ui is %T s: it must be at least 60s",
+                      conf->file, conf->line, conf->tls_lifetime);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->tls_certificate && conf->ca_json.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "stepca: \"stepca_tls_certificate\" is on in the "
+                      "server in %s:%ui but \"stepca_ca_json\" is not set "
+                      "for it", conf->file, conf->line);
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->ca_json.len == 0) {
         if (conf->used) {
@@ -1770,6 +1841,7 @@ ngx_http_stepca_postconfiguration(ngx_conf_t *cf)
 {
     ngx_uint_t                    s, i;
     ngx_http_stepca_ca_t         *ca, **cas;
+    ngx_http_stepca_tls_t        *tls, **tlsp;
     ngx_http_core_srv_conf_t    **cscfp;
     ngx_http_core_main_conf_t    *cmcf;
     ngx_http_stepca_srv_conf_t   *sscf, *other;
@@ -1806,6 +1878,26 @@ ngx_http_stepca_postconfiguration(ngx_conf_t *cf)
         }
 
         sscf->ca = ca;
+
+        if (!sscf->tls_certificate) {
+            continue;
+        }
+
+        tls = ngx_http_stepca_tls_create(cf, cscfp[s], ca->authority,
+                                         sscf->thread_pool,
+                                         sscf->tls_lifetime,
+                                         smcf->tls.nelts, sscf->file,
+                                         sscf->line);
+        if (tls == NULL) {
+            return NGX_ERROR;
+        }
+
+        tlsp = ngx_array_push(&smcf->tls);
+        if (tlsp == NULL) {
+            return NGX_ERROR;
+        }
+
+        *tlsp = tls;
     }
 
     /* two CAs must not write the same store: LMDB cannot be opened twice */
@@ -2112,6 +2204,7 @@ ngx_http_stepca_init_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                    i;
     ngx_http_stepca_ca_t        **cas;
+    ngx_http_stepca_tls_t       **tls;
     ngx_http_stepca_main_conf_t  *smcf;
     char                          err[STEPCA_ERRLEN];
 
@@ -2138,6 +2231,17 @@ ngx_http_stepca_init_process(ngx_cycle_t *cycle)
         }
 
         cas[i]->ready = 1;
+    }
+
+    tls = smcf->tls.elts;
+
+    for (i = 0; i < smcf->tls.nelts; i++) {
+        if (ngx_http_stepca_tls_init_process(cycle, tls[i]) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                          "stepca: cannot arm the TLS certificate renewal "
+                          "of the server in %s:%ui", tls[i]->file,
+                          tls[i]->line);
+        }
     }
 
     return NGX_OK;

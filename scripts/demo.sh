@@ -72,8 +72,8 @@ http {
     server {
         listen 127.0.0.1:$port ssl;
         server_name localhost;
-        ssl_certificate     $demo/step/certs/tls.crt;
-        ssl_certificate_key $demo/step/secrets/tls.key;
+        # the CA issues this listener's certificate and renews it itself
+        stepca_tls_certificate on;
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_verify_client optional_no_ca;
 

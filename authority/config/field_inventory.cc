@@ -19,6 +19,19 @@ constexpr char kLinked[] =
 constexpr char kOtherKms[] =
     "read only by the awskms and cloudkms KMS types, which this version does not support; ignored";
 
+constexpr char kTlsCiphers[] =
+    "reported in sign responses (tlsOptions) but not applied to the listener: nginx's "
+    "\"ssl_ciphers\" must carry it, with OpenSSL's names of the suites";
+constexpr char kTlsVersions[] =
+    "reported in sign responses (tlsOptions) but not applied to the listener: nginx's "
+    "\"ssl_protocols\" must carry it (1.2 and 1.3: \"ssl_protocols TLSv1.2 TLSv1.3;\")";
+constexpr char kTlsRenegotiation[] =
+    "reported in sign responses (tlsOptions); no nginx directive carries it: nginx refuses "
+    "client-initiated renegotiation, and TLS 1.3 has none";
+constexpr char kCommonName[] =
+    "not used: the CA's own TLS certificate (stepca_tls_certificate) is named after the first "
+    "dnsNames entry, or comes from nginx's ssl_certificate";
+
 // The provisioner types whose requests this version authorizes. The others
 // are named by the provisioner parser as a whole, so their members are not
 // listed one by one.
@@ -67,12 +80,14 @@ const std::vector<FieldRule> kRules = {
     {"nginxStepca.ocsp.validity", H, ""},
     {"cas", P, ""},
     {"monitoring", N, "not supported; scrape the stepca_metrics endpoint instead"},
-    {"commonName", N, "not used: the CA's own TLS certificate is nginx's ssl_certificate"},
+    {"commonName", N, kCommonName},
+    // Reported to clients as tlsOptions (as step-ca does), but nginx's own
+    // directives configure the listener, so each member names its directive.
     {"tls", H, ""},
-    {"tls.cipherSuites", W, ""},
-    {"tls.minVersion", H, ""},
-    {"tls.maxVersion", H, ""},
-    {"tls.renegotiation", H, ""},
+    {"tls.cipherSuites", N, kTlsCiphers},
+    {"tls.minVersion", N, kTlsVersions},
+    {"tls.maxVersion", N, kTlsVersions},
+    {"tls.renegotiation", N, kTlsRenegotiation},
 
     {"authority", H, ""},
     {"authority.type", H, ""},  // "" / softcas and stepcas; the loader refuses the others

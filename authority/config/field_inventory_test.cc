@@ -28,8 +28,7 @@ std::string All(const std::vector<std::string>& w) {
 TEST(FieldInventory, HonouredFieldsSayNothing) {
   JsonPtr j = Parse(R"({"root":"r","federatedRoots":[],"crt":"c","key":"k","password":"p",
     "kms":{"type":"pkcs11","uri":"pkcs11:module-path=/m.so;token=t","pin":"x"},
-    "dnsNames":["a"],"logger":{"format":"json"},
-    "tls":{"cipherSuites":["x"],"minVersion":1.2,"maxVersion":1.3,"renegotiation":false},
+    "dnsNames":["a"],"logger":{"format":"json"},"tls":{},
     "authority":{"type":"","claims":{"minTLSCertDuration":"5m","disableRenewal":false,
       "allowRenewalAfterExpiry":true},"disableIssuedAtCheck":false,"backdate":"1m",
       "provisioners":[
@@ -39,6 +38,23 @@ TEST(FieldInventory, HonouredFieldsSayNothing) {
         {"type":"ACME","name":"a","requireEAB":true,"challenges":["http-01"],
          "nginxStepca":{"eabKeys":{}},"forceCN":true}]}})");
   EXPECT_EQ(All(UnhonouredFields(j.get())), "");
+}
+
+// The tls block is reported to clients, but the listener is nginx's: each
+// member names the directive that must carry it.
+TEST(FieldInventory, TlsMembersNameTheirNginxDirective) {
+  JsonPtr j = Parse(R"({"tls":{"cipherSuites":["x"],"minVersion":1.2,"maxVersion":1.3,
+    "renegotiation":false}})");
+  const std::vector<std::string> w = UnhonouredFields(j.get());
+  ASSERT_EQ(w.size(), 4u) << All(w);
+  EXPECT_EQ(w[0].rfind("tls.cipherSuites: ", 0), 0u) << w[0];
+  EXPECT_NE(w[0].find("\"ssl_ciphers\""), std::string::npos) << w[0];
+  EXPECT_EQ(w[1].rfind("tls.minVersion: ", 0), 0u) << w[1];
+  EXPECT_NE(w[1].find("\"ssl_protocols\""), std::string::npos) << w[1];
+  EXPECT_EQ(w[2].rfind("tls.maxVersion: ", 0), 0u) << w[2];
+  EXPECT_NE(w[2].find("\"ssl_protocols\""), std::string::npos) << w[2];
+  EXPECT_EQ(w[3].rfind("tls.renegotiation: ", 0), 0u) << w[3];
+  EXPECT_NE(w[3].find("no nginx directive"), std::string::npos) << w[3];
 }
 
 // The SSH CA: the ssh block, the SSH claims, SSHPOP and options.ssh.
@@ -93,7 +109,8 @@ TEST(FieldInventory, NotServedFieldsAreNamedWithTheReason) {
   auto w = UnhonouredFields(j.get());
   const std::vector<std::string> want = {
       "monitoring: not supported; scrape the stepca_metrics endpoint instead",
-      "commonName: not used: the CA's own TLS certificate is nginx's ssl_certificate",
+      "commonName: not used: the CA's own TLS certificate (stepca_tls_certificate) is named "
+      "after the first dnsNames entry, or comes from nginx's ssl_certificate",
       "kms.region: read only by the awskms and cloudkms KMS types, which this version does not "
       "support; ignored",
       "kms.credentialsFile: read only by the awskms and cloudkms KMS types, which this version "
