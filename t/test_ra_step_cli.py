@@ -1,21 +1,25 @@
 """The real `step` CLI 0.19 through our RA (StepCAS mode) in front of the
 real step-ca 0.19: bootstrap by the upstream's root fingerprint, the
 roots, a certificate through the RA's JWK provisioner, revoke by token and
-over mTLS (both forwarded to the upstream).
-`step ca renew` is refused with a clear 501: renewal through the upstream
-is not implemented yet (see the README)."""
+over mTLS (both forwarded to the upstream); `step ca renew --mtls=false`
+(the client's renew token, verified here, then shown to the upstream's
+/renew) and `step ca rekey` (the new CSR signed by the upstream under the
+old certificate's names). `step ca renew` over mutual TLS is refused with a
+clear 501 naming both: the upstream re-signs a key only for a request its
+holder signed, and the TLS handshake with the RA cannot be passed on."""
 
 import json
 import os
 
 import pytest
-from cryptography import x509  # noqa: F401
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from tokens import Provisioner, make_csr
 
 from conftest import Pki, free_port
 from test_ra_stepcas import (FIXTURE_FP, RA_JWK, UPSTREAM_JWK, assert_signed_by_upstream,  # noqa: F401
-                             load_pems, provisioner_name, ra, ra_sign, step_ca_factory, upstream)
+                             der, load_pems, provisioner_name, ra, ra_sign, step_ca_factory, upstream)
 
 
 @pytest.fixture
@@ -83,13 +87,87 @@ def test_step_ca_revoke_with_the_certificate_through_the_ra(step, pki, upstream)
     assert code == 400 and "already revoked" in text, text
 
 
-@pytest.mark.allow_error_log
-def test_step_ca_renew_through_the_ra_is_refused_clearly(step, pki):
+def public_der(cert):
+    return cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def names(cert):
+    cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return cn, sorted(str(n.value) for n in san)
+
+
+def assert_reissued_by_upstream(old, new, upstream):
+    inter = load_pems(open(upstream.pki.intermediate_crt).read())[0]
+    assert new.issuer == inter.subject
+    assert new.serial_number != old.serial_number
+    assert names(new) == names(old)
+    # the upstream's provisioner built it, as it built the old one
+    assert provisioner_name(new) == UPSTREAM_JWK
+    # the same lifetime as the old certificate, from now
+    assert abs((new.not_valid_after - new.not_valid_before) -
+               (old.not_valid_after - old.not_valid_before)).total_seconds() < 120
+    assert new.not_valid_before >= old.not_valid_before
+
+
+def test_step_ca_renew_mtls_false_through_the_ra(step, pki, upstream):
     crt, key = certificate(step, pki, "cli-renew.example.test")
+    old = load_pems(open(crt).read())[0]
+    step.run("ca", "renew", crt, key, "--mtls=false", "--force")
+    chain = load_pems(open(crt).read())
+    new = chain[0]
+    assert_reissued_by_upstream(old, new, upstream)
+    assert public_der(new) == public_der(old)  # renew keeps the key
+    assert der(chain[1]) == der(load_pems(open(upstream.pki.intermediate_crt).read())[0])
+    step.run("certificate", "verify", crt, "--roots", upstream.pki.root_crt)
+    # the upstream signed it: it can revoke it by its serial
+    serial = str(new.serial_number)
+    code, text = upstream.post("/1.0/revoke", {
+        "serial": serial, "passive": True,
+        "ott": upstream.jwk.token(serial, upstream.url + "/1.0/revoke", sans=[])})
+    assert code == 200, text
+
+
+def test_step_ca_rekey_through_the_ra(step, pki, upstream):
+    crt, key = certificate(step, pki, "cli-rekey.example.test")
+    old = load_pems(open(crt).read())[0]
+    old_key = open(key).read()
+    step.run("ca", "rekey", crt, key, "--force")
+    new = load_pems(open(crt).read())[0]
+    assert open(key).read() != old_key
+    assert public_der(new) != public_der(old)  # the new key
+    assert_reissued_by_upstream(old, new, upstream)
+    new_key = serialization.load_pem_private_key(open(key, "rb").read(), None)
+    assert public_der(new) == new_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    # and the rekeyed certificate renews again, by token
+    step.run("ca", "renew", crt, key, "--mtls=false", "--force")
+    assert public_der(load_pems(open(crt).read())[0]) == public_der(new)
+
+
+@pytest.mark.allow_error_log
+def test_step_ca_renew_over_mtls_through_the_ra_is_refused_clearly(step, pki):
+    crt, key = certificate(step, pki, "cli-renew-mtls.example.test")
+    before = open(crt).read()
     proc = step.run("ca", "renew", crt, key, "--force", check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
-    assert "not implemented" in out, out
+    assert "--mtls=false" in out and "rekey" in out, out
+    assert open(crt).read() == before
+
+
+@pytest.mark.allow_error_log
+def test_a_revoked_certificate_is_refused_renewal_and_rekey_through_the_ra(step, pki, upstream):
+    crt, key = certificate(step, pki, "cli-revoked-renew.example.test")
+    before = open(crt).read()
+    step.run("ca", "revoke", "--cert", crt, "--key", key)
+    for args in (("renew", crt, key, "--mtls=false", "--force"), ("rekey", crt, key, "--force")):
+        proc = step.run("ca", *args, check=False)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0, out
+        assert "revoked" in out, out
+        assert open(crt).read() == before
 
 
 def test_a_ca_json_written_by_step_ca_init_ra_is_served(step_cli, nginx_factory, upstream, prefix):

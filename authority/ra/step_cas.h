@@ -12,6 +12,7 @@
 #include "authority/ca/certificate_authority.h"
 #include "authority/config/ra_config.h"
 #include "authority/ossl.h"
+#include "authority/ra/upstream_client.h"
 #include "authority/status.h"
 
 namespace stepca {
@@ -29,8 +30,9 @@ struct StepCasService {
 // trusting the TLS certificate, refuses it unless its SHA-256 is the
 // pinned fingerprint, then trusts only that root for every later call
 // (/federation, /provisioners, sign, revoke). Any failure fails the load
-// with the field named.
-Result<StepCasService> MakeStepCas(const RaConfig& config);
+// with the field named. Every call is bounded by config.timeouts; observer
+// (may be empty) sees each call the service makes once running.
+Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver observer = {});
 
 }  // namespace stepca
 
