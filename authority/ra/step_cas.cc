@@ -81,19 +81,33 @@ std::vector<std::string> Sorted(std::vector<std::string> v) {
   return v;
 }
 
-// A rekeyed certificate keeps the old one's names; the upstream signs the
-// names of the CSR it is sent (and refuses those its token does not list),
-// so a CSR naming anything else is refused here, with the names said.
+std::string NamesText(const std::string& cn, const SanSet& names) {
+  std::string out = "common name \"" + cn + "\", names [";
+  bool first = true;
+  for (const auto* list : {&names.dns, &names.emails, &names.ips, &names.uris})
+    for (const auto& n : Sorted(*list)) {
+      out += (first ? "" : " ") + n;
+      first = false;
+    }
+  return out + "]";
+}
+
+// A rekeyed certificate keeps the old one's names, which the upstream
+// takes from the token. A CSR may leave them out (step ca rekey names
+// nothing); each kind it does name must be the old one's set, as step-ca
+// itself checks a CSR against a token, or the upstream would refuse it or
+// sign the wrong names. Refused here with both said.
 Status CheckRekeyCsrNames(const Csr& csr, const std::string& cn, const SanSet& names) {
-  const bool same = (csr.common_name.empty() || csr.common_name == cn) &&
-                    Sorted(csr.sans.dns) == Sorted(names.dns) &&
-                    Sorted(csr.sans.emails) == Sorted(names.emails) &&
-                    Sorted(csr.sans.ips) == Sorted(names.ips) &&
-                    Sorted(csr.sans.uris) == Sorted(names.uris);
-  if (same) return Status::Ok();
-  return InvalidArgument(
-      "the CSR of a rekey through this registration authority must name what the certificate "
-      "names (common name \"" + cn + "\" and the same subject alternative names)");
+  auto same = [](const std::vector<std::string>& got, const std::vector<std::string>& want) {
+    return got.empty() || Sorted(got) == Sorted(want);
+  };
+  if ((csr.common_name.empty() || csr.common_name == cn) && same(csr.sans.dns, names.dns) &&
+      same(csr.sans.emails, names.emails) && same(csr.sans.ips, names.ips) &&
+      same(csr.sans.uris, names.uris))
+    return Status::Ok();
+  return InvalidArgument("the CSR of a rekey through this registration authority must name what the "
+                         "certificate names (" + NamesText(cn, names) + ") or nothing, not " +
+                         NamesText(csr.common_name, csr.sans));
 }
 
 class StepCas : public CertificateAuthorityService {
@@ -132,9 +146,11 @@ class StepCas : public CertificateAuthorityService {
       return SignCsr(*request.csr, cn, names, request.reissue.validity);
     }
     if (request.renew_token.empty())
-      return Unimplemented(
-          "renewing over mutual TLS cannot be forwarded to the upstream CA: it re-signs a key only "
-          "for a request the key's holder signed; use step ca renew --mtls=false, or step ca rekey");
+      // 400, not 501: step shows a 4xx's message, and this one says what works.
+      return InvalidArgument(
+          "renewing over mutual TLS cannot be forwarded to the upstream CA, which re-signs a key only "
+          "for a request the key's holder signed; renew with a renew token (step ca renew "
+          "--mtls=false), or use step ca rekey");
     STEPCA_ASSIGN_OR_RETURN(UpstreamResponse r,
                             client_.PostJson("/1.0/renew", "", request.renew_token));
     if (r.status != 200 && r.status != 201)
