@@ -48,6 +48,7 @@ def metered_ra(nginx_factory, pki, upstream_like, workers=2, ext=None, issuer=No
     return n.start() if start else n
 
 
+@pytest.mark.allow_error_log  # the stopped upstream
 def test_upstream_connections_are_reused_and_every_call_is_counted(nginx_factory, pki, upstream):
     # one worker, whose pool has 4 threads (conftest): each thread keeps
     # one connection to the upstream, so 12 signs open at most 4
