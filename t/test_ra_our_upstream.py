@@ -1,7 +1,8 @@
 """Our module on both sides of a StepCAS registration authority:
 
 - our RA in front of our own module as the upstream (a local CA on its own
-  copy of the fixture PKI): sign, revoke, rekey and token renewal;
+  copy of the fixture PKI): sign, revoke by the upstream, token renewal,
+  rekey, and an upstream refusal passed on;
 - the real step-ca 0.19 in RA mode (authority.type stepcas, a JWK
   certificateIssuer) in front of our module: it bootstraps from our root
   by its fingerprint, downloads the encrypted JWK key from our
@@ -13,13 +14,17 @@ import os
 import subprocess
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from conftest import copy_pki
 from test_ra_stepcas import (FIXTURE_FP, PROVISIONER_PASSWORD, RA_JWK, UPSTREAM_JWK,  # noqa: F401
                              assert_signed_by_upstream, load_pems, make_ra, post, provisioner_name,
                              ra_sign, step_ca_factory)
+from test_ra_step_cli import renew_by_token
 from test_smallstep_compat import STEP_CA, _BUILT
-from tokens import Provisioner
+from tokens import Provisioner, make_csr
 
 
 class OurUpstream:
@@ -50,11 +55,41 @@ def ours(nginx_factory, prefix):
     return OurUpstream(nginx_factory, prefix)
 
 
-def test_our_ra_over_our_own_module(nginx_factory, pki, ours):
+def write_credential(prefix, doc, key):
+    crt = os.path.join(prefix, "leaf.crt")
+    key_path = os.path.join(prefix, "leaf.key")
+    open(crt, "w").write("".join(doc["certChain"]))
+    open(key_path, "wb").write(key.private_bytes(serialization.Encoding.PEM,
+                                                 serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()))
+    return crt, key_path
+
+
+@pytest.mark.allow_error_log  # the upstream's refusal
+def test_our_ra_over_our_own_module(nginx_factory, pki, ours, prefix):
     ra = make_ra(nginx_factory, pki, ours)
-    status, body, _, _, _ = ra_sign(ra, pki, "ours-via-ours.example.test", ["ours-via-ours.example.test"])
+    status, body, _, _, key = ra_sign(ra, pki, "ours-via-ours.example.test", ["ours-via-ours.example.test"])
     assert status == 201, body
     leaf = assert_signed_by_upstream(json.loads(body), ours, "ours-via-ours.example.test", UPSTREAM_JWK)
+    crt, key_path = write_credential(prefix, json.loads(body), key)
+    # renewal by token, through to our module's /renew (which, as step-ca,
+    # takes the token's audience without its port)
+    status, renewed, _ = renew_by_token(ra, crt, key_path)
+    assert status == 201, renewed
+    again = assert_signed_by_upstream(json.loads(renewed), ours, "ours-via-ours.example.test", UPSTREAM_JWK)
+    assert again.public_key().public_numbers() == leaf.public_key().public_numbers()
+    assert again.serial_number != leaf.serial_number
+    # rekey over mTLS with a CSR naming nothing, as step ca rekey sends
+    newkey = ec.generate_private_key(ec.SECP256R1())
+    csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([])).sign(
+        newkey, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+    status, _, rekeyed = ra.request("POST", "/1.0/rekey", body=json.dumps({"csr": csr}),
+                                    headers={"Content-Type": "application/json"}, cert=crt, key=key_path)
+    assert status == 201, rekeyed
+    third = assert_signed_by_upstream(json.loads(rekeyed), ours, "ours-via-ours.example.test", UPSTREAM_JWK)
+    assert third.public_key().public_numbers() == newkey.public_key().public_numbers()
+    assert third.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
+        .get_values_for_type(x509.DNSName) == ["ours-via-ours.example.test"]
     # the upstream recorded it: its own revoke by serial works, once
     serial = str(leaf.serial_number)
     assert ours.revoke(serial)[0] == 200
@@ -63,7 +98,6 @@ def test_our_ra_over_our_own_module(nginx_factory, pki, ours):
     # an upstream refusal reaches the client with its reason: the
     # upstream's JWK provisioner refuses a lifetime beyond its maximum
     prov = Provisioner(pki.ca_json, PROVISIONER_PASSWORD)
-    from tokens import make_csr
     csr, _ = make_csr("too-long.example.test")
     token = prov.token("too-long.example.test", "https://127.0.0.1:%d/1.0/sign" % ra.port)
     status, _, body = post(ra, "/1.0/sign", {"csr": csr, "ott": token, "notAfter": "8760h"})
