@@ -2,7 +2,10 @@
 // (authority/policy/) authorizes the client with this CA's own
 // provisioners; this service then mints a one-time token of the upstream
 // provisioner (certificateIssuer) and forwards the CSR, and answers with
-// what the upstream signed.
+// what the upstream signed. Rekey forwards the new CSR the same way under
+// the old certificate's names; renewal by token forwards the client's own
+// renew token to the upstream's /renew; renewal over mutual TLS cannot be
+// forwarded and is refused with a message saying what works.
 #ifndef STEPCA_AUTHORITY_RA_STEP_CAS_H
 #define STEPCA_AUTHORITY_RA_STEP_CAS_H
 
