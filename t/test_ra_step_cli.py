@@ -190,6 +190,22 @@ def test_a_rekey_csr_naming_other_names_is_refused(step, pki, ra):
 
 
 @pytest.mark.allow_error_log
+def test_renew_by_token_with_the_upstream_down_says_the_token_was_spent(step, pki, ra, upstream):
+    crt, key = certificate(step, pki, "cli-renew-down.example.test")
+    upstream.ca.stop()
+    status, body, token = renew_by_token(ra, crt, key)
+    assert status == 503, body
+    doc = json.loads(body)
+    assert "the upstream CA did not answer" in doc["message"], doc
+    assert "the token was spent" in doc["message"], doc
+    # it was: the same token is refused, nothing was recorded as renewed
+    status, _, _ = ra.request("POST", "/1.0/renew", body=b"",
+                              headers={"Authorization": "Bearer " + token})
+    assert status == 401
+    assert "renewed certificate" not in ra.read_file("error.log")
+
+
+@pytest.mark.allow_error_log
 def test_step_ca_renew_over_mtls_through_the_ra_is_refused_clearly(step, pki):
     crt, key = certificate(step, pki, "cli-renew-mtls.example.test")
     before = open(crt).read()
