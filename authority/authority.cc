@@ -47,7 +47,10 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   // A registration authority: its root and the service come from the
   // upstream, fetched and pinned now (configuration time, in the master).
   if (c.ra.is_ra()) {
-    auto ra = MakeStepCas(c.ra);
+    Metrics* m = a->metrics_.get();
+    auto ra = MakeStepCas(c.ra, [m](const UpstreamCallStats& s) {
+      m->UpstreamCall(s.elapsed, s.result, s.new_connections);
+    });
     if (!ra.ok()) return InvalidArgument(c.path + ": " + ra.status().message());
     c.roots.push_back(std::move(ra->root));
     for (auto& f : ra->federated) c.federated_roots.push_back(std::move(f));

@@ -34,6 +34,12 @@ constexpr size_t kNumBuckets = sizeof kBuckets / sizeof kBuckets[0];
 constexpr std::string_view kAcmeStates[] = {"pending", "ready", "processing", "valid",
                                             "invalid", "deactivated", "expired", "revoked"};
 constexpr size_t kNumAcmeStates = sizeof kAcmeStates / sizeof kAcmeStates[0];
+// How a call to a registration authority's upstream CA ended.
+constexpr std::string_view kUpstreamResults[] = {"ok", "refused", "failed", "timeout", "unreachable"};
+constexpr size_t kNumUpstreamResults = sizeof kUpstreamResults / sizeof kUpstreamResults[0];
+// Upstream latency buckets, seconds: a network call with its TLS handshake.
+constexpr double kUpstreamBuckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+constexpr size_t kNumUpstreamBuckets = sizeof kUpstreamBuckets / sizeof kUpstreamBuckets[0];
 
 size_t AcmeStateIndex(std::string_view state) {
   for (size_t i = 0; i < kNumAcmeStates; ++i)
@@ -127,6 +133,10 @@ struct Metrics::Shared {
   Counter acme_orders[kNumAcmeStates];
   Counter acme_authzs[kNumAcmeStates];
   Counter issued_other;
+  Counter upstream_calls[kNumUpstreamResults];
+  Counter upstream_connections;  // new TCP connections opened to the upstream
+  Counter upstream_nanos;
+  Counter upstream_buckets[kNumUpstreamBuckets];  // non-cumulative
   struct Slot {
     std::atomic<uint64_t> key;  // NameKey of the provisioner; 0: free
     Counter issued;
@@ -256,6 +266,31 @@ uint64_t Metrics::acme_orders(std::string_view state) const {
   return i < kNumAcmeStates ? shared_->acme_orders[i].load(std::memory_order_relaxed) : 0;
 }
 
+void Metrics::UpstreamCall(std::chrono::nanoseconds elapsed, std::string_view result,
+                           uint64_t new_connections) {
+  size_t r = 0;
+  while (r < kNumUpstreamResults && kUpstreamResults[r] != result) ++r;
+  if (r == kNumUpstreamResults) r = 2;  // "failed": a result this table does not name
+  shared_->upstream_calls[r].fetch_add(1, std::memory_order_relaxed);
+  shared_->upstream_connections.fetch_add(new_connections, std::memory_order_relaxed);
+  shared_->upstream_nanos.fetch_add(static_cast<uint64_t>(elapsed.count()), std::memory_order_relaxed);
+  const double s = std::chrono::duration<double>(elapsed).count();
+  for (size_t i = 0; i < kNumUpstreamBuckets; ++i) {
+    if (s <= kUpstreamBuckets[i]) {
+      shared_->upstream_buckets[i].fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+uint64_t Metrics::upstream_calls(std::string_view result) const {
+  for (size_t r = 0; r < kNumUpstreamResults; ++r)
+    if (kUpstreamResults[r] == result) return shared_->upstream_calls[r].load();
+  return 0;
+}
+
+uint64_t Metrics::upstream_connections() const { return shared_->upstream_connections.load(); }
+
 void Metrics::TokenReplay() { shared_->replays.fetch_add(1, std::memory_order_relaxed); }
 
 void Metrics::StoreCall(std::chrono::nanoseconds elapsed, bool failed) {
@@ -269,6 +304,35 @@ void Metrics::StoreCall(std::chrono::nanoseconds elapsed, bool failed) {
       return;
     }
   }
+}
+
+void Metrics::RenderUpstream(std::string* out) const {
+  Head(out, "stepca_upstream_calls_total", "counter",
+       "Calls of this registration authority to its upstream CA, by how they ended (refused: "
+       "a 4xx answer; failed: any other answer but 2xx).");
+  uint64_t calls = 0;
+  for (size_t r = 0; r < kNumUpstreamResults; ++r) {
+    const uint64_t v = shared_->upstream_calls[r].load(std::memory_order_relaxed);
+    calls += v;
+    *out += "stepca_upstream_calls_total{result=\"" + std::string(kUpstreamResults[r]) + "\"} " +
+            std::to_string(v) + "\n";
+  }
+  Head(out, "stepca_upstream_connections_total", "counter",
+       "TCP connections opened to the upstream CA (the rest of the calls reused one).");
+  *out += "stepca_upstream_connections_total " +
+          std::to_string(shared_->upstream_connections.load(std::memory_order_relaxed)) + "\n";
+  Head(out, "stepca_upstream_latency_seconds", "histogram", "Duration of calls to the upstream CA.");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kNumUpstreamBuckets; ++i) {
+    cumulative += shared_->upstream_buckets[i].load(std::memory_order_relaxed);
+    *out += "stepca_upstream_latency_seconds_bucket{le=\"" + Number(kUpstreamBuckets[i], "%g") + "\"} " +
+            std::to_string(cumulative) + "\n";
+  }
+  if (calls < cumulative) calls = cumulative;
+  *out += "stepca_upstream_latency_seconds_bucket{le=\"+Inf\"} " + std::to_string(calls) + "\n";
+  *out += "stepca_upstream_latency_seconds_sum " +
+          Number(shared_->upstream_nanos.load(std::memory_order_relaxed) / 1e9, "%.9f") + "\n";
+  *out += "stepca_upstream_latency_seconds_count " + std::to_string(calls) + "\n";
 }
 
 std::string Metrics::Render(const Authority& a) const {
@@ -319,6 +383,7 @@ std::string Metrics::Render(const Authority& a) const {
   out += "stepca_store_latency_seconds_count " + std::to_string(count) + "\n";
 
   const CaConfig& c = a.config();
+  if (c.ra.is_ra()) RenderUpstream(&out);
   Head(&out, "stepca_intermediate_expiry_days", "gauge",
        "Days until the issuing intermediate certificate expires.");
   out += "stepca_intermediate_expiry_days " +

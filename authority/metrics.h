@@ -12,6 +12,8 @@
 // Everything is counted here and in MeteredStore, nowhere else:
 //   Authority::Handle           -> Request(path, status)
 //   every Store call            -> latency and errors (MeteredStore)
+//   every upstream CA call (RA) -> UpstreamCall, from the upstream client's
+//                                  observer (Authority::Create wires it)
 // (the key families come from authority/state/key_families.h):
 //   a spent token refused (set-if-absent) -> a token replay
 //   a certificate record written  -> a certificate issued, by the provisioner
@@ -58,6 +60,11 @@ class Metrics {
   void Request(std::string_view path, int status);
   void CertificateIssued(std::string_view provisioner);
   void TokenReplay();
+  // result: "ok", "refused" (4xx), "failed" (5xx, unusable answer),
+  // "timeout" or "unreachable"; new_connections: TCP connections the call
+  // opened (0 when it reused one).
+  void UpstreamCall(std::chrono::nanoseconds elapsed, std::string_view result,
+                    uint64_t new_connections);
   void StoreCall(std::chrono::nanoseconds elapsed, bool failed);
   // An ACME record written under key with a JSON value carrying "status".
   void AcmeRecord(std::string_view key, std::string_view value);
@@ -81,12 +88,15 @@ class Metrics {
   uint64_t store_calls() const;
   uint64_t certificates_issued() const;  // all provisioners
   uint64_t acme_orders(std::string_view state) const;
+  uint64_t upstream_calls(std::string_view result) const;
+  uint64_t upstream_connections() const;
 
  private:
   struct Shared;
   Metrics() = default;
   // Finds or claims each provisioner's slot in shared_.
   void BindProvisioners();
+  void RenderUpstream(std::string* out) const;
   std::vector<std::string> provisioners_;
   std::vector<std::atomic<uint64_t>*> issued_;  // by provisioner index
   std::vector<int64_t> tls_not_after_;  // by slot; 0: none

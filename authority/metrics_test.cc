@@ -163,6 +163,22 @@ TEST(MetricsTest, CountersSurviveInHandedInMemory) {
   EXPECT_EQ(b.value()->token_replays(), 2u);
 }
 
+TEST(MetricsTest, UpstreamCallsAreCountedByResultWithTheirConnections) {
+  auto m = Metrics::Create(Named({}));
+  ASSERT_TRUE(m.ok());
+  (*m)->UpstreamCall(std::chrono::milliseconds(20), "ok", 1);
+  (*m)->UpstreamCall(std::chrono::milliseconds(30), "ok", 0);  // a reused connection
+  (*m)->UpstreamCall(std::chrono::seconds(15), "timeout", 1);
+  (*m)->UpstreamCall(std::chrono::milliseconds(5), "refused", 0);
+  (*m)->UpstreamCall(std::chrono::milliseconds(5), "no such result", 0);
+  EXPECT_EQ((*m)->upstream_calls("ok"), 2u);
+  EXPECT_EQ((*m)->upstream_calls("timeout"), 1u);
+  EXPECT_EQ((*m)->upstream_calls("refused"), 1u);
+  EXPECT_EQ((*m)->upstream_calls("failed"), 1u);  // an unnamed result is a failure
+  EXPECT_EQ((*m)->upstream_calls("unreachable"), 0u);
+  EXPECT_EQ((*m)->upstream_connections(), 2u);
+}
+
 TEST(MetricsTest, RefusesMemoryTooSmall) {
   auto m = Metrics::Create(Named({}));
   ASSERT_TRUE(m.ok());

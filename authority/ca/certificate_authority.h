@@ -39,6 +39,10 @@ struct RevokeCertificateRequest {
 struct ReissueCertificateRequest {
   ReissueRequest reissue;
   const Csr* csr = nullptr;  // rekey: the CSR with the new key; not owned
+  // Renew by token (x5cInsecure, `step ca renew --mtls=false`): the
+  // client's token, already verified and spent here. An upstream CA that
+  // cannot sign a key without its holder's proof is shown this one.
+  std::string renew_token;
 };
 
 class CertificateAuthorityService {

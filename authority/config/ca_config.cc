@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "authority/config/field_inventory.h"
+#include "authority/config/upstream_config.h"
 #include "authority/jose/jwk.h"
 #include "authority/ssh/public_key.h"
 #include "authority/provisioner/parse_provisioner.h"
@@ -482,6 +483,9 @@ Result<CaConfig> Loader::Load() {
   if (!ra.ok()) return ra.status();
   cfg_.ra = std::move(ra).value();
   const bool is_ra = cfg_.ra.is_ra();
+  auto timeouts = ParseUpstreamTimeouts(json_object_get(root.get(), "nginxStepca"));
+  if (!timeouts.ok()) return InvalidArgument(opts_.path + ": " + timeouts.status().message());
+  cfg_.ra.timeouts = timeouts.value();
   if (is_ra) STEPCA_RETURN_IF_ERROR(RefuseLocalKey(root.get()));
   for (const char* f : {"certificateAuthority", "certificateAuthorityFingerprint", "certificateIssuer"})
     if (!is_ra && json_object_get(auth, f) != nullptr)

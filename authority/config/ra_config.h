@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "authority/config/upstream_config.h"
 #include "authority/status.h"
 
 namespace stepca {
@@ -35,6 +36,7 @@ struct RaConfig {
   std::string certificate_authority;  // stepcas: https URL, no trailing slash
   std::string fingerprint;          // lower-case hex SHA-256 of the upstream root
   StepCasIssuerConfig issuer;
+  UpstreamTimeouts timeouts;        // nginxStepca.upstream (upstream_config.h)
 
   bool is_ra() const { return type != CaServiceType::kLocal; }
 };

@@ -3,7 +3,6 @@
 // certificate authority service re-issues it.
 #include "authority/policy/certificate_policy.h"
 
-#include <arpa/inet.h>
 #include <openssl/x509v3.h>
 
 #include "authority/provisioner/provisioner_base.h"
@@ -17,32 +16,6 @@ namespace stepca {
 namespace {
 
 constexpr char kRenewIssuer[] = "step-ca-client/1.0";
-
-// The SANs of an issued certificate, for the name policies.
-SanSet CertificateSans(X509* cert) {
-  SanSet out;
-  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
-  if (names == nullptr) return out;
-  auto ia5 = [](const ASN1_STRING* s) {
-    return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                       static_cast<size_t>(ASN1_STRING_length(s)));
-  };
-  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
-    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
-    if (gn->type == GEN_DNS) out.dns.push_back(ia5(gn->d.dNSName));
-    else if (gn->type == GEN_EMAIL) out.emails.push_back(ia5(gn->d.rfc822Name));
-    else if (gn->type == GEN_URI) out.uris.push_back(ia5(gn->d.uniformResourceIdentifier));
-    else if (gn->type == GEN_IPADD) {
-      const int len = ASN1_STRING_length(gn->d.iPAddress);
-      char buf[INET6_ADDRSTRLEN] = {};
-      if ((len == 4 || len == 16) &&
-          inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(gn->d.iPAddress), buf, sizeof buf))
-        out.ips.push_back(buf);
-    }
-  }
-  GENERAL_NAMES_free(names);
-  return out;
-}
 
 }  // namespace
 
@@ -149,6 +122,7 @@ Result<SignResult> CertificatePolicy::Renew(const RenewRequest& req, TimePoint n
   ReissueCertificateRequest reissue;
   reissue.reissue = rr;
   reissue.csr = csr ? &*csr : nullptr;
+  if (subject.by_token) reissue.renew_token = std::string(bearer);
   CertificateRecord intent;
   if (prov.provisioner != nullptr)
     intent.provisioner = CertificateProvisioner{prov.id, prov.name, prov.type};

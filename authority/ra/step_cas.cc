@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include "authority/ra/jwk_issuer.h"
 #include "authority/ra/upstream_client.h"
 #include "authority/ra/x5c_issuer.h"
+#include "authority/x509/chain.h"
 #include "authority/x509/issuer.h"
 #include "shared/base64.h"
 
@@ -74,6 +76,40 @@ Status FromUpstream(const std::string& base, const std::string& what, const Upst
       .WithDetail(base + ": " + msg);
 }
 
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::string NamesText(const std::string& cn, const SanSet& names) {
+  std::string out = "common name \"" + cn + "\", names [";
+  bool first = true;
+  for (const auto* list : {&names.dns, &names.emails, &names.ips, &names.uris})
+    for (const auto& n : Sorted(*list)) {
+      out += (first ? "" : " ") + n;
+      first = false;
+    }
+  return out + "]";
+}
+
+// A rekeyed certificate keeps the old one's names, which the upstream
+// takes from the token. A CSR may leave them out (step ca rekey names
+// nothing); each kind it does name must be the old one's set, as step-ca
+// itself checks a CSR against a token, or the upstream would refuse it or
+// sign the wrong names. Refused here with both said.
+Status CheckRekeyCsrNames(const Csr& csr, const std::string& cn, const SanSet& names) {
+  auto same = [](const std::vector<std::string>& got, const std::vector<std::string>& want) {
+    return got.empty() || Sorted(got) == Sorted(want);
+  };
+  if ((csr.common_name.empty() || csr.common_name == cn) && same(csr.sans.dns, names.dns) &&
+      same(csr.sans.emails, names.emails) && same(csr.sans.ips, names.ips) &&
+      same(csr.sans.uris, names.uris))
+    return Status::Ok();
+  return InvalidArgument("the CSR of a rekey through this registration authority must name what the "
+                         "certificate names (" + NamesText(cn, names) + ") or nothing, not " +
+                         NamesText(csr.common_name, csr.sans));
+}
+
 class StepCas : public CertificateAuthorityService {
  public:
   // intermediates: what the upstream is known to sign with at start
@@ -91,43 +127,35 @@ class StepCas : public CertificateAuthorityService {
   Result<IssuedCertificate> Issue(const CertificateRequest& request) const override {
     if (request.csr == nullptr) return Internal("stepcas: a certificate without a CSR");
     const Csr& csr = *request.csr;
-    // step-ca's StepCAS: the token names every name of the CSR, and its
-    // subject is the common name (or the first name when there is none).
-    UpstreamTokenRequest tr;
-    tr.audience = client_.base() + "/1.0/sign";
-    for (const auto* list : {&csr.sans.dns, &csr.sans.emails, &csr.sans.ips, &csr.sans.uris})
-      tr.sans.insert(tr.sans.end(), list->begin(), list->end());
-    tr.subject = !csr.common_name.empty() ? csr.common_name : tr.sans.empty() ? "" : tr.sans[0];
-    STEPCA_ASSIGN_OR_RETURN(UpstreamToken minted, issuer_->Token(tr));
-    std::string& token = minted.token;
-    TimePoint not_after = request.leaf.validity.not_after;
-    if (minted.not_after_limit && *minted.not_after_limit < not_after) not_after = *minted.not_after_limit;
-
-    JsonPtr body(json_object());
-    json_object_set_new(body.get(), "csr", json_string(CsrPem(csr).c_str()));
-    json_object_set_new(body.get(), "ott", json_string(token.c_str()));
-    const TimePoint now = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
-    // A notBefore in the past is the backdate, which the upstream applies
-    // itself; a later one was asked for and is passed on.
-    if (request.leaf.validity.not_before > now)
-      json_object_set_new(body.get(), "notBefore",
-                          json_string(FormatRfc3339(request.leaf.validity.not_before).c_str()));
-    json_object_set_new(body.get(), "notAfter",
-                        json_string(FormatRfc3339(not_after).c_str()));
-    char* text = json_dumps(body.get(), JSON_COMPACT);
-    std::string payload(text ? text : "");
-    free(text);
-    Wipe(token);
-
-    STEPCA_ASSIGN_OR_RETURN(UpstreamResponse r, client_.PostJson("/1.0/sign", payload));
-    if (r.status != 200 && r.status != 201) return FromUpstream(client_.base(), "sign the certificate", r);
-    return ParseSignResponse(r, X509_REQ_get0_pubkey(csr.req.get()));
+    return SignCsr(csr, csr.common_name, csr.sans, request.leaf.validity);
   }
 
-  Result<IssuedCertificate> Reissue(const ReissueCertificateRequest&) const override {
-    return Unimplemented(
-        "renew and rekey through the upstream CA are not supported by this registration "
-        "authority yet; get a new certificate with a token");
+  // Rekey: the client's new CSR signed by the upstream under the old
+  // certificate's names (policy proved the old certificate and decided the
+  // lifetime). Renew keeps the key, and the upstream signs a key only for
+  // whoever proves it holds it: the client's own renew token is that proof
+  // and goes to the upstream's /renew. Over mutual TLS the proof stayed in
+  // the TLS handshake with this RA and cannot be passed on.
+  Result<IssuedCertificate> Reissue(const ReissueCertificateRequest& request) const override {
+    X509* old = request.reissue.old;
+    if (old == nullptr) return Internal("stepcas: a reissue without a certificate");
+    if (request.csr != nullptr) {
+      const std::string cn = CommonName(old);
+      const SanSet names = CertificateSans(old);
+      STEPCA_RETURN_IF_ERROR(CheckRekeyCsrNames(*request.csr, cn, names));
+      return SignCsr(*request.csr, cn, names, request.reissue.validity);
+    }
+    if (request.renew_token.empty())
+      // 400, not 501: step shows a 4xx's message, and this one says what works.
+      return InvalidArgument(
+          "renewing over mutual TLS cannot be forwarded to the upstream CA, which re-signs a key only "
+          "for a request the key's holder signed; renew with a renew token (step ca renew "
+          "--mtls=false), or use step ca rekey");
+    STEPCA_ASSIGN_OR_RETURN(UpstreamResponse r,
+                            client_.PostJson("/1.0/renew", "", request.renew_token));
+    if (r.status != 200 && r.status != 201)
+      return FromUpstream(client_.base(), "renew the certificate", r);
+    return ParseSignResponse(r, X509_get0_pubkey(old));
   }
 
   Status Revoke(const RevokeCertificateRequest& request) const override {
@@ -164,6 +192,40 @@ class StepCas : public CertificateAuthorityService {
   }
 
  private:
+  // step-ca's StepCAS: the token names every name, and its subject is the
+  // common name (or the first name when there is none).
+  Result<IssuedCertificate> SignCsr(const Csr& csr, const std::string& common_name,
+                                    const SanSet& names, const Validity& validity) const {
+    UpstreamTokenRequest tr;
+    tr.audience = client_.base() + "/1.0/sign";
+    for (const auto* list : {&names.dns, &names.emails, &names.ips, &names.uris})
+      tr.sans.insert(tr.sans.end(), list->begin(), list->end());
+    tr.subject = !common_name.empty() ? common_name : tr.sans.empty() ? "" : tr.sans[0];
+    STEPCA_ASSIGN_OR_RETURN(UpstreamToken minted, issuer_->Token(tr));
+    std::string& token = minted.token;
+    TimePoint not_after = validity.not_after;
+    if (minted.not_after_limit && *minted.not_after_limit < not_after) not_after = *minted.not_after_limit;
+
+    JsonPtr body(json_object());
+    json_object_set_new(body.get(), "csr", json_string(CsrPem(csr).c_str()));
+    json_object_set_new(body.get(), "ott", json_string(token.c_str()));
+    const TimePoint now = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
+    // A notBefore in the past is the backdate, which the upstream applies
+    // itself; a later one was asked for and is passed on.
+    if (validity.not_before > now)
+      json_object_set_new(body.get(), "notBefore", json_string(FormatRfc3339(validity.not_before).c_str()));
+    json_object_set_new(body.get(), "notAfter", json_string(FormatRfc3339(not_after).c_str()));
+    char* text = json_dumps(body.get(), JSON_COMPACT);
+    std::string payload(text ? text : "");
+    free(text);
+    Wipe(token);
+
+    STEPCA_ASSIGN_OR_RETURN(UpstreamResponse r, client_.PostJson("/1.0/sign", payload));
+    Wipe(payload);
+    if (r.status != 200 && r.status != 201) return FromUpstream(client_.base(), "sign the certificate", r);
+    return ParseSignResponse(r, X509_REQ_get0_pubkey(csr.req.get()));
+  }
+
   Result<IssuedCertificate> ParseSignResponse(const UpstreamResponse& r, EVP_PKEY* csr_key) const {
     auto bad = [&](const std::string& why) {
       return Unavailable("the upstream CA gave an answer the registration authority cannot use")
@@ -235,9 +297,11 @@ Status FieldErr(const char* field, const std::string& msg) {
 
 }  // namespace
 
-Result<StepCasService> MakeStepCas(const RaConfig& config) {
+Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver observer) {
   UpstreamOptions once;
   once.reuse_connection = false;
+  once.connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.timeouts.connect);
+  once.total_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.timeouts.total);
   const std::string& base = config.certificate_authority;
 
   // Bootstrap as step does: the root by its fingerprint, over a TLS
@@ -308,7 +372,10 @@ Result<StepCasService> MakeStepCas(const RaConfig& config) {
     issuer = std::move(made).value();
   }
   for (auto& i : intermediates) out.intermediates.emplace_back(X509_dup(i.get()));
-  out.service = std::make_unique<StepCas>(UpstreamClient(base, root_pem), std::move(issuer),
+  UpstreamOptions running = once;
+  running.reuse_connection = true;
+  running.observer = std::move(observer);
+  out.service = std::make_unique<StepCas>(UpstreamClient(base, root_pem, running), std::move(issuer),
                                           root->get(), std::move(intermediates));
   out.root = std::move(root).value();
   return out;

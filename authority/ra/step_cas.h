@@ -2,7 +2,10 @@
 // (authority/policy/) authorizes the client with this CA's own
 // provisioners; this service then mints a one-time token of the upstream
 // provisioner (certificateIssuer) and forwards the CSR, and answers with
-// what the upstream signed.
+// what the upstream signed. Rekey forwards the new CSR the same way under
+// the old certificate's names; renewal by token forwards the client's own
+// renew token to the upstream's /renew; renewal over mutual TLS cannot be
+// forwarded and is refused with a message saying what works.
 #ifndef STEPCA_AUTHORITY_RA_STEP_CAS_H
 #define STEPCA_AUTHORITY_RA_STEP_CAS_H
 
@@ -12,6 +15,7 @@
 #include "authority/ca/certificate_authority.h"
 #include "authority/config/ra_config.h"
 #include "authority/ossl.h"
+#include "authority/ra/upstream_client.h"
 #include "authority/status.h"
 
 namespace stepca {
@@ -29,8 +33,9 @@ struct StepCasService {
 // trusting the TLS certificate, refuses it unless its SHA-256 is the
 // pinned fingerprint, then trusts only that root for every later call
 // (/federation, /provisioners, sign, revoke). Any failure fails the load
-// with the field named.
-Result<StepCasService> MakeStepCas(const RaConfig& config);
+// with the field named. Every call is bounded by config.timeouts; observer
+// (may be empty) sees each call the service makes once running.
+Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver observer = {});
 
 }  // namespace stepca
 

@@ -62,16 +62,17 @@ UpstreamClient::UpstreamClient(std::string base, std::string root_pem, UpstreamO
     : base_(std::move(base)), root_pem_(std::move(root_pem)), options_(options) {}
 
 Result<UpstreamResponse> UpstreamClient::Get(const std::string& path) const {
-  return Call(path, nullptr);
+  return Call(path, nullptr, "");
 }
 
 Result<UpstreamResponse> UpstreamClient::PostJson(const std::string& path,
-                                                  const std::string& body) const {
-  return Call(path, &body);
+                                                  const std::string& body,
+                                                  const std::string& bearer) const {
+  return Call(path, &body, bearer);
 }
 
-Result<UpstreamResponse> UpstreamClient::Call(const std::string& path,
-                                              const std::string* body) const {
+Result<UpstreamResponse> UpstreamClient::Call(const std::string& path, const std::string* body,
+                                              const std::string& bearer) const {
   CurlPtr own;
   if (!options_.reuse_connection) {
     GlobalInit();
@@ -106,16 +107,30 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path,
   }
   if (options_.peer_chain) curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
   struct curl_slist* headers = nullptr;
+  std::string authorization;
+  if (!bearer.empty()) {
+    authorization = "Authorization: Bearer " + bearer;
+    headers = curl_slist_append(headers, authorization.c_str());
+  }
+  if (body != nullptr) headers = curl_slist_append(headers, "Content-Type: application/json");
+  if (headers != nullptr) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   if (body != nullptr) {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
   }
+  const auto t0 = std::chrono::steady_clock::now();
   CURLcode rc = curl_easy_perform(c);
+  UpstreamCallStats stats;
+  stats.elapsed = std::chrono::steady_clock::now() - t0;
+  long connects = 0;
+  if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+    stats.new_connections = static_cast<uint64_t>(connects);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
   curl_slist_free_all(headers);
+  Wipe(authorization);
   if (rc != CURLE_OK) {
+    stats.result = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "unreachable";
+    if (options_.observer) options_.observer(stats);
     std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     // Where the upstream lives is for the log, not the client.
     return Unavailable(rc == CURLE_OPERATION_TIMEDOUT ? "the upstream CA did not answer in time"
@@ -123,6 +138,10 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path,
         .WithDetail(base_ + ": " + why);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
+  stats.result = out.status >= 200 && out.status < 300   ? "ok"
+                 : out.status >= 400 && out.status < 500 ? "refused"
+                                                         : "failed";
+  if (options_.observer) options_.observer(stats);
   if (options_.peer_chain) {
     struct curl_certinfo* info = nullptr;
     if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &info) == CURLE_OK && info != nullptr) {

@@ -8,6 +8,8 @@
 #define STEPCA_AUTHORITY_RA_UPSTREAM_CLIENT_H
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,16 @@ struct UpstreamResponse {
   std::vector<std::string> peer_chain_pems;
 };
 
+// What one call cost, for the metrics: how it ended ("ok" 2xx, "refused"
+// 4xx, "failed" other statuses, "timeout", "unreachable"), how long it
+// took, and how many TCP connections it opened (0: it reused one).
+struct UpstreamCallStats {
+  std::chrono::nanoseconds elapsed{0};
+  const char* result = "ok";
+  uint64_t new_connections = 0;
+};
+using UpstreamObserver = std::function<void(const UpstreamCallStats&)>;
+
 struct UpstreamOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{15000};
@@ -30,6 +42,9 @@ struct UpstreamOptions {
   // time in the master, whose sockets the workers would inherit).
   bool reuse_connection = true;
   bool peer_chain = false;
+  // Called after every call, from the calling thread; may be empty. No
+  // call is retried: a failure is answered, once.
+  UpstreamObserver observer;
 };
 
 class UpstreamClient {
@@ -45,10 +60,13 @@ class UpstreamClient {
   // Transport failures (connect, TLS, timeout) are kUnavailable with the
   // upstream named. Any HTTP status is a response.
   Result<UpstreamResponse> Get(const std::string& path) const;
-  Result<UpstreamResponse> PostJson(const std::string& path, const std::string& body) const;
+  // bearer: sent as "Authorization: Bearer <bearer>" when not empty.
+  Result<UpstreamResponse> PostJson(const std::string& path, const std::string& body,
+                                    const std::string& bearer = "") const;
 
  private:
-  Result<UpstreamResponse> Call(const std::string& path, const std::string* body) const;
+  Result<UpstreamResponse> Call(const std::string& path, const std::string* body,
+                                const std::string& bearer) const;
 
   std::string base_;
   std::string root_pem_;

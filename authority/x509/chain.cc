@@ -1,6 +1,8 @@
 #include "authority/x509/chain.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509_vfy.h>
 
 #include <ctime>
@@ -38,6 +40,31 @@ std::string CommonName(X509* cert) {
   if (n < 0) return "";
   std::string out(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
   OPENSSL_free(utf8);
+  return out;
+}
+
+SanSet CertificateSans(X509* cert) {
+  SanSet out;
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return out;
+  auto ia5 = [](const ASN1_STRING* s) {
+    return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                       static_cast<size_t>(ASN1_STRING_length(s)));
+  };
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
+    if (gn->type == GEN_DNS) out.dns.push_back(ia5(gn->d.dNSName));
+    else if (gn->type == GEN_EMAIL) out.emails.push_back(ia5(gn->d.rfc822Name));
+    else if (gn->type == GEN_URI) out.uris.push_back(ia5(gn->d.uniformResourceIdentifier));
+    else if (gn->type == GEN_IPADD) {
+      const int len = ASN1_STRING_length(gn->d.iPAddress);
+      char buf[INET6_ADDRSTRLEN] = {};
+      if ((len == 4 || len == 16) &&
+          inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(gn->d.iPAddress), buf, sizeof buf))
+        out.ips.push_back(buf);
+    }
+  }
+  GENERAL_NAMES_free(names);
   return out;
 }
 

@@ -12,6 +12,7 @@
 
 #include "authority/ossl.h"
 #include "authority/status.h"
+#include "authority/x509/csr.h"
 #include "shared/duration.h"
 
 namespace stepca {
@@ -41,6 +42,9 @@ Result<std::vector<X509Ptr>> ParseX5cHeader(const json_t* header, const char* na
 
 // The subject's first CommonName ("" when none).
 std::string CommonName(X509* cert);
+
+// The names of a certificate's subjectAltName (DNS, email, IP, URI).
+SanSet CertificateSans(X509* cert);
 
 TimePoint CertNotBefore(X509* cert);
 TimePoint CertNotAfter(X509* cert);
