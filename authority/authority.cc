@@ -8,7 +8,7 @@
 #include "authority/metrics.h"
 #include "authority/revocation/crl_service.h"
 #include "authority/revocation/ocsp_responder.h"
-#include "authority/ra/step_cas.h"
+#include "authority/ra/upstream_cas.h"
 #include "authority/signer/file_signer.h"
 #include "shared/base64.h"
 
@@ -47,7 +47,7 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   // A registration authority: its root and the service come from the
   // upstream, fetched and pinned now (configuration time, in the master).
   if (c.ra.is_ra()) {
-    auto ra = MakeStepCas(c.ra);
+    auto ra = MakeUpstreamCas(c.ra);
     if (!ra.ok()) return InvalidArgument(c.path + ": " + ra.status().message());
     c.roots.push_back(std::move(ra->root));
     for (auto& f : ra->federated) c.federated_roots.push_back(std::move(f));

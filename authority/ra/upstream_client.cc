@@ -72,6 +72,14 @@ Result<UpstreamResponse> UpstreamClient::PostJson(const std::string& path,
 
 Result<UpstreamResponse> UpstreamClient::Call(const std::string& path,
                                               const std::string* body) const {
+  return Request(body != nullptr ? "POST" : "GET", path, body, {});
+}
+
+Result<UpstreamResponse> UpstreamClient::Request(const std::string& method,
+                                                 const std::string& path,
+                                                 const std::string* body,
+                                                 const std::vector<std::string>& extra_headers,
+                                                 const std::string& content_type) const {
   CurlPtr own;
   if (!options_.reuse_connection) {
     GlobalInit();
@@ -84,7 +92,7 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path,
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, options_.allow_http ? "http,https" : "https");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // pool threads: no SIGALRM
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
@@ -92,7 +100,11 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path,
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &out.body);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "nginx-stepca-ra");
   curl_blob blob{};
-  if (root_pem_.empty()) {
+  if (root_pem_.empty() && options_.system_trust) {
+    if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  } else if (root_pem_.empty()) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   } else {
@@ -106,14 +118,17 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path,
   }
   if (options_.peer_chain) curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
   struct curl_slist* headers = nullptr;
+  for (const std::string& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
   if (body != nullptr) {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
   }
+  if (method != "GET" && method != "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (headers != nullptr) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   CURLcode rc = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, nullptr);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
     std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);

@@ -30,6 +30,14 @@ struct UpstreamOptions {
   // time in the master, whose sockets the workers would inherit).
   bool reuse_connection = true;
   bool peer_chain = false;
+  // Plain http:// allowed besides https:// (Vault's dev server, the test
+  // fakes on 127.0.0.1); the caller decides when that is acceptable.
+  bool allow_http = false;
+  // With an empty root_pem: verify the TLS certificate against ca_file, or
+  // the system's trust store when ca_file is empty (Vault, Google), instead
+  // of not at all (the fingerprint bootstrap of a step-ca upstream).
+  bool system_trust = false;
+  std::string ca_file;
 };
 
 class UpstreamClient {
@@ -46,6 +54,12 @@ class UpstreamClient {
   // upstream named. Any HTTP status is a response.
   Result<UpstreamResponse> Get(const std::string& path) const;
   Result<UpstreamResponse> PostJson(const std::string& path, const std::string& body) const;
+  // Any method, with extra request headers ("Name: value"; they may hold
+  // credentials and are never logged) and the body's content type.
+  Result<UpstreamResponse> Request(const std::string& method, const std::string& path,
+                                   const std::string* body,
+                                   const std::vector<std::string>& headers,
+                                   const std::string& content_type = "application/json") const;
 
  private:
   Result<UpstreamResponse> Call(const std::string& path, const std::string* body) const;
