@@ -166,6 +166,10 @@ Result<Upstream> ConnectUpstream(const InitRaOptions& o, const std::string& ca_j
   unsigned int n = 0;
   X509_digest(svc.root.get(), EVP_sha256(), md, &n);
   u.fingerprint = HexEncode(std::string(reinterpret_cast<char*>(md), n));
+  // Pinned from now on: the root written beside ca.json is then the one
+  // the RA will accept (and the loader lets "root" name it).
+  if (json_object_get(a, "certificateAuthorityFingerprint") == nullptr)
+    json_object_set_new(a, "certificateAuthorityFingerprint", json_string(u.fingerprint.c_str()));
   return u;
 }
 

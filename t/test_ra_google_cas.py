@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 from fake_google_cas import FakeGoogleCas, hex_serial
 from test_ra_vault import PROVISIONER_PASSWORD, der, load_pems, post, sign
-from tokens import Provisioner, rsa_key
+from tokens import Provisioner, make_csr, rsa_key
 
 
 @pytest.fixture
@@ -271,3 +271,41 @@ def test_step_ca_certificate_through_a_google_cas_ra(step_cli, nginx_factory, pk
     assert chain[0].issuer == g.intermediate.subject
     step_cli.run("certificate", "verify", crt, "--roots",
                  os.path.join(step_cli.steppath, "certs", "root_ca.crt"))
+
+
+# ---------------------------------------------------------------- stepca init --ra cloudcas
+
+
+def test_stepca_init_ra_cloudcas_writes_an_ra_the_module_serves(nginx_factory, google, prefix):
+    from conftest import BUILD, free_port
+    from test_ra_vault import serve_init_dir, subprocess_run
+    g = google()
+    creds = write_credentials(prefix, g)
+    pw = os.path.join(prefix, "ra-admin-password.txt")
+    open(pw, "w").write("ra admin password\n")
+    steppath = os.path.join(prefix, "init-gcas")
+    base = [os.path.join(BUILD, "stepca"), "init", "--ra", "cloudcas", "--credentials-file", creds,
+            "--dns", "127.0.0.1", "--address", "127.0.0.1:%d" % free_port(),
+            "--provisioner", "ra-admin", "--password-file", pw, "--steppath", steppath]
+    bad = subprocess_run(base + ["--issuer", g.pool + "/certificateAuthorities/nope"])
+    assert bad.returncode != 0
+    assert "HTTP 404" in bad.stderr, bad.stderr
+    assert not os.path.exists(steppath)
+    out = subprocess_run(base + ["--issuer", g.ca_name])
+    assert out.returncode == 0, out.stdout + out.stderr
+    doc = json.load(open(os.path.join(steppath, "config", "ca.json")))
+    a = doc["authority"]
+    assert (a["type"], a["certificateAuthority"], a["credentialsFile"]) == ("cloudCAS", g.ca_name, creds)
+    assert a["certificateAuthorityFingerprint"] == g.root_fingerprint()
+    assert doc["crt"] == "" and doc["key"] == ""
+    assert der(load_pems(open(doc["root"]).read())[0]) == der(g.root)
+    assert json.load(open(os.path.join(steppath, "config", "defaults.json")))["fingerprint"] == \
+        g.root_fingerprint()
+
+    n, ca_json = serve_init_dir(nginx_factory, steppath, "init-gcas-ra")
+    prov = Provisioner(ca_json, "ra admin password")
+    csr, _ = make_csr("from-init.example.test")
+    token = prov.token("from-init.example.test", "https://127.0.0.1:%d/1.0/sign" % n.port)
+    status, _, body = post(n, "/1.0/sign", {"csr": csr, "ott": token})
+    assert status == 201, body
+    assert_from_google(body, g, "from-init.example.test")

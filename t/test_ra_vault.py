@@ -371,7 +371,7 @@ def test_a_wrong_namespace_refuses_to_start(nginx_factory, pki, vault):
     ({}, {"roleID": "r", "secretID": "a", "secretIDEnv": "B"}, "give only one of"),
     ({}, {"secretID": "s"}, '"authority.config.authOptions.roleID": is required'),
     ({"authType": "kubernetes"}, {"tokenPath": "/x"}, '"authority.config.authOptions.role": is required'),
-    ({}, {"roleID": "r", "secretIDEnv": "STEPCA_TEST_UNSET_VARIABLE"}, "env STEPCA_TEST_UNSET_VARIABLE;"),
+    ({}, {"roleID": "r", "secretIDEnv": "STEPCA_TEST_UNSET_VARIABLE"}, "STEPCA_TEST_UNSET_VARIABLE is not set in the environment"),
 ])
 def test_config_mistakes_fail_nginx_t_with_the_field_named(nginx_factory, pki, vault, config,
                                                           auth_options, words):
@@ -400,3 +400,72 @@ def test_step_ca_certificate_through_a_vault_ra(step_cli, nginx_factory, pki, va
     assert colon_hex(chain[0].serial_number) in v.issued
     step_cli.run("certificate", "verify", crt, "--roots",
                  os.path.join(step_cli.steppath, "certs", "root_ca.crt"))
+
+
+# ---------------------------------------------------------------- stepca init --ra vaultcas
+
+
+def serve_init_dir(nginx_factory, steppath, name):
+    from conftest import Pki
+    ca_json = os.path.join(steppath, "config", "ca.json")
+    doc = json.load(open(ca_json))
+    for root, dirs, files in os.walk(steppath):
+        os.chmod(root, 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+    n = nginx_factory(name=name, password_file=None)
+    pki = Pki(steppath)
+    pki.root_crt = doc["root"]
+    n.pki = pki
+    n.params["ca_json"] = ca_json
+    n.write_conf()
+    return n.start(), ca_json
+
+
+def test_stepca_init_ra_vaultcas_writes_an_ra_the_module_serves(nginx_factory, vault, prefix):
+    from conftest import BUILD, free_port
+    v = vault(namespace="team-a")
+    secret = os.path.join(prefix, "secret-id.txt")
+    open(secret, "w").write(v.secret_id + "\n")
+    pw = os.path.join(prefix, "ra-admin-password.txt")
+    open(pw, "w").write("ra admin password\n")
+    steppath = os.path.join(prefix, "init-vault")
+    base = [os.path.join(BUILD, "stepca"), "init", "--ra", "vaultcas", "--issuer", v.url,
+            "--vault-pki-mount", v.mount, "--vault-pki-role-ec", "ec-role",
+            "--vault-pki-role-rsa", "rsa-role", "--vault-pki-role-ed25519", "ed25519-role",
+            "--vault-namespace", "team-a", "--vault-role-id", v.role_id,
+            "--vault-secret-id-file", secret, "--dns", "127.0.0.1",
+            "--address", "127.0.0.1:%d" % free_port(), "--provisioner", "ra-admin",
+            "--password-file", pw, "--steppath", steppath]
+    bad = subprocess_run(base + ["--issuer-fingerprint", "11" * 32])
+    assert bad.returncode != 0
+    assert "has no CA certificate with fingerprint " + "11" * 32 in bad.stderr, bad.stderr
+    assert not os.path.exists(steppath)
+    out = subprocess_run(base + ["--issuer-fingerprint", v.root_fingerprint()])
+    assert out.returncode == 0, out.stdout + out.stderr
+    doc = json.load(open(os.path.join(steppath, "config", "ca.json")))
+    a = doc["authority"]
+    assert (a["type"], a["certificateAuthority"], a["certificateAuthorityFingerprint"]) == \
+        ("vaultcas", v.url, v.root_fingerprint())
+    assert a["config"] == {
+        "pkiMountPath": v.mount, "pkiRoleRSA": "rsa-role", "pkiRoleEC": "ec-role",
+        "pkiRoleEd25519": "ed25519-role", "authType": "approle", "namespace": "team-a",
+        "authOptions": {"roleID": v.role_id, "secretIDFile": secret, "isWrappingToken": False}}
+    assert v.secret_id not in open(os.path.join(steppath, "config", "ca.json")).read()
+    assert doc["crt"] == "" and doc["key"] == ""
+    assert open(doc["root"]).read().strip() == v.root_pem.strip()
+    defaults = json.load(open(os.path.join(steppath, "config", "defaults.json")))
+    assert defaults["fingerprint"] == v.root_fingerprint()
+
+    n, ca_json = serve_init_dir(nginx_factory, steppath, "init-vault-ra")
+    prov = Provisioner(ca_json, "ra admin password")
+    csr, _ = make_csr("from-init.example.test")
+    token = prov.token("from-init.example.test", "https://127.0.0.1:%d/1.0/sign" % n.port)
+    status, _, body = post(n, "/1.0/sign", {"csr": csr, "ott": token})
+    assert status == 201, body
+    assert_from_vault(body, v, "from-init.example.test")
+
+
+def subprocess_run(args):
+    import subprocess
+    return subprocess.run(args, capture_output=True, text=True, timeout=60)

@@ -196,12 +196,12 @@ Status RaParser::VaultAuthOptions(const json_t* opts, VaultCasConfig* v) const {
     v->secret_id = std::move(s).value();
     v->secret_id_field = f + ".secretIDFile";
   } else {
-    // nginx keeps only the variables its env directive names.
+    // Read by the master at load, whose environment is the one nginx was
+    // started with (the env directive only shapes the workers').
     const char* val = getenv(env.c_str());
     if (val == nullptr || *val == '\0')
       return Err(f + ".secretIDEnv", "the environment variable " + env +
-                                         " is not set (nginx passes it on only with \"env " + env +
-                                         ";\" in nginx.conf)");
+                                         " is not set in the environment nginx was started with");
     v->secret_id = val;
     v->secret_id_field = f + ".secretIDEnv";
   }
@@ -238,8 +238,8 @@ Status RaParser::Cloud(const json_t* auth, RaConfig* out) const {
     const char* env = getenv("GOOGLE_APPLICATION_CREDENTIALS");
     if (env == nullptr || *env == '\0')
       return Err("authority.credentialsFile",
-                 "is required (or GOOGLE_APPLICATION_CREDENTIALS, which nginx passes on only with "
-                 "\"env GOOGLE_APPLICATION_CREDENTIALS;\" in nginx.conf)");
+                 "is required (or GOOGLE_APPLICATION_CREDENTIALS in the environment nginx was "
+                 "started with)");
     file = env;
   }
   out->cloud.credentials_file = Resolve(file);

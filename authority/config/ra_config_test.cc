@@ -186,7 +186,7 @@ TEST(RaConfig, VaultSecretIdFromAFileOrTheEnvironment) {
   EXPECT_EQ(e->vault.secret_id, "from-the-env");
   ExpectError(ParseText(VaultJson(
                   R"({"authType":"approle","authOptions":{"roleID":"r","secretIDEnv":"STEPCA_TEST_VAULT_SECRET"}})")),
-              {"secretIDEnv", "is not set", "env STEPCA_TEST_VAULT_SECRET;"});
+              {"secretIDEnv", "STEPCA_TEST_VAULT_SECRET is not set in the environment nginx was started with"});
   ExpectError(ParseText(VaultJson(R"({"authType":"approle","authOptions":{"roleID":"r","secretIDFile":"/nonexistent/s"}})")),
               {"authority.config.authOptions.secretIDFile", "/nonexistent/s"});
 }
