@@ -158,8 +158,8 @@ def test_a_short_lived_access_token_is_fetched_again_when_due(nginx_factory, pki
     status, body = sign(ra, pki, "due.example.test")
     assert status == 201, body
     assert g.grants == 2
-    assert not [e for e in g.log if e[0] == "POST" and "/certificates?" in e[1]
-                and e[2]["Authorization"].split()[1] not in g.tokens]
+    (_, _, headers, _), = [e for e in g.log if e[0] == "POST" and "/certificates?" in e[1]]
+    assert headers["Authorization"] == "Bearer " + list(g.tokens)[-1]  # the new one
 
 
 # ---------------------------------------------------------------- faults

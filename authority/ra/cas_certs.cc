@@ -4,8 +4,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <ctime>
-
 #include "shared/base64.h"
 
 namespace stepca {
@@ -31,12 +29,6 @@ std::string CertSha256Hex(X509* cert) {
 }
 
 bool IsSelfSigned(X509* cert) { return X509_check_issued(cert, cert) == X509_V_OK; }
-
-TimePoint CertNotAfter(X509* cert) {
-  struct tm tm {};
-  ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
-  return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::from_time_t(timegm(&tm)));
-}
 
 std::string CsrToPem(const Csr& csr) {
   BioPtr bio(BIO_new(BIO_s_mem()));

@@ -12,6 +12,7 @@
 
 #include "authority/ossl.h"
 #include "authority/status.h"
+#include "authority/x509/chain.h"
 #include "authority/x509/csr.h"
 #include "authority/x509/issuer.h"
 #include "shared/duration.h"
@@ -23,7 +24,6 @@ Result<std::vector<X509Ptr>> ParsePemChain(const std::string& pem);
 
 std::string CertSha256Hex(X509* cert);
 bool IsSelfSigned(X509* cert);
-TimePoint CertNotAfter(X509* cert);
 std::string CsrToPem(const Csr& csr);
 
 // The chain's certificates other than its self-signed roots (what a

@@ -58,10 +58,15 @@ std::string VaultErrors(const VaultResponse& r) {
   const json_t* e;
   json_array_foreach(errs, i, e) {
     if (!json_is_string(e)) continue;
-    std::string one = json_string_value(e);
-    // Vault sends multi-line errors ("1 error occurred:\n\t* ...").
-    for (char& ch : one)
-      if (ch == '\n' || ch == '\t') ch = ' ';
+    // Vault sends multi-line errors ("1 error occurred:\n\t* ..."): one
+    // line, runs of white space as one space.
+    std::string one;
+    for (const char* p = json_string_value(e); *p; ++p) {
+      const bool space = *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r';
+      if (!space) one += *p;
+      else if (!one.empty() && one.back() != ' ') one += ' ';
+    }
+    while (!one.empty() && one.back() == ' ') one.pop_back();
     out += (out.empty() ? "" : "; ") + one;
   }
   if (!out.empty()) return out;

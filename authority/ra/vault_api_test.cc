@@ -16,7 +16,7 @@ VaultResponse Answer(long status, const std::string& text) {
 TEST(VaultApi, ErrorsAreJoinedOnOneLine) {
   EXPECT_EQ(VaultErrors(Answer(400, R"({"errors":["invalid secret id"]})")), "invalid secret id");
   EXPECT_EQ(VaultErrors(Answer(500, R"({"errors":["1 error occurred:\n\t* internal error\n\n","b"]})")),
-            "1 error occurred:   * internal error  ; b");
+            "1 error occurred: * internal error; b");
   EXPECT_EQ(VaultErrors(Answer(502, "<html>bad\ngateway</html>")), "HTTP 502: <html>bad gateway</html>");
   EXPECT_EQ(VaultErrors(Answer(404, R"({"errors":[]})")), "HTTP 404: {\"errors\":[]}");
 }
