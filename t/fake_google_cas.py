@@ -71,12 +71,12 @@ class GoogleError(Exception):
 
 class FakeGoogleCas:
     def __init__(self, project="fake-project", location="us-west1", pool="fake-pool",
-                 ca_id="fake-sub-ca", token_lifetime=3600):
+                 ca_id="fake-sub-ca", token_lifetime=3600, ca=None):
         self.pool = "projects/%s/locations/%s/caPools/%s" % (project, location, pool)
         self.ca_id = ca_id
         self.ca_name = self.pool + "/certificateAuthorities/" + ca_id
-        self.root, self.intermediate, self.int_key = make_ca("Fake Google CAS Root",
-                                                             "Fake Google CAS Subordinate")
+        self.root, self.intermediate, self.int_key = ca or make_ca("Fake Google CAS Root",
+                                                                   "Fake Google CAS Subordinate")
         self.sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.sa_email = "step-ca-sa@%s.iam.gserviceaccount.com" % project
         self.sa_key_id = secrets.token_hex(20)

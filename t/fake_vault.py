@@ -72,6 +72,20 @@ def make_ca(root_cn="Fake Vault Root CA", int_cn="Fake Vault Intermediate CA"):
     return root, inter, int_key
 
 
+def ca_of_pki(pki):
+    """The (root, intermediate, intermediate key) of a conftest Pki: for the
+    tests where the RA's own TLS certificate must chain to the upstream's
+    root (a real client bootstraps by that root)."""
+    password = open(pki.password_file, "rb").read().strip()
+    with open(pki.intermediate_key, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), password=password)
+    with open(pki.root_crt, "rb") as f:
+        root = x509.load_pem_x509_certificate(f.read())
+    with open(pki.intermediate_crt, "rb") as f:
+        inter = x509.load_pem_x509_certificate(f.read())
+    return root, inter, key
+
+
 def sign_leaf(csr, issuer, issuer_key, seconds):
     """A leaf for the CSR's subject and names, as Vault's sign endpoint
     makes one with use_csr_sans (the default)."""
@@ -133,7 +147,7 @@ class FakeVault:
                  secret_id="fake-secret-id", approle_mount="approle",
                  kubernetes_mount="kubernetes", kubernetes_role="step-ra",
                  kubernetes_jwt="fake-service-account-jwt", namespace="",
-                 token_ttl=3600, renewable=True, max_ttl=72 * 3600):
+                 token_ttl=3600, renewable=True, max_ttl=72 * 3600, ca=None):
         self.mount = mount
         # role name -> the key type it signs (Vault's key_type)
         self.roles = roles or {"ec-role": "ec", "rsa-role": "rsa", "ed25519-role": "ed25519"}
@@ -142,7 +156,7 @@ class FakeVault:
         self.kubernetes_role, self.kubernetes_jwt = kubernetes_role, kubernetes_jwt
         self.namespace = namespace
         self.token_ttl, self.renewable, self.max_ttl = token_ttl, renewable, max_ttl
-        self.root, self.intermediate, self.int_key = make_ca()
+        self.root, self.intermediate, self.int_key = ca or make_ca()
         self.tokens = {}          # token -> expiry (monotonic); None: never
         self.wrapping = {}        # wrapping token -> secret_id (single use)
         self.issued = {}          # colon hex serial -> cert

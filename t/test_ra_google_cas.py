@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from fake_google_cas import FakeGoogleCas, hex_serial
+from fake_vault import ca_of_pki
 from test_ra_vault import PROVISIONER_PASSWORD, der, load_pems, post, sign
 from tokens import Provisioner, make_csr, rsa_key
 
@@ -258,7 +259,7 @@ def test_no_credentials_at_all_refuses_to_start(nginx_factory, pki, prefix, goog
 
 
 def test_step_ca_certificate_through_a_google_cas_ra(step_cli, nginx_factory, pki, prefix, google):
-    g = google()
+    g = google(ca=ca_of_pki(pki))  # the RA's TLS certificate chains to the CA's root
     ra = make_ra(nginx_factory, pki, prefix, g)
     step_cli.run("ca", "bootstrap", "--ca-url", "https://127.0.0.1:%d" % ra.port,
                  "--fingerprint", g.root_fingerprint())
@@ -276,10 +277,10 @@ def test_step_ca_certificate_through_a_google_cas_ra(step_cli, nginx_factory, pk
 # ---------------------------------------------------------------- stepca init --ra cloudcas
 
 
-def test_stepca_init_ra_cloudcas_writes_an_ra_the_module_serves(nginx_factory, google, prefix):
+def test_stepca_init_ra_cloudcas_writes_an_ra_the_module_serves(nginx_factory, pki, google, prefix):
     from conftest import BUILD, free_port
     from test_ra_vault import serve_init_dir, subprocess_run
-    g = google()
+    g = google(ca=ca_of_pki(pki))
     creds = write_credentials(prefix, g)
     pw = os.path.join(prefix, "ra-admin-password.txt")
     open(pw, "w").write("ra admin password\n")

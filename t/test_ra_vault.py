@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
 
-from fake_vault import FakeVault, colon_hex
+from fake_vault import FakeVault, ca_of_pki, colon_hex
 from tokens import Provisioner, make_csr, rsa_key
 
 PROVISIONER_PASSWORD = "fixture-provisioner-password"
@@ -248,11 +248,13 @@ def test_a_wrong_secret_id_refuses_to_start(nginx_factory, pki, vault):
 
 
 def test_the_token_is_renewed_before_it_expires(nginx_factory, pki, vault):
-    v = vault(token_ttl=6, renewable=True)
+    v = vault(token_ttl=9, renewable=True)
+    t0 = time.monotonic()  # the master logs in at start
     ra = make_ra(nginx_factory, pki, v)
     status, body = sign(ra, pki, "first.example.test")
     assert status == 201, body
-    time.sleep(3.5)  # past two thirds of the lease, before its end
+    # past two thirds of the lease (6 s), before its end (9 s)
+    time.sleep(max(0, t0 + 6.7 - time.monotonic()))
     status, body = sign(ra, pki, "second.example.test")
     assert status == 201, body
     assert v.renewals >= 1
@@ -386,7 +388,9 @@ def test_config_mistakes_fail_nginx_t_with_the_field_named(nginx_factory, pki, v
 
 
 def test_step_ca_certificate_through_a_vault_ra(step_cli, nginx_factory, pki, vault):
-    v = vault()
+    # Vault's PKI is the fixture's here: the RA's TLS certificate (from the
+    # fixture root) must chain to the root step bootstraps with
+    v = vault(ca=ca_of_pki(pki))
     ra = make_ra(nginx_factory, pki, v)
     step_cli.run("ca", "bootstrap", "--ca-url", "https://127.0.0.1:%d" % ra.port,
                  "--fingerprint", v.root_fingerprint())
@@ -422,9 +426,9 @@ def serve_init_dir(nginx_factory, steppath, name):
     return n.start(), ca_json
 
 
-def test_stepca_init_ra_vaultcas_writes_an_ra_the_module_serves(nginx_factory, vault, prefix):
+def test_stepca_init_ra_vaultcas_writes_an_ra_the_module_serves(nginx_factory, pki, vault, prefix):
     from conftest import BUILD, free_port
-    v = vault(namespace="team-a")
+    v = vault(namespace="team-a", ca=ca_of_pki(pki))
     secret = os.path.join(prefix, "secret-id.txt")
     open(secret, "w").write(v.secret_id + "\n")
     pw = os.path.join(prefix, "ra-admin-password.txt")
