@@ -147,7 +147,7 @@ class FakeVault:
                  secret_id="fake-secret-id", approle_mount="approle",
                  kubernetes_mount="kubernetes", kubernetes_role="step-ra",
                  kubernetes_jwt="fake-service-account-jwt", namespace="",
-                 token_ttl=3600, renewable=True, max_ttl=72 * 3600, ca=None):
+                 token_ttl=3600, renewable=True, max_ttl=72 * 3600, ca=None, tls=None):
         self.mount = mount
         # role name -> the key type it signs (Vault's key_type)
         self.roles = roles or {"ec-role": "ec", "rsa-role": "rsa", "ed25519-role": "ed25519"}
@@ -211,6 +211,12 @@ class FakeVault:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
+        if tls:  # (certificate file, key file): Vault behind TLS
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            self.url = "https://127.0.0.1:%d" % self.port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -184,6 +184,24 @@ def test_revoke_through_the_ra_reaches_vault(nginx_factory, pki, vault):
     assert json.loads(raw) == {"serial_number": colon_hex(leaf.serial_number)}
 
 
+@pytest.mark.allow_error_log
+def test_vault_over_tls_is_checked_against_vault_cacert(nginx_factory, pki, vault, server_tls,
+                                                        monkeypatch):
+    v = vault(tls=server_tls)  # a certificate from the fixture root, for 127.0.0.1
+    assert v.url.startswith("https://")
+    monkeypatch.delenv("VAULT_CACERT", raising=False)
+    n = make_ra(nginx_factory, pki, v, start=False)
+    out = n.test_config()
+    assert out.returncode != 0  # the system's trust store does not know the fixture root
+    assert "Vault did not answer" in out.stderr, out.stderr
+    assert not v.requests_to("/login")
+    monkeypatch.setenv("VAULT_CACERT", pki.root_crt)
+    ra = nginx_factory(name="trusted", password_file=None).start()
+    status, body = sign(ra, pki, "tls.example.test")
+    assert status == 201, body
+    assert_from_vault(body, v, "tls.example.test")
+
+
 # ---------------------------------------------------------------- auth methods
 
 
