@@ -8,7 +8,7 @@
 #include "authority/metrics.h"
 #include "authority/revocation/crl_service.h"
 #include "authority/revocation/ocsp_responder.h"
-#include "authority/ra/step_cas.h"
+#include "authority/ra/upstream_cas.h"
 #include "authority/signer/file_signer.h"
 #include "shared/base64.h"
 
@@ -48,7 +48,7 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   // upstream, fetched and pinned now (configuration time, in the master).
   if (c.ra.is_ra()) {
     Metrics* m = a->metrics_.get();
-    auto ra = MakeStepCas(c.ra, [m](const UpstreamCallStats& s) {
+    auto ra = MakeUpstreamCas(c.ra, [m](const UpstreamCallStats& s) {
       m->UpstreamCall(s.elapsed, s.result, s.new_connections);
     });
     if (!ra.ok()) return InvalidArgument(c.path + ": " + ra.status().message());

@@ -26,6 +26,8 @@ constexpr const char kUsage[] =
     "  init         create a PKI and the CA configuration (like 'step ca init');\n"
     "               --kms 'pkcs11:module-path=...;token=...?pin-value=...' makes the\n"
     "               CA keys on a PKCS#11 token\n"
+    "               --ra stepcas|vaultcas|cloudcas writes a registration authority's\n"
+    "               ca.json (README 'Registration authority mode')\n"
     "  token        generate a one-time token (like 'step ca token')\n"
     "  certificate  create a key and get a certificate (like 'step ca certificate')\n"
     "  certificate create SUBJECT CRT KEY --template FILE --ca CRT --ca-key KEY\n"
@@ -133,6 +135,19 @@ static int RunInitRa(const Args& args, std::ostream& out, std::ostream& err) {
   o.issuer = args.Get("issuer");
   o.issuer_fingerprint = args.Get("issuer-fingerprint");
   o.issuer_provisioner = args.Get("issuer-provisioner");
+  o.credentials_file = args.Get("credentials-file");
+  o.vault_pki_mount = args.Get("vault-pki-mount");
+  o.vault_pki_role = args.Get("vault-pki-role");
+  o.vault_pki_role_rsa = args.Get("vault-pki-role-rsa");
+  o.vault_pki_role_ec = args.Get("vault-pki-role-ec");
+  o.vault_pki_role_ed25519 = args.Get("vault-pki-role-ed25519");
+  o.vault_auth_mount = args.Get("vault-auth-mount");
+  o.vault_namespace = args.Get("vault-namespace");
+  o.vault_role_id = args.Get("vault-role-id");
+  o.vault_secret_id_file = args.Get("vault-secret-id-file");
+  o.vault_wrapped = args.Has("vault-wrapped");
+  o.vault_kubernetes_role = args.Get("vault-kubernetes-role");
+  o.vault_token_path = args.Get("vault-token-path");
   for (const std::string& d : args.GetAll("dns")) {
     size_t start = 0;
     while (start <= d.size()) {
@@ -168,7 +183,12 @@ int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
                                    {"force", false}, {"f", false},
                                    {"deployment-type"}, {"intermediate-template"}, {"kms"},
                                    {"ra"}, {"issuer"}, {"issuer-fingerprint"},
-                                   {"issuer-provisioner"}});
+                                   {"issuer-provisioner"}, {"credentials-file"},
+                                   {"vault-pki-mount"}, {"vault-pki-role"}, {"vault-pki-role-rsa"},
+                                   {"vault-pki-role-ec"}, {"vault-pki-role-ed25519"},
+                                   {"vault-auth-mount"}, {"vault-namespace"}, {"vault-role-id"},
+                                   {"vault-secret-id-file"}, {"vault-wrapped", false},
+                                   {"vault-kubernetes-role"}, {"vault-token-path"}});
   if (!parsed.ok()) return Fail(err, parsed.status());
   const Args& args = parsed.value();
   if (!args.positional().empty()) {

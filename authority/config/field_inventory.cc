@@ -11,9 +11,6 @@ constexpr FieldUse W = FieldUse::kHonouredWhole;
 constexpr FieldUse P = FieldUse::kParserWarns;
 constexpr FieldUse N = FieldUse::kNotServed;
 
-constexpr char kRaOnly[] =
-    "read only by a cloudCAS or vaultcas registration authority, which this version does not "
-    "run yet (stepcas it does); ignored";
 constexpr char kLinked[] =
     "linked deployments (Smallstep Certificate Manager) are not supported; ignored";
 constexpr char kOtherKms[] =
@@ -93,7 +90,7 @@ const std::vector<FieldRule> kRules = {
     {"tls.renegotiation", N, kTlsRenegotiation},
 
     {"authority", H, ""},
-    {"authority.type", H, ""},  // "" / softcas and stepcas; the loader refuses the others
+    {"authority.type", H, ""},  // "" / softcas, stepcas, vaultcas, cloudCAS; the loader refuses others
     {"authority.provisioners", H, ""},
     {"authority.claims", H, ""},
     {"authority.disableIssuedAtCheck", H, ""},
@@ -104,7 +101,8 @@ const std::vector<FieldRule> kRules = {
     {"authority.policy", W, ""},
     {"authority.authorityId", N, kLinked},
     {"authority.deploymentType", N, kLinked},
-    // stepcas (config/ra_config.cc); with a local type the loader names them.
+    // The registration authority types (config/ra_config.cc); with a local
+    // type the loader names the stepcas ones.
     {"authority.certificateAuthority", H, ""},
     {"authority.certificateAuthorityFingerprint", H, ""},
     {"authority.certificateIssuer", H, ""},
@@ -113,8 +111,24 @@ const std::vector<FieldRule> kRules = {
     {"authority.certificateIssuer.password", H, ""},
     {"authority.certificateIssuer.key", H, ""},
     {"authority.certificateIssuer.crt", H, ""},
-    {"authority.credentialsFile", N, kRaOnly},
-    {"authority.config", N, kRaOnly},
+    {"authority.credentialsFile", H, ""},  // cloudCAS
+    {"authority.config", H, ""},           // vaultcas, member by member:
+    {"authority.config.pkiMountPath", H, ""},
+    {"authority.config.pkiRoleDefault", H, ""},
+    {"authority.config.pkiRoleRSA", H, ""},
+    {"authority.config.pkiRoleEC", H, ""},
+    {"authority.config.pkiRoleEd25519", H, ""},
+    {"authority.config.authType", H, ""},
+    {"authority.config.authMountPath", H, ""},
+    {"authority.config.namespace", H, ""},
+    {"authority.config.authOptions", H, ""},
+    {"authority.config.authOptions.roleID", H, ""},
+    {"authority.config.authOptions.secretID", H, ""},
+    {"authority.config.authOptions.secretIDFile", H, ""},
+    {"authority.config.authOptions.secretIDEnv", H, ""},
+    {"authority.config.authOptions.isWrappingToken", H, ""},
+    {"authority.config.authOptions.role", H, ""},
+    {"authority.config.authOptions.tokenPath", H, ""},
 
     {"claims.minTLSCertDuration", H, ""},
     {"claims.maxTLSCertDuration", H, ""},

@@ -150,17 +150,39 @@ TEST(FieldInventory, UnknownFieldsAreNamed) {
   EXPECT_EQ(w[4].substr(0, 47), "authority.provisioners[1].options.x50: unknown ");
 }
 
-TEST(FieldInventory, RefusesARegistrationAuthorityTypeItCannotServe) {
+// vaultcas is served now: a local CA's ca.json typed vaultcas is refused
+// for the Vault it does not name, not for its type.
+TEST(FieldInventory, AVaultRaWithoutItsFieldsIsRefusedForThem) {
   testing::FixturePki pki;
   pki.EditCaJson([](json_t* r) {
     json_object_set_new(json_object_get(r, "authority"), "type", json_string("vaultcas"));
   });
   auto cfg = LoadCaConfig({pki.ca_json(), pki.password_file()});
   ASSERT_FALSE(cfg.ok());
-  EXPECT_NE(cfg.status().message().find("field \"authority.type\": \"vaultcas\" (registration "
-                                        "authority over Vault) is not supported"),
+  EXPECT_EQ(cfg.status().message().find("is not supported"), std::string::npos)
+      << cfg.status().message();
+  EXPECT_NE(cfg.status().message().find("field \"authority.certificateAuthority\": is required"),
             std::string::npos)
       << cfg.status().message();
+}
+
+// The fields of vaultcas (authority.config) and cloudCAS (credentialsFile)
+// are honoured member by member, so a misspelt one is still named.
+TEST(FieldInventory, VaultAndCloudCasFieldsSayNothing) {
+  JsonPtr vault = Parse(R"({"authority":{"type":"vaultcas","certificateAuthority":"http://v:8200",
+    "certificateAuthorityFingerprint":"ab","config":{"pkiMountPath":"pki","pkiRoleDefault":"d",
+    "pkiRoleRSA":"r","pkiRoleEC":"e","pkiRoleEd25519":"ed","authType":"approle",
+    "authMountPath":"approle","namespace":"ns","authOptions":{"roleID":"r","secretID":"s",
+    "secretIDFile":"f","secretIDEnv":"E","isWrappingToken":false,"role":"k","tokenPath":"/t"}}}})");
+  EXPECT_EQ(All(UnhonouredFields(vault.get())), "");
+  JsonPtr cloud = Parse(R"({"authority":{"type":"cloudCAS","credentialsFile":"/c.json",
+    "certificateAuthority":"projects/p/locations/l/caPools/x"}})");
+  EXPECT_EQ(All(UnhonouredFields(cloud.get())), "");
+  JsonPtr typo = Parse(R"({"authority":{"config":{"pkiRoleEc":"e","authOptions":{"secretIdFile":"f"}}}})");
+  const std::string all = All(UnhonouredFields(typo.get()));
+  EXPECT_NE(all.find("authority.config.pkiRoleEc: unknown field"), std::string::npos) << all;
+  EXPECT_NE(all.find("authority.config.authOptions.secretIdFile: unknown field"), std::string::npos)
+      << all;
 }
 
 // The RA fields of stepcas are honoured, member by member.

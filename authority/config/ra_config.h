@@ -30,13 +30,47 @@ struct StepCasIssuerConfig {
   std::string password;     // the issuer password file, else certificateIssuer.password
 };
 
+// vaultcas: authority.config, as step-ca names its members.
+struct VaultCasConfig {
+  std::string pki_mount_path;       // pkiMountPath, "pki" when unset
+  // pkiRoleDefault ("default" when unset); the others default to it.
+  std::string role_default, role_rsa, role_ec, role_ed25519;
+  std::string auth_type;            // "approle" or "kubernetes"
+  std::string auth_mount_path;      // authMountPath, the auth type when unset
+  std::string vault_namespace;      // namespace: the X-Vault-Namespace header
+  // authType approle (authOptions):
+  std::string role_id;
+  std::string secret_id;            // secretID, or read from secretIDFile/secretIDEnv
+  std::string secret_id_field;      // which of the three it came from, for messages
+  bool is_wrapping_token = false;   // secret_id is a response-wrapping token
+  // authType kubernetes (authOptions):
+  std::string kubernetes_role;      // role
+  std::string token_path;           // tokenPath, re-read at every login
+  // TLS trust for an https Vault: VAULT_CACERT as Vault's own client reads
+  // it, else the system's trust store.
+  std::string ca_file;
+};
+
+// cloudCAS: the service account and the API endpoint.
+struct CloudCasConfig {
+  // credentialsFile, else GOOGLE_APPLICATION_CREDENTIALS (resolved).
+  std::string credentials_file;
+  // STEPCA_CLOUDCAS_ENDPOINT (tests point it at a fake), else Google's.
+  std::string endpoint;
+};
+
 struct RaConfig {
   CaServiceType type = CaServiceType::kLocal;
   std::string type_name;            // as written in ca.json
-  std::string certificate_authority;  // stepcas: https URL, no trailing slash
-  std::string fingerprint;          // lower-case hex SHA-256 of the upstream root
+  // stepcas: https URL; vaultcas: Vault's http(s) URL (no trailing slash
+  // either); cloudCAS: the CA pool or certificate authority resource name.
+  std::string certificate_authority;
+  // Lower-case hex SHA-256 of the upstream root (optional for cloudCAS).
+  std::string fingerprint;
   StepCasIssuerConfig issuer;
   UpstreamTimeouts timeouts;        // nginxStepca.upstream (upstream_config.h)
+  VaultCasConfig vault;
+  CloudCasConfig cloud;
 
   bool is_ra() const { return type != CaServiceType::kLocal; }
 };
@@ -48,8 +82,9 @@ struct RaConfigContext {
 };
 
 // Reads authority.type and, for an RA, its fields. Every error names the
-// file and the field. Types known to step-ca that this version cannot serve
-// yet (cloudCAS, vaultcas) and unknown types are kInvalidArgument.
+// file and the field; unknown types are kInvalidArgument. Secrets named by
+// file or environment variable (secretIDFile, secretIDEnv) and
+// GOOGLE_APPLICATION_CREDENTIALS are read now.
 Result<RaConfig> ParseRaConfig(const json_t* authority, const RaConfigContext& context);
 
 }  // namespace stepca

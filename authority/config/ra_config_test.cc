@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "authority/config/ca_config.h"
@@ -122,13 +123,152 @@ TEST(RaConfig, RefusesWhatStepCasCannotRunWith) {
               {"authority.certificateIssuer.crt", "x5c"});
 }
 
-TEST(RaConfig, UnknownAndNotYetServedTypesFail) {
+TEST(RaConfig, UnknownTypesFail) {
   ExpectError(ParseText(R"({"type":"hsmcas"})"),
-              {"field \"authority.type\": unknown type \"hsmcas\"", "stepcas"});
-  ExpectError(ParseText(R"({"type":"cloudCAS"})"), {"\"cloudCAS\"", "Google CAS", "not supported"});
-  ExpectError(ParseText(R"({"type":"CloudCAS"})"), {"Google CAS"});
-  ExpectError(ParseText(R"({"type":"vaultcas"})"), {"\"vaultcas\"", "Vault", "not supported"});
+              {"field \"authority.type\": unknown type \"hsmcas\"", "stepcas", "vaultcas"});
   ExpectError(ParseText(R"({"type":7})"), {"authority.type\": must be a string"});
+}
+
+std::string VaultJson(const std::string& config, const std::string& url = "http://127.0.0.1:8200") {
+  return R"({"type":"vaultcas","certificateAuthority":")" + url +
+         R"(","certificateAuthorityFingerprint":")" + kFp + R"(","config":)" + config + "}";
+}
+
+// step-ca's defaults: mount "pki", role "default" for every key type, the
+// auth mount named after the auth type.
+TEST(RaConfig, VaultDefaultsAreStepCas) {
+  auto r = ParseText(VaultJson(R"({"authType":"AppRole","authOptions":{"roleID":"r","secretID":"s"}})"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->type, CaServiceType::kVaultCas);
+  EXPECT_EQ(r->vault.pki_mount_path, "pki");
+  EXPECT_EQ(r->vault.role_default, "default");
+  EXPECT_EQ(r->vault.role_rsa, "default");
+  EXPECT_EQ(r->vault.role_ec, "default");
+  EXPECT_EQ(r->vault.role_ed25519, "default");
+  EXPECT_EQ(r->vault.auth_type, "approle");
+  EXPECT_EQ(r->vault.auth_mount_path, "approle");
+  EXPECT_EQ(r->vault.role_id, "r");
+  EXPECT_EQ(r->vault.secret_id, "s");
+  EXPECT_FALSE(r->vault.is_wrapping_token);
+}
+
+TEST(RaConfig, VaultEveryField) {
+  auto r = ParseText(VaultJson(R"({"pkiMountPath":"/pki_int1/","pkiRoleDefault":"d","pkiRoleRSA":"rsa",
+      "pkiRoleEC":"ec","authType":"approle","authMountPath":"ar","namespace":"a/b/",
+      "authOptions":{"roleID":"r","secretID":"hvs.wrapped","isWrappingToken":true}})",
+                               "https://vault.example.test:8200/"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->certificate_authority, "https://vault.example.test:8200");
+  EXPECT_EQ(r->fingerprint, kFp);
+  EXPECT_EQ(r->vault.pki_mount_path, "pki_int1");
+  EXPECT_EQ(r->vault.role_rsa, "rsa");
+  EXPECT_EQ(r->vault.role_ec, "ec");
+  EXPECT_EQ(r->vault.role_ed25519, "d");
+  EXPECT_EQ(r->vault.auth_mount_path, "ar");
+  EXPECT_EQ(r->vault.vault_namespace, "a/b");
+  EXPECT_TRUE(r->vault.is_wrapping_token);
+  EXPECT_EQ(r->vault.secret_id_field, "authority.config.authOptions.secretID");
+}
+
+TEST(RaConfig, VaultSecretIdFromAFileOrTheEnvironment) {
+  const std::string path = ::testing::TempDir() + "/vault-secret-id";
+  std::ofstream(path) << "from-the-file\n";
+  auto f = ParseText(VaultJson(R"({"authType":"approle","authOptions":{"roleID":"r","secretIDFile":")" +
+                               path + R"("}})"));
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->vault.secret_id, "from-the-file");
+  EXPECT_EQ(f->vault.secret_id_field, "authority.config.authOptions.secretIDFile");
+  setenv("STEPCA_TEST_VAULT_SECRET", "from-the-env", 1);
+  auto e = ParseText(VaultJson(
+      R"({"authType":"approle","authOptions":{"roleID":"r","secretIDEnv":"STEPCA_TEST_VAULT_SECRET"}})"));
+  unsetenv("STEPCA_TEST_VAULT_SECRET");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->vault.secret_id, "from-the-env");
+  ExpectError(ParseText(VaultJson(
+                  R"({"authType":"approle","authOptions":{"roleID":"r","secretIDEnv":"STEPCA_TEST_VAULT_SECRET"}})")),
+              {"secretIDEnv", "STEPCA_TEST_VAULT_SECRET is not set in the environment nginx was started with"});
+  ExpectError(ParseText(VaultJson(R"({"authType":"approle","authOptions":{"roleID":"r","secretIDFile":"/nonexistent/s"}})")),
+              {"authority.config.authOptions.secretIDFile", "/nonexistent/s"});
+}
+
+TEST(RaConfig, VaultKubernetesAuth) {
+  auto r = ParseText(VaultJson(R"({"authType":"kubernetes","authOptions":{"role":"ra","tokenPath":"sa/token"}})"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->vault.kubernetes_role, "ra");
+  EXPECT_EQ(r->vault.token_path, "/etc/sa/token");
+  EXPECT_EQ(r->vault.auth_mount_path, "kubernetes");
+  auto d = ParseText(VaultJson(R"({"authType":"kubernetes","authOptions":{"role":"ra"}})"));
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->vault.token_path, "/var/run/secrets/kubernetes.io/serviceaccount/token");
+}
+
+TEST(RaConfig, RefusesWhatVaultCasCannotRunWith) {
+  ExpectError(ParseText(R"({"type":"vaultcas","certificateAuthorityFingerprint":")" + std::string(kFp) +
+                        R"(","config":{}})"),
+              {"authority.certificateAuthority\": is required"});
+  ExpectError(ParseText(VaultJson("{}", "ftp://vault")), {"must be Vault's http(s):// address"});
+  ExpectError(ParseText(R"({"type":"vaultcas","certificateAuthority":"http://v"})"),
+              {"authority.certificateAuthorityFingerprint\": is required"});
+  ExpectError(ParseText(R"({"type":"vaultcas","certificateAuthority":"http://v","certificateAuthorityFingerprint":")" +
+                        std::string(kFp) + "\"}"),
+              {"authority.config\": is required for vaultcas"});
+  ExpectError(ParseText(VaultJson(R"({"authOptions":{}})")), {"authority.config.authType\": is required"});
+  ExpectError(ParseText(VaultJson(R"({"authType":"token","authOptions":{}})")),
+              {"must be \"approle\" or \"kubernetes\""});
+  ExpectError(ParseText(VaultJson(R"({"authType":"approle"})")),
+              {"authority.config.authOptions\": is required"});
+  ExpectError(ParseText(VaultJson(R"({"authType":"approle","authOptions":{"secretID":"s"}})")),
+              {"authority.config.authOptions.roleID\": is required"});
+  ExpectError(ParseText(VaultJson(R"({"authType":"approle","authOptions":{"roleID":"r"}})")),
+              {"one of secretID, secretIDFile or secretIDEnv is required"});
+  ExpectError(ParseText(VaultJson(R"({"authType":"approle","authOptions":{"roleID":"r","secretID":"s","secretIDFile":"f"}})")),
+              {"give only one of"});
+  ExpectError(ParseText(VaultJson(R"({"authType":"approle","authOptions":{"roleID":"r","secretID":"s","role":"k"}})")),
+              {"authority.config.authOptions.role\": is for authType kubernetes"});
+  ExpectError(ParseText(VaultJson(R"({"authType":"kubernetes","authOptions":{"role":"k","roleID":"r"}})")),
+              {"authority.config.authOptions.roleID\": is for authType approle"});
+  ExpectError(ParseText(VaultJson(R"({"authType":"kubernetes","authOptions":{}})")),
+              {"authority.config.authOptions.role\": is required"});
+  ExpectError(ParseText(VaultJson(R"({"authType":"approle","authOptions":{"roleID":"r","secretID":"s","isWrappingToken":"yes"}})")),
+              {"isWrappingToken\": must be true or false"});
+  ExpectError(ParseText(VaultJson(R"({"pkiMountPath":3,"authType":"approle","authOptions":{"roleID":"r","secretID":"s"}})")),
+              {"authority.config.pkiMountPath\": must be a string"});
+}
+
+TEST(RaConfig, CloudCasNamesCredentialsAndEndpoint) {
+  unsetenv("STEPCA_CLOUDCAS_ENDPOINT");
+  auto r = ParseText(R"({"type":"CloudCAS","credentialsFile":"creds.json",
+      "certificateAuthority":"projects/p/locations/l/caPools/pool/certificateAuthorities/ca"})");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->type, CaServiceType::kCloudCas);
+  EXPECT_EQ(r->cloud.credentials_file, "/etc/creds.json");
+  EXPECT_EQ(r->cloud.endpoint, "https://privateca.googleapis.com");
+  EXPECT_EQ(r->fingerprint, "");
+  setenv("STEPCA_CLOUDCAS_ENDPOINT", "http://127.0.0.1:1234/", 1);
+  setenv("GOOGLE_APPLICATION_CREDENTIALS", "/var/adc.json", 1);
+  auto e = ParseText(R"({"type":"cloudcas","certificateAuthority":"projects/p/locations/l/caPools/pool"})");
+  unsetenv("STEPCA_CLOUDCAS_ENDPOINT");
+  unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->cloud.endpoint, "http://127.0.0.1:1234");
+  EXPECT_EQ(e->cloud.credentials_file, "/var/adc.json");
+}
+
+TEST(RaConfig, RefusesWhatCloudCasCannotRunWith) {
+  ExpectError(ParseText(R"({"type":"cloudCAS","credentialsFile":"c"})"),
+              {"authority.certificateAuthority\": is required"});
+  for (const char* name : {"projects/p/locations/l/certificateAuthorities/ca", "projects/p",
+                           "projects/p/locations/l/caPools/", "projects/p/locations/l/caPools/x/y/z",
+                           "folders/p/locations/l/caPools/x"})
+    ExpectError(ParseText(std::string(R"({"type":"cloudCAS","credentialsFile":"c","certificateAuthority":")") +
+                          name + "\"}"),
+                {"must be a Google CAS name"});
+  unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
+  ExpectError(ParseText(R"({"type":"cloudCAS","certificateAuthority":"projects/p/locations/l/caPools/x"})"),
+              {"authority.credentialsFile\": is required", "GOOGLE_APPLICATION_CREDENTIALS"});
+  ExpectError(ParseText(R"({"type":"cloudCAS","credentialsFile":"c","certificateAuthority":"projects/p/locations/l/caPools/x",
+      "certificateAuthorityFingerprint":"abc"})"),
+              {"authority.certificateAuthorityFingerprint", "64 characters"});
 }
 
 // The whole loader: an RA needs no root, crt or key, and refuses them.

@@ -73,6 +73,18 @@ Result<UpstreamResponse> UpstreamClient::PostJson(const std::string& path,
 
 Result<UpstreamResponse> UpstreamClient::Call(const std::string& path, const std::string* body,
                                               const std::string& bearer) const {
+  std::vector<std::string> headers;
+  if (!bearer.empty()) headers.push_back("Authorization: Bearer " + bearer);
+  auto out = Request(body != nullptr ? "POST" : "GET", path, body, headers);
+  for (std::string& h : headers) Wipe(h);
+  return out;
+}
+
+Result<UpstreamResponse> UpstreamClient::Request(const std::string& method,
+                                                 const std::string& path,
+                                                 const std::string* body,
+                                                 const std::vector<std::string>& extra_headers,
+                                                 const std::string& content_type) const {
   CurlPtr own;
   if (!options_.reuse_connection) {
     GlobalInit();
@@ -85,7 +97,7 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path, const std
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, options_.allow_http ? "http,https" : "https");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // pool threads: no SIGALRM
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
@@ -93,7 +105,11 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path, const std
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &out.body);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "nginx-stepca-ra");
   curl_blob blob{};
-  if (root_pem_.empty()) {
+  if (root_pem_.empty() && options_.system_trust) {
+    if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  } else if (root_pem_.empty()) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   } else {
@@ -107,17 +123,16 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path, const std
   }
   if (options_.peer_chain) curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
   struct curl_slist* headers = nullptr;
-  std::string authorization;
-  if (!bearer.empty()) {
-    authorization = "Authorization: Bearer " + bearer;
-    headers = curl_slist_append(headers, authorization.c_str());
-  }
-  if (body != nullptr) headers = curl_slist_append(headers, "Content-Type: application/json");
-  if (headers != nullptr) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  for (const std::string& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
+  std::string content_header;
   if (body != nullptr) {
+    content_header = "Content-Type: " + content_type;
+    headers = curl_slist_append(headers, content_header.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
   }
+  if (method != "GET" && method != "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (headers != nullptr) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   const auto t0 = std::chrono::steady_clock::now();
   CURLcode rc = curl_easy_perform(c);
   UpstreamCallStats stats;
@@ -126,8 +141,8 @@ Result<UpstreamResponse> UpstreamClient::Call(const std::string& path, const std
   if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
     stats.new_connections = static_cast<uint64_t>(connects);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, nullptr);
   curl_slist_free_all(headers);
-  Wipe(authorization);
   if (rc != CURLE_OK) {
     stats.result = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "unreachable";
     if (options_.observer) options_.observer(stats);

@@ -45,6 +45,14 @@ struct UpstreamOptions {
   // Called after every call, from the calling thread; may be empty. No
   // call is retried: a failure is answered, once.
   UpstreamObserver observer;
+  // Plain http:// allowed besides https:// (Vault's dev server, the test
+  // fakes on 127.0.0.1); the caller decides when that is acceptable.
+  bool allow_http = false;
+  // With an empty root_pem: verify the TLS certificate against ca_file, or
+  // the system's trust store when ca_file is empty (Vault, Google), instead
+  // of not at all (the fingerprint bootstrap of a step-ca upstream).
+  bool system_trust = false;
+  std::string ca_file;
 };
 
 class UpstreamClient {
@@ -63,6 +71,12 @@ class UpstreamClient {
   // bearer: sent as "Authorization: Bearer <bearer>" when not empty.
   Result<UpstreamResponse> PostJson(const std::string& path, const std::string& body,
                                     const std::string& bearer = "") const;
+  // Any method, with extra request headers ("Name: value"; they may hold
+  // credentials and are never logged) and the body's content type.
+  Result<UpstreamResponse> Request(const std::string& method, const std::string& path,
+                                   const std::string* body,
+                                   const std::vector<std::string>& headers,
+                                   const std::string& content_type = "application/json") const;
 
  private:
   Result<UpstreamResponse> Call(const std::string& path, const std::string* body,

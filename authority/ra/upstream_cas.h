@@ -1,0 +1,20 @@
+// The certificate authority service of a registration authority, by
+// authority.type: stepcas (step_cas.h), vaultcas (vault_cas.h) or cloudCAS
+// (cloud_cas.h).
+#ifndef STEPCA_AUTHORITY_RA_UPSTREAM_CAS_H
+#define STEPCA_AUTHORITY_RA_UPSTREAM_CAS_H
+
+#include "authority/config/ra_config.h"
+#include "authority/ra/step_cas.h"
+#include "authority/status.h"
+
+namespace stepca {
+
+// Configuration time, in the master; config.is_ra() must be true. The
+// observer sees every call to a step-ca upstream (the metrics); Vault and
+// Google CAS calls are not counted yet.
+Result<StepCasService> MakeUpstreamCas(const RaConfig& config, UpstreamObserver observer = {});
+
+}  // namespace stepca
+
+#endif  // STEPCA_AUTHORITY_RA_UPSTREAM_CAS_H
