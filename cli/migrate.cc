@@ -132,6 +132,9 @@ int RunMigrate(const std::vector<std::string>& argv, std::ostream& out, std::ost
   const std::string uri = args.Get("store", kDefaultStoreUri);
   auto store_config = ParseStoreUri(uri);
   if (!store_config.ok()) return Fail(err, "--store: " + store_config.status().message());
+  // As the nginx master does: an LMDB directory is made (0700); nginx hands
+  // it and its files to the worker user when it starts.
+  if (Status st = PrepareStore(*store_config, -1, -1); !st.ok()) return Fail(err, "--store: " + st.message());
   auto store = MakeStore(*store_config);
   if (!store.ok()) return Fail(err, "--store: " + store.status().message());
   if (Status st = (*store)->OpenInProcess(); !st.ok()) return Fail(err, "--store: " + st.message());

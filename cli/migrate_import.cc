@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 
@@ -35,14 +36,14 @@ std::optional<TimePoint> Asn1Time(const ASN1_TIME* t) {
 }
 
 // The names the certificate carries (CN, then DNS, e-mail, IP, URI SANs),
-// as our own records list them.
+// each once, as our own records list them.
 std::vector<std::string> CertificateNames(X509* cert) {
-  std::vector<std::string> out;
+  std::vector<std::string> found;
   X509_NAME* subject = X509_get_subject_name(cert);
   int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
   if (i >= 0) {
     const ASN1_STRING* cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
-    out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(cn)), ASN1_STRING_length(cn));
+    found.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(cn)), ASN1_STRING_length(cn));
   }
   auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int k = 0; sans != nullptr && k < sk_GENERAL_NAME_num(sans); ++k) {
@@ -50,16 +51,19 @@ std::vector<std::string> CertificateNames(X509* cert) {
     const ASN1_STRING* s = nullptr;
     if (g->type == GEN_DNS || g->type == GEN_EMAIL || g->type == GEN_URI) s = g->d.ia5;
     if (s != nullptr) {
-      out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s));
+      found.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s));
     } else if (g->type == GEN_IPADD) {
       char buf[INET6_ADDRSTRLEN] = {0};
       const int len = g->d.ip->length;
       if ((len == 4 || len == 16) &&
           inet_ntop(len == 4 ? AF_INET : AF_INET6, g->d.ip->data, buf, sizeof buf) != nullptr)
-        out.emplace_back(buf);
+        found.emplace_back(buf);
     }
   }
   GENERAL_NAMES_free(sans);
+  std::vector<std::string> out;
+  for (auto& n : found)
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(std::move(n));
   return out;
 }
 

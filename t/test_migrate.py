@@ -213,6 +213,36 @@ def test_migrated_revocation_refused_by_the_real_step_cli(
     assert_ours(load_cert(kept), pki, "kept.example.test")
 
 
+def test_migrate_from_bbolt(pki, prefix, step_ca_factory, nginx_factory):
+    """step-ca's other embedded database: the same import from a bbolt file."""
+    doc = pki.read_ca_json()
+    os.makedirs(os.path.join(pki.path, "db"))
+    doc["db"] = {"type": "bbolt", "dataSource": os.path.join(pki.path, "db", "step.db")}
+    pki.write_ca_json(doc)
+    work = os.path.join(prefix, "clients")
+    os.makedirs(work)
+    ca = step_ca_factory(pki.ca_json, pki.password_file, prefix)
+    common = ["--ca-url", ca.url, "--root", pki.root_crt]
+    client(work, "certificate", "bolt.example.test", "bolt.crt", "bolt.key",
+           "--provisioner", "fixture@example.test", "--provisioner-password-file",
+           os.path.join(pki.path, "provisioner-password.txt"), *common)
+    client(work, "revoke", "--cert", "bolt.crt", "--key", "bolt.key", *common)
+    ca.stop()
+
+    out = migrate(pki, store_uri(prefix)).stdout
+    assert out.startswith("stepca migrate: bbolt database "), out
+    assert "x509 certificates: 1 imported, 0 skipped" in out, out
+    assert "x509 revocations: 1 imported, 0 skipped" in out, out
+    assert "ACME accounts" in out and "none in the export" in out, out
+
+    n = nginx_factory()
+    n.port = ca.port
+    n.write_conf(port=ca.port)
+    n.start()
+    refused = client(work, "renew", "bolt.crt", "bolt.key", *common, check=False)
+    assert refused.returncode != 0, refused.stdout
+
+
 # ---------------------------------------------------------------- bad input
 
 
