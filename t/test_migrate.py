@@ -322,3 +322,28 @@ def test_a_corrupted_export_line_imports_nothing(pki, prefix, step_ca_factory):
     assert res.returncode == 1 and "incomplete" in res.stderr, res.stderr
     assert_store_untouched(prefix)
     assert str(old.revoked) in "".join(lines)
+
+
+def test_accounts_need_one_acme_provisioner(pki, prefix, step_ca_factory):
+    """step-ca 0.19 records no provisioner per ACME account: with several
+    ACME provisioners the operator names the one, and a wrong name is
+    refused before anything is written."""
+    run_old_ca(pki, prefix, step_ca_factory)
+    res = migrate(pki, store_uri(prefix), "--acme-provisioner", "nope", check=False)
+    assert res.returncode == 1
+    assert '--acme-provisioner "nope" is not an ACME provisioner' in res.stderr, res.stderr
+    assert_store_untouched(prefix)
+
+    doc = pki.read_ca_json()
+    second = dict(next(p for p in doc["authority"]["provisioners"] if p["type"] == "ACME"))
+    second["name"] = "acme-two"
+    doc["authority"]["provisioners"].append(second)
+    pki.write_ca_json(doc)
+    res = migrate(pki, store_uri(prefix), check=False)
+    assert res.returncode == 1
+    assert "several ACME provisioners (acme, acme-two)" in res.stderr, res.stderr
+    assert "nothing was imported" in res.stderr, res.stderr
+    assert_store_untouched(prefix)
+
+    out = migrate(pki, store_uri(prefix), "--acme-provisioner", "acme-two").stdout
+    assert 'ACME accounts (into provisioner "acme-two"): 1 imported' in out, out
