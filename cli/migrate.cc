@@ -84,6 +84,14 @@ Status ChooseAcmeProvisioner(const CaJsonFacts& facts, const std::string& asked,
   return Status::Ok();
 }
 
+// A MySQL DSN may carry a password (user:password@tcp(host)/): what is
+// printed keeps only what follows the credentials.
+std::string SourceForDisplay(const std::string& type, const std::string& source) {
+  if (type != "mysql") return source;
+  const size_t at = source.rfind('@');
+  return at == std::string::npos ? source : source.substr(at + 1);
+}
+
 }  // namespace
 
 int RunMigrate(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -115,10 +123,11 @@ int RunMigrate(const std::vector<std::string>& argv, std::ostream& out, std::ost
     req.database = args.Get("database", facts->db_database);
     if (req.source.empty())
       return Fail(err, config + " has no db.dataSource: name the step-ca database with --from");
+    const std::string shown = SourceForDisplay(req.type, req.source);
     auto exported = RunExporter(req);
-    if (!exported.ok()) return Fail(err, req.source + ": " + exported.status().message());
+    if (!exported.ok()) return Fail(err, shown + ": " + exported.status().message());
     text = std::move(*exported);
-    described = req.type + " database " + req.source;
+    described = req.type + " database " + shown + (req.database.empty() ? "" : " (" + req.database + ")");
   }
   auto input = ParseMigrationInput(text);
   if (!input.ok()) return Fail(err, described + ": " + input.status().message() + "; nothing was imported");

@@ -20,12 +20,16 @@ line) is a clear error and leaves the store untouched.
 
 import json
 import os
+import pwd
+import shutil
+import signal
 import socket
 import subprocess
 
 import pytest
 
-from conftest import BUILD, find_step_cli, StepCli
+from conftest import (BUILD, StepCli, find_step_cli, stop_process,
+                      wait_for_port)
 from test_acme import assert_ours, load_cert
 from test_acme_clients import configure_acme_settings
 from test_smallstep_compat import (_BUILT, STEP_CLIENT, StepCa,  # noqa: F401
@@ -241,6 +245,87 @@ def test_migrate_from_bbolt(pki, prefix, step_ca_factory, nginx_factory):
     n.start()
     refused = client(work, "renew", "bolt.crt", "bolt.key", *common, check=False)
     assert refused.returncode != 0, refused.stdout
+
+
+class MariaDb:
+    """A private MariaDB server on 127.0.0.1 (no grant tables: the test is
+    the only client), for step-ca's "mysql" database type."""
+
+    def __init__(self, base):
+        self.base = base
+        self.datadir = os.path.join(base, "data")
+        self.port = free_local_port()
+        self.proc = None
+
+    def start(self):
+        os.makedirs(self.base)
+        run(["mariadb-install-db", "--no-defaults", "--datadir=" + self.datadir,
+             "--user=" + pwd.getpwuid(os.getuid()).pw_name, "--skip-test-db",
+             "--auth-root-authentication-method=normal"])
+        self.log = open(os.path.join(self.base, "mariadbd.log"), "wb")
+        self.proc = subprocess.Popen(
+            ["mariadbd", "--no-defaults", "--datadir=" + self.datadir,
+             "--socket=" + os.path.join(self.base, "sock"), "--port=%d" % self.port,
+             "--bind-address=127.0.0.1", "--skip-grant-tables",
+             "--pid-file=" + os.path.join(self.base, "pid"),
+             "--user=" + pwd.getpwuid(os.getuid()).pw_name],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        if not wait_for_port(self.port, self.proc, timeout=60):
+            self.stop()
+            with open(os.path.join(self.base, "mariadbd.log"), errors="replace") as f:
+                raise AssertionError("mariadbd did not start:\n" + f.read())
+        return self
+
+    def stop(self):
+        if self.proc is not None:
+            stop_process(self.proc, signal.SIGTERM, timeout=60)
+            self.log.close()
+            self.proc = None
+
+
+@pytest.fixture
+def mariadb(prefix):
+    if shutil.which("mariadbd") is None or shutil.which("mariadb-install-db") is None:
+        pytest.skip("mariadb-server is not installed (step-ca's mysql database type)")
+    m = MariaDb(os.path.join(prefix, "mariadb"))
+    yield m.start()
+    m.stop()
+
+
+def test_migrate_from_mysql(pki, prefix, step_ca_factory, nginx_factory, mariadb):
+    """step-ca's "mysql" type, on MariaDB: the same import over the DSN."""
+    doc = pki.read_ca_json()
+    doc["db"] = {"type": "mysql", "dataSource": "root@tcp(127.0.0.1:%d)/" % mariadb.port,
+                 "database": "stepca"}
+    pki.write_ca_json(doc)
+    work = os.path.join(prefix, "clients")
+    os.makedirs(work)
+    ca = step_ca_factory(pki.ca_json, pki.password_file, prefix)
+    common = ["--ca-url", ca.url, "--root", pki.root_crt]
+    for name in ("gone", "stays"):
+        client(work, "certificate", "%s.example.test" % name, name + ".crt", name + ".key",
+               "--provisioner", "fixture@example.test", "--provisioner-password-file",
+               os.path.join(pki.path, "provisioner-password.txt"), *common)
+    client(work, "revoke", "--cert", "gone.crt", "--key", "gone.key", *common)
+    ca.stop()
+
+    out = migrate(pki, store_uri(prefix)).stdout
+    assert out.startswith("stepca migrate: mysql database "), out
+    assert "x509 certificates: 2 imported, 0 skipped" in out, out
+    assert "x509 revocations: 1 imported, 0 skipped" in out, out
+    assert "nothing new imported" in migrate(pki, store_uri(prefix)).stdout
+
+    n = nginx_factory()
+    n.port = ca.port
+    n.write_conf(port=ca.port)
+    n.start()
+    assert client(work, "renew", "gone.crt", "gone.key", *common, check=False).returncode != 0
+    client(work, "renew", "stays.crt", "stays.key", *common)
+    assert_ours(load_cert(os.path.join(work, "stays.crt")), pki, "stays.example.test")
+
+    # A database of that server without step-ca's tables is refused.
+    res = migrate(pki, store_uri(prefix) + "-other", "--database", "mysql", check=False)
+    assert res.returncode == 1 and "not a step-ca database" in res.stderr, res.stderr
 
 
 # ---------------------------------------------------------------- bad input

@@ -138,6 +138,10 @@ func run(typ, source, dbName string, stdout io.Writer) error {
 	}
 
 	db, err := nosql.New(typ, open, opts...)
+	if err != nil && typ == "mysql" {
+		// A server that cannot be reached says nothing about what it holds.
+		return fmt.Errorf("cannot open the MySQL database: %v", err)
+	}
 	if err != nil {
 		return notStepCA{fmt.Sprintf("%s: cannot open as %s: %v", source, typ, err)}
 	}
@@ -159,7 +163,12 @@ func run(typ, source, dbName string, stdout io.Writer) error {
 		}
 	}
 	if _, ok := tables[tCerts]; !ok {
-		return notStepCA{fmt.Sprintf("%s: a %s database without step-ca's %s table: not a step-ca database", source, typ, tCerts)}
+		shown := source
+		if typ == "mysql" {
+			// a DSN may carry a password before the '@'
+			shown = "database " + dbName + " at " + source[strings.LastIndex(source, "@")+1:]
+		}
+		return notStepCA{fmt.Sprintf("%s: a %s database without step-ca's %s table: not a step-ca database", shown, typ, tCerts)}
 	}
 
 	w := bufio.NewWriter(stdout)
