@@ -217,34 +217,66 @@ def test_migrated_revocation_refused_by_the_real_step_cli(
     assert_ours(load_cert(kept), pki, "kept.example.test")
 
 
-def test_migrate_from_bbolt(pki, prefix, step_ca_factory, nginx_factory):
-    """step-ca's other embedded database: the same import from a bbolt file."""
-    doc = pki.read_ca_json()
-    os.makedirs(os.path.join(pki.path, "db"))
-    doc["db"] = {"type": "bbolt", "dataSource": os.path.join(pki.path, "db", "step.db")}
-    pki.write_ca_json(doc)
+def issue_two_revoke_one(pki, prefix, step_ca_factory, db=None):
+    """The real step-ca on ca.json's db (or db): certificates "gone" (then
+    revoked) and "stays"; step-ca is stopped on return."""
+    if db is None:
+        os.makedirs(os.path.join(pki.path, "db"))
+    else:
+        doc = pki.read_ca_json()
+        doc["db"] = db
+        pki.write_ca_json(doc)
     work = os.path.join(prefix, "clients")
     os.makedirs(work)
     ca = step_ca_factory(pki.ca_json, pki.password_file, prefix)
     common = ["--ca-url", ca.url, "--root", pki.root_crt]
-    client(work, "certificate", "bolt.example.test", "bolt.crt", "bolt.key",
-           "--provisioner", "fixture@example.test", "--provisioner-password-file",
-           os.path.join(pki.path, "provisioner-password.txt"), *common)
-    client(work, "revoke", "--cert", "bolt.crt", "--key", "bolt.key", *common)
+    for name in ("gone", "stays"):
+        client(work, "certificate", "%s.example.test" % name, name + ".crt", name + ".key",
+               "--provisioner", "fixture@example.test", "--provisioner-password-file",
+               os.path.join(pki.path, "provisioner-password.txt"), *common)
+    client(work, "revoke", "--cert", "gone.crt", "--key", "gone.key", *common)
     ca.stop()
+    return ca, work, common
 
-    out = migrate(pki, store_uri(prefix)).stdout
-    assert out.startswith("stepca migrate: bbolt database "), out
-    assert "x509 certificates: 1 imported, 0 skipped" in out, out
-    assert "x509 revocations: 1 imported, 0 skipped" in out, out
-    assert "ACME accounts" in out and "none in the export" in out, out
 
-    n = nginx_factory()
+def check_new_side(nginx_factory, pki, ca, work, common, **nginx):
+    """Our module on the same address: "gone" is refused, "stays" renews."""
+    n = nginx_factory(**nginx)
     n.port = ca.port
     n.write_conf(port=ca.port)
     n.start()
-    refused = client(work, "renew", "bolt.crt", "bolt.key", *common, check=False)
+    gone = load_cert(os.path.join(work, "gone.crt")).serial_number
+    refused = client(work, "renew", "gone.crt", "gone.key", *common, check=False)
     assert refused.returncode != 0, refused.stdout
+    assert load_cert(os.path.join(work, "gone.crt")).serial_number == gone
+    before = load_cert(os.path.join(work, "stays.crt")).serial_number
+    client(work, "renew", "stays.crt", "stays.key", *common)
+    after = load_cert(os.path.join(work, "stays.crt"))
+    assert after.serial_number != before
+    assert_ours(after, pki, "stays.example.test")
+
+
+def test_migrate_from_bbolt(pki, prefix, step_ca_factory, nginx_factory):
+    """step-ca's other embedded database: the same import from a bbolt file."""
+    os.makedirs(os.path.join(pki.path, "db"))
+    ca, work, common = issue_two_revoke_one(pki, prefix, step_ca_factory, db={
+        "type": "bbolt", "dataSource": os.path.join(pki.path, "db", "step.db")})
+    out = migrate(pki, store_uri(prefix)).stdout
+    assert out.startswith("stepca migrate: bbolt database "), out
+    assert "x509 certificates: 2 imported, 0 skipped" in out, out
+    assert "x509 revocations: 1 imported, 0 skipped" in out, out
+    assert "ACME accounts" in out and "none in the export" in out, out
+    check_new_side(nginx_factory, pki, ca, work, common)
+
+
+def test_migrate_into_redis(pki, prefix, step_ca_factory, nginx_factory, redis_server):
+    """The fleet's store: the import goes to Redis, which every node reads."""
+    ca, work, common = issue_two_revoke_one(pki, prefix, step_ca_factory)
+    out = migrate(pki, redis_server.uri).stdout
+    assert "-> redis store" in out, out
+    assert "x509 revocations: 1 imported, 0 skipped" in out, out
+    assert "nothing new imported" in migrate(pki, redis_server.uri).stdout
+    check_new_side(nginx_factory, pki, ca, work, common, store=redis_server.uri)
 
 
 class MariaDb:
@@ -294,38 +326,21 @@ def mariadb(prefix):
 
 def test_migrate_from_mysql(pki, prefix, step_ca_factory, nginx_factory, mariadb):
     """step-ca's "mysql" type, on MariaDB: the same import over the DSN."""
-    doc = pki.read_ca_json()
-    doc["db"] = {"type": "mysql", "dataSource": "root@tcp(127.0.0.1:%d)/" % mariadb.port,
-                 "database": "stepca"}
-    pki.write_ca_json(doc)
-    work = os.path.join(prefix, "clients")
-    os.makedirs(work)
-    ca = step_ca_factory(pki.ca_json, pki.password_file, prefix)
-    common = ["--ca-url", ca.url, "--root", pki.root_crt]
-    for name in ("gone", "stays"):
-        client(work, "certificate", "%s.example.test" % name, name + ".crt", name + ".key",
-               "--provisioner", "fixture@example.test", "--provisioner-password-file",
-               os.path.join(pki.path, "provisioner-password.txt"), *common)
-    client(work, "revoke", "--cert", "gone.crt", "--key", "gone.key", *common)
-    ca.stop()
-
+    ca, work, common = issue_two_revoke_one(pki, prefix, step_ca_factory, db={
+        "type": "mysql", "dataSource": "root@tcp(127.0.0.1:%d)/" % mariadb.port,
+        "database": "stepca"})
     out = migrate(pki, store_uri(prefix)).stdout
-    assert out.startswith("stepca migrate: mysql database "), out
+    assert out.startswith("stepca migrate: mysql database tcp(127.0.0.1:%d)/ (stepca)"
+                          % mariadb.port), out
     assert "x509 certificates: 2 imported, 0 skipped" in out, out
     assert "x509 revocations: 1 imported, 0 skipped" in out, out
     assert "nothing new imported" in migrate(pki, store_uri(prefix)).stdout
-
-    n = nginx_factory()
-    n.port = ca.port
-    n.write_conf(port=ca.port)
-    n.start()
-    assert client(work, "renew", "gone.crt", "gone.key", *common, check=False).returncode != 0
-    client(work, "renew", "stays.crt", "stays.key", *common)
-    assert_ours(load_cert(os.path.join(work, "stays.crt")), pki, "stays.example.test")
+    check_new_side(nginx_factory, pki, ca, work, common)
 
     # A database of that server without step-ca's tables is refused.
     res = migrate(pki, store_uri(prefix) + "-other", "--database", "mysql", check=False)
     assert res.returncode == 1 and "not a step-ca database" in res.stderr, res.stderr
+    assert "root@" not in res.stderr, res.stderr
 
 
 # ---------------------------------------------------------------- bad input
