@@ -20,8 +20,6 @@ namespace stepca {
 namespace cli {
 namespace {
 
-constexpr char kAlready[] = "already imported";
-
 bool IsDecimalSerial(const std::string& s) {
   if (s.empty() || s.size() > 80 || (s.size() > 1 && s[0] == '0')) return false;
   for (char c : s)
@@ -104,7 +102,7 @@ class Importer {
         ++rep->imported;
       } else if (st.code() == Code::kAlreadyExists) {
         STEPCA_ASSIGN_OR_RETURN(auto existing, records.Find(c.serial));
-        ++rep->skipped[existing && existing->der == c.der ? kAlready
+        ++rep->skipped[existing && existing->der == c.der ? kAlreadyImported
                                                          : "another certificate holds this serial here"];
       } else {
         return st;
@@ -139,7 +137,7 @@ class Importer {
       if (st.ok()) {
         ++rep->imported;
       } else if (st.code() == Code::kAlreadyExists) {
-        ++rep->skipped["already revoked here"];
+        ++rep->skipped[kAlreadyRevoked];
       } else {
         return st;
       }
@@ -174,7 +172,7 @@ class Importer {
             continue;
           }
         }
-        ++rep->skipped[kAlready];
+        ++rep->skipped[kAlreadyImported];
         imported_accounts_.insert(acct->id);
         continue;
       }
@@ -220,7 +218,7 @@ class Importer {
       if (st.ok()) {
         ++rep->imported;
       } else if (st.code() == Code::kAlreadyExists) {
-        ++rep->skipped["already bound here"];
+        ++rep->skipped[kAlreadyBound];
       } else {
         return st;
       }
@@ -313,12 +311,6 @@ std::string TableReason(const std::string& name) {
 
 }  // namespace
 
-int64_t MigrationReport::Imported() const {
-  int64_t n = 0;
-  for (const auto& k : kinds) n += k.imported;
-  return n;
-}
-
 Result<MigrationReport> ImportMigration(const MigrationInput& input, Store& store,
                                         const MigrationOptions& options) {
   MigrationReport report;
@@ -351,35 +343,6 @@ Result<MigrationReport> ImportMigration(const MigrationInput& input, Store& stor
     report.kinds.push_back(std::move(k));
   }
   return report;
-}
-
-std::string FormatMigrationReport(const MigrationReport& report) {
-  std::string out;
-  int64_t skipped_already = 0, skipped_other = 0;
-  for (const auto& k : report.kinds) {
-    int64_t skipped = 0;
-    for (const auto& [why, n] : k.skipped) skipped += n;
-    if (k.imported == 0 && skipped == 0) {
-      out += k.kind + ": none in the export\n";
-      continue;
-    }
-    if (k.kind.rfind("table ", 0) == 0) {
-      out += k.kind + ": " + std::to_string(skipped) + " not imported: " + k.skipped.begin()->first + "\n";
-      continue;
-    }
-    out += k.kind + ": " + std::to_string(k.imported) + " imported, " + std::to_string(skipped) + " skipped\n";
-    for (const auto& [why, n] : k.skipped) {
-      out += "  skipped " + std::to_string(n) + ": " + why + "\n";
-      (why == kAlready || why == "already revoked here" || why == "already bound here" ? skipped_already
-                                                                                      : skipped_other) += n;
-    }
-  }
-  const int64_t imported = report.Imported();
-  if (imported == 0 && skipped_already > 0 && skipped_other == 0)
-    out += "nothing new imported: every record was already in the store\n";
-  else
-    out += "imported " + std::to_string(imported) + " records\n";
-  return out;
 }
 
 }  // namespace cli

@@ -17,13 +17,12 @@
 #ifndef STEPCA_CLI_MIGRATE_IMPORT_H
 #define STEPCA_CLI_MIGRATE_IMPORT_H
 
-#include <map>
 #include <string>
-#include <vector>
 
 #include "authority/status.h"
 #include "authority/store/store.h"
 #include "cli/migrate_input.h"
+#include "cli/migrate_report.h"
 
 namespace stepca {
 namespace cli {
@@ -35,23 +34,10 @@ struct MigrationOptions {
   std::string acme_skip_reason;
 };
 
-struct KindReport {
-  std::string kind;
-  int64_t imported = 0;
-  std::map<std::string, int64_t> skipped;  // reason -> how many
-};
-
-struct MigrationReport {
-  std::vector<KindReport> kinds;
-  int64_t Imported() const;
-};
-
 // A store error stops the import and is returned: what was written before
 // it stays (each record is whole), and a second run completes the rest.
 [[nodiscard]] Result<MigrationReport> ImportMigration(const MigrationInput& input, Store& store,
                                                       const MigrationOptions& options);
-
-std::string FormatMigrationReport(const MigrationReport& report);
 
 }  // namespace cli
 }  // namespace stepca
