@@ -12,7 +12,7 @@ JOBS    ?= $(shell nproc)
 PYTHON  ?= /usr/bin/python3
 NGX_SRC ?= /usr/share/nginx/src
 
-.PHONY: all deps lib module smallstep test unit e2e e2e-asan demo demo-stop clean bench fleet fleet-stop deb
+.PHONY: all deps lib module smallstep db-export test unit e2e e2e-asan demo demo-stop clean bench fleet fleet-stop deb
 
 all: lib module
 
@@ -52,9 +52,15 @@ e2e-asan:
 smallstep:
 	@scripts/build-smallstep.sh
 
+# The reader of step-ca's database that `stepca migrate` runs (Go, built the
+# same way, outside the module).
+db-export:
+	@scripts/build-db-export.sh $(abspath $(BUILD))
+
 test: deps
 	$(MAKE) all
 	$(MAKE) smallstep
+	$(MAKE) db-export
 	$(MAKE) unit
 	STEPCA_REQUIRE_SMALLSTEP=1 $(MAKE) e2e
 

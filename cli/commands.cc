@@ -12,6 +12,7 @@
 #include "cli/renew.h"
 #include "cli/root_crl.h"
 #include "cli/sign_flow.h"
+#include "cli/migrate.h"
 #include "cli/ssh_certificate.h"
 #include "cli/token.h"
 
@@ -41,7 +42,10 @@ constexpr const char kUsage[] =
     "  crl sign --db FILE --ca ROOT --ca-key KEY [--ca-password-file F] [--not-after 720h]\n"
     "           [--idp URL] [--pem] --out FILE\n"
     "  crl show --db FILE\n"
-    "               the root's CRL of intermediates, offline (no 'openssl ca', no index.txt)\n";
+    "               the root's CRL of intermediates, offline (no 'openssl ca', no index.txt)\n"
+    "  migrate --config ca.json [--from DB | --from-json FILE] [--store URI]\n"
+    "          [--acme-provisioner NAME]\n"
+    "               import a step-ca database's certificates, revocations and ACME accounts\n";
 
 int Fail(std::ostream& err, const Status& st) {
   err << "error: " << st.message() << "\n";
@@ -406,6 +410,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (cmd == "renew") return RunRenew(rest, out, err);
   if (cmd == "revoke") return RunRevoke(rest, out, err);
   if (cmd == "crl") return RunCrl(rest, out, err);
+  if (cmd == "migrate") return RunMigrate(rest, out, err);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     out << kUsage;
     return 0;

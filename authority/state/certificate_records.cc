@@ -115,6 +115,16 @@ Result<CertificateReservation> CertificateRecords::Reserve(CertificateRecord int
   return out;
 }
 
+Status CertificateRecords::Import(CertificateRecord issued) {
+  if (issued.serial.empty()) return Internal("certificate records: empty serial");
+  if (issued.der.empty()) return Internal("certificate records: import without a certificate");
+  issued.state = CertificateState::kIssued;
+  Status st = store_.PutIfAbsent(Key(issued.serial), Encode(issued), std::chrono::seconds(0));
+  if (st.code() == Code::kAlreadyExists)
+    return AlreadyExists("certificate serial " + issued.serial + " is already recorded");
+  return st;
+}
+
 Status CertificateRecords::Replace(const CertificateReservation& reservation,
                                    const CertificateRecord& next) {
   Status st = store_.CompareAndSwap(Key(reservation.record.serial), reservation.stored,

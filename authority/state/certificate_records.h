@@ -93,6 +93,10 @@ class CertificateRecords {
   [[nodiscard]] Status Issue(CertificateRecord intent, TimePoint now,
                              const SerialSource& new_serial, const SignWithSerial& sign);
 
+  // Writes a record of a certificate issued elsewhere (stepca migrate) in
+  // state "issued", with set-if-absent. kAlreadyExists when a record
+  // already holds the serial (nothing is written then).
+  [[nodiscard]] Status Import(CertificateRecord issued);
   // nullopt when no record holds serial.
   [[nodiscard]] Result<std::optional<CertificateRecord>> Find(std::string_view serial);
 

@@ -203,5 +203,34 @@ TEST(CertificateRecordsTest, RecordWithoutStateIsIssued) {
   EXPECT_EQ(records.Find("8").status().code(), Code::kInternal);
 }
 
+TEST(CertificateRecordsTest, ImportWritesAnIssuedRecordOnce) {
+  auto store = MakeMemoryStore();
+  CertificateRecords records(*store);
+  CertificateRecord r = Intent();
+  r.serial = "12345";
+  r.der = "DER";
+  r.state = CertificateState::kReserved;  // Import decides the state
+  ASSERT_TRUE(records.Import(r).ok());
+  auto found = records.Find("12345");
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(found.value()->state, CertificateState::kIssued);
+  EXPECT_EQ(found.value()->der, "DER");
+  EXPECT_EQ(found.value()->provisioner->name, "admin");
+
+  // A second import of the serial changes nothing.
+  r.der = "OTHER";
+  EXPECT_EQ(records.Import(r).code(), Code::kAlreadyExists);
+  EXPECT_EQ(records.Find("12345").value()->der, "DER");
+}
+
+TEST(CertificateRecordsTest, ImportRefusesARecordWithoutItsCertificate) {
+  auto store = MakeMemoryStore();
+  CertificateRecord r = Intent();
+  r.serial = "7";
+  EXPECT_FALSE(CertificateRecords(*store).Import(r).ok());
+  EXPECT_FALSE(CertificateRecords(*store).Find("7").value().has_value());
+}
+
 }  // namespace
 }  // namespace stepca
