@@ -411,8 +411,10 @@ Status Loader::LoadAuthority(const json_t* root) {
   cfg_.name_policies = std::move(policies);
   if (cfg_.provisioners.size() == 0)
     Warn("authority.provisioners is empty: nothing can be issued");
-  if (json_is_true(json_object_get(auth, "enableAdmin")))
-    Warn("authority.enableAdmin: the admin API and provisioners kept in a database are not supported; only ca.json provisioners are served");
+  const json_t* enable_admin = json_object_get(auth, "enableAdmin");
+  if (enable_admin != nullptr && !json_is_null(enable_admin) && !json_is_boolean(enable_admin))
+    return Err("authority.enableAdmin", "must be true or false");
+  cfg_.enable_admin = json_is_true(enable_admin);
   auto subject = ParseDefaultSubject(json_object_get(auth, "template"), "authority.template");
   if (!subject.ok()) return InvalidArgument(opts_.path + ": " + subject.status().message());
   cfg_.default_subject = std::move(subject).value();

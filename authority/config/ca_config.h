@@ -64,6 +64,9 @@ struct CaConfig {
   std::string logger_format = "text";
   Claims global_claims;
   bool disable_issued_at_check = false;
+  // authority.enableAdmin: the admin API and provisioners kept in the store
+  // (authority/admin/), merged after ca.json's.
+  bool enable_admin = false;
   Duration backdate = std::chrono::minutes(1);
   ProvisionerCollection provisioners;
   // authority.policy and the provisioners' policy objects.

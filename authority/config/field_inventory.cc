@@ -81,7 +81,7 @@ const std::vector<FieldRule> kRules = {
     {"authority.disableIssuedAtCheck", H, ""},
     {"authority.backdate", H, ""},
     {"authority.password", H, ""},
-    {"authority.enableAdmin", P, ""},
+    {"authority.enableAdmin", H, ""},
     {"authority.template", W, ""},
     {"authority.policy", W, ""},
     {"authority.authorityId", N, kLinked},
