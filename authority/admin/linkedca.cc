@@ -151,9 +151,20 @@ Result<JsonPtr> ToConfigProvisioner(const json_t* p) {
   json_object_set(out.get(), "name", const_cast<json_t*>(name));
   STEPCA_ASSIGN_OR_RETURN(JsonPtr claims, ClaimsToConfig(json_object_get(p, "claims")));
   if (json_object_size(claims.get()) > 0) json_object_set(out.get(), "claims", claims.get());
+  // What the rest of the CA reads only from ca.json at load (name
+  // policies, SSH templates) is refused rather than dropped: a provisioner
+  // must never run looser than it was written.
+  for (const char* member : {"policy", "webhooks", "sshTemplate"}) {
+    const json_t* v = json_object_get(p, member);
+    if (v == nullptr || json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0) ||
+        (json_is_array(v) && json_array_size(v) == 0))
+      continue;
+    return InvalidArgument(std::string(member) +
+                           " is not supported through the admin API; configure such a "
+                           "provisioner in ca.json");
+  }
   JsonPtr options(json_object());
   STEPCA_RETURN_IF_ERROR(Template(p, "x509Template", "x509", options.get()));
-  STEPCA_RETURN_IF_ERROR(Template(p, "sshTemplate", "ssh", options.get()));
   if (json_object_size(options.get()) > 0) json_object_set(out.get(), "options", options.get());
 
   const json_t* details = json_object_get(p, "details");
@@ -188,8 +199,15 @@ Result<JsonPtr> ToConfigProvisioner(const json_t* p) {
     json_object_set_new(out.get(), "roots", json_string(Base64Encode(pem).c_str()));
   } else if (type == "ACME") {
     if (d != nullptr && !json_is_object(d)) return InvalidArgument("details.ACME must be an object");
-    STEPCA_RETURN_IF_ERROR(Bool(d, "forceCn", out.get(), "forceCN"));
-    STEPCA_RETURN_IF_ERROR(Bool(d, "requireEab", out.get(), "requireEAB"));
+    // The ACME service reads these per provisioner from ca.json at load
+    // (its EAB keys too), so a provisioner from the store would silently
+    // run without them: an open ACME provisioner where EAB was asked for.
+    for (const char* unsupported : {"forceCn", "requireEab"}) {
+      if (json_is_true(json_object_get(d, unsupported)))
+        return InvalidArgument(std::string("details.ACME.") + unsupported +
+                               " is not supported through the admin API; "
+                               "configure such an ACME provisioner in ca.json");
+    }
   }
   return out;
 }

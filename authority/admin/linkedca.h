@@ -26,9 +26,11 @@ Result<AdminType> ReadAdminType(const json_t* value);
 Result<std::string> ReadProvisionerType(const json_t* value);
 
 // The ca.json entry for a linkedca Provisioner: type, name, claims,
-// options.x509/options.ssh from x509Template/sshTemplate, and the type's
-// details (JWK key and encryptedKey; X5C roots; ACME forceCN, requireEAB).
-// Types this CA cannot authorize are kInvalidArgument, naming the type.
+// options.x509 from x509Template, and the type's details (JWK key and
+// encryptedKey; X5C roots). Types this CA cannot authorize are
+// kInvalidArgument, naming the type, and so is what only ca.json can
+// carry here (policy, webhooks, sshTemplate, ACME forceCn/requireEab):
+// refused, never dropped.
 Result<JsonPtr> ToConfigProvisioner(const json_t* linkedca);
 
 }  // namespace stepca::admin

@@ -58,10 +58,10 @@ TEST(Linkedca, TypeByNumberAndTemplates) {
 
 TEST(Linkedca, AcmeAndX5cDetails) {
   auto acme = ToConfigProvisioner(
-      Load(R"({"name":"a","type":"ACME","details":{"ACME":{"forceCn":true,"requireEab":true}}})").get());
+      Load(R"({"name":"a","type":"ACME","details":{"ACME":{"forceCn":false}}})").get());
   ASSERT_TRUE(acme.ok()) << acme.status().message();
-  EXPECT_TRUE(json_is_true(json_object_get(acme->get(), "forceCN")));
-  EXPECT_TRUE(json_is_true(json_object_get(acme->get(), "requireEAB")));
+  EXPECT_STREQ(json_string_value(json_object_get(acme->get(), "type")), "ACME");
+  EXPECT_EQ(json_object_get(acme->get(), "requireEAB"), nullptr);
   const std::string pem = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----";
   JsonPtr x5c(json_pack("{s:s,s:s,s:{s:{s:[s]}}}", "name", "x", "type", "X5C", "details", "X5C",
                         "roots", Base64Encode(pem).c_str()));
@@ -85,6 +85,14 @@ TEST(Linkedca, RefusesWhatCannotBeServed) {
       {R"({"name":"o","type":"X5C","details":{"X5C":{"roots":[]}}})", "X5C provisioner details.X5C.roots cannot be empty"},
       {R"({"name":"o","type":"ACME","claims":{"x509":{"durations":{"max":5}}}})", "claims: max must be a string"},
       {R"({"name":"o","type":"ACME","claims":[]})", "claims must be an object"},
+      {R"({"name":"o","type":"ACME","details":{"ACME":{"requireEab":true}}})",
+       "details.ACME.requireEab is not supported through the admin API; configure such an ACME provisioner in ca.json"},
+      {R"({"name":"o","type":"ACME","policy":{"x509":{"allow":{"dns":["a"]}}}})",
+       "policy is not supported through the admin API; configure such a provisioner in ca.json"},
+      {R"({"name":"o","type":"ACME","sshTemplate":{"template":"e30="}})",
+       "sshTemplate is not supported through the admin API; configure such a provisioner in ca.json"},
+      {R"({"name":"o","type":"ACME","details":{"ACME":{"forceCn":true}}})",
+       "details.ACME.forceCn is not supported through the admin API; configure such an ACME provisioner in ca.json"},
   };
   for (const auto& c : cases) {
     JsonPtr body = Load(c.body);
