@@ -123,10 +123,16 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
     a->crl_ = std::make_unique<CrlService>(c.revocation.crl, *a->store_,
                                            a->ca_->IssuingCertificate(), *revocation_signer,
                                            SystemTime());
-  if (c.revocation.ocsp.enabled)
+  if (c.revocation.ocsp.enabled && c.ocsp_responder_key) {
+    STEPCA_ASSIGN_OR_RETURN(a->ocsp_signer_, MakeFileSigner(std::move(c.ocsp_responder_key)));
+    a->ocsp_ = std::make_unique<OcspResponder>(c.revocation.ocsp, *a->store_,
+                                               a->ca_->IssuingCertificate(), *a->ocsp_signer_,
+                                               SystemTime(), c.ocsp_responder_cert.get());
+  } else if (c.revocation.ocsp.enabled) {
     a->ocsp_ = std::make_unique<OcspResponder>(c.revocation.ocsp, *a->store_,
                                                a->ca_->IssuingCertificate(), *revocation_signer,
                                                SystemTime());
+  }
   // Remote provisioner management: the store's provisioners join ca.json's
   // in the same collection, which every part above already reads.
   if (c.enable_admin) {

@@ -105,6 +105,7 @@ class Authority {
   std::unique_ptr<Signer> ssh_user_signer_, ssh_host_signer_;
   std::unique_ptr<SshPolicy> ssh_policy_;
   std::unique_ptr<CrlService> crl_;
+  std::unique_ptr<Signer> ocsp_signer_;  // a delegated OCSP responder's key
   std::unique_ptr<OcspResponder> ocsp_;
   std::unique_ptr<admin::AdminService> admin_;
   std::unique_ptr<admin::AdminAuthorizer> admin_authorizer_;

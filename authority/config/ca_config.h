@@ -74,6 +74,11 @@ struct CaConfig {
   JsonPtr tls_options;                 // reported in sign responses
   tmpl::X509Name default_subject;      // authority.template (step-ca's ASN1DN)
   RevocationConfig revocation;         // crl and nginxStepca.ocsp
+  // nginxStepca.ocsp.responderCert/responderKey, checked: issued by
+  // intermediates[0], id-kp-OCSPSigning, the key matching. Null: the
+  // intermediate signs its OCSP answers itself.
+  X509Ptr ocsp_responder_cert;
+  EvpPkeyPtr ocsp_responder_key;
   std::vector<std::string> warnings;   // each starts with the file path
 };
 

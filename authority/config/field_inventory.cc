@@ -65,6 +65,8 @@ const std::vector<FieldRule> kRules = {
     {"nginxStepca.ocsp.path", H, ""},
     {"nginxStepca.ocsp.url", H, ""},
     {"nginxStepca.ocsp.validity", H, ""},
+    {"nginxStepca.ocsp.responderCert", H, ""},
+    {"nginxStepca.ocsp.responderKey", H, ""},
     {"cas", P, ""},
     {"monitoring", N, "not supported; scrape the stepca_metrics endpoint instead"},
     {"commonName", N, "not used: the CA's own TLS certificate is nginx's ssl_certificate"},
