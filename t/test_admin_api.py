@@ -359,3 +359,18 @@ def test_admin_api_absent_without_enable_admin(nginx, pki):
     status, data = admin.raw("GET", "/admin/provisioners",
                              token=admin.token("/admin/provisioners"))
     assert status == 404 and data == b"404 page not found\n"
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda a: a.update(enableAdmin="yes"), "authority.enableAdmin\": must be true or false"),
+    (lambda a: a.update(provisioners=[p for p in a["provisioners"] if p["type"] != "JWK"]),
+     "authority.enableAdmin needs a JWK provisioner in authority.provisioners"),
+])
+def test_enable_admin_config_errors_are_named(nginx_factory, pki, change, message):
+    doc = pki.read_ca_json()
+    doc["authority"]["enableAdmin"] = True
+    change(doc["authority"])
+    pki.write_ca_json(doc)
+    r = nginx_factory().test_config()
+    assert r.returncode != 0
+    assert message in r.stderr, r.stderr
