@@ -346,26 +346,30 @@ namespace {
 
 // The checks a new or changed provisioner passes before it is stored:
 // it converts, and it parses as ca.json's would.
-Status Validate(const json_t* p, const AdminSettings& s, std::string* selector) {
+Status Validate(const json_t* p, const AdminSettings& s, std::string* selector, std::string* kid) {
   STEPCA_ASSIGN_OR_RETURN(JsonPtr config, ToConfigProvisioner(p));
   std::vector<std::string> warnings;
   auto parsed = ParseProvisioner(config.get(), "provisioner", s.global_claims, &warnings,
                                  s.config_dir);
   if (!parsed.ok()) return InvalidArgument(parsed.status().message());
   *selector = (*parsed)->token_selector();
+  if (const auto* jwk = dynamic_cast<const JwkProvisioner*>(parsed->get())) *kid = jwk->kid();
   return Status::Ok();
 }
 
 }  // namespace
 
 Result<JsonPtr> AdminService::CreateProvisioner(const json_t* body) {
-  std::string selector;
-  STEPCA_RETURN_IF_ERROR(Validate(body, settings_, &selector));
+  std::string selector, kid;
+  STEPCA_RETURN_IF_ERROR(Validate(body, settings_, &selector, &kid));
   const std::string name = Str(body, "name");
   if (provisioners_.ByName(name) != nullptr)
     return InvalidArgument("provisioner with name " + name + " already exists");
   if (provisioners_.BySelector(selector) != nullptr)
     return InvalidArgument("provisioner with token ID " + selector + " already exists");
+  // Tokens and /provisioners/{kid}/encrypted-key find a JWK by its kid.
+  if (!kid.empty() && provisioners_.JwkByKid(kid) != nullptr)
+    return InvalidArgument("provisioner with key id " + kid + " already exists");
   JsonPtr stored(json_deep_copy(body));
   json_object_set_new(stored.get(), "id", json_string(NewId().c_str()));
   json_object_set_new(stored.get(), "authorityId", json_string(kDefaultAuthorityId));
@@ -385,9 +389,12 @@ Result<JsonPtr> AdminService::UpdateProvisioner(const std::string& name, const j
   if (provisioners_.IsFromConfig(name))
     return InvalidArgument("provisioner " + name +
                            " is configured in ca.json; change it there, not through the admin API");
-  std::string selector;
-  STEPCA_RETURN_IF_ERROR(Validate(body, settings_, &selector));
+  std::string selector, kid;
+  STEPCA_RETURN_IF_ERROR(Validate(body, settings_, &selector, &kid));
   const std::string new_name = Str(body, "name");
+  if (const JwkProvisioner* same = kid.empty() ? nullptr : provisioners_.JwkByKid(kid);
+      same != nullptr && same->name() != name)
+    return InvalidArgument("provisioner with key id " + kid + " already exists");
   JsonPtr stored;
   Status st = Mutate([&](json_t* provisioners, json_t*) -> Status {
     long i = FindProvisioner(provisioners, name, "");

@@ -108,10 +108,17 @@ TEST_F(AdminServiceTest, AProvisionerAddedOnOneNodeIsLiveOnTheOtherAfterRefresh)
 }
 
 TEST_F(AdminServiceTest, BadProvisionersAreRefusedAndNothingChanges) {
-  const std::string before = Stored();
   auto dup = a_->service->CreateProvisioner(LinkedcaJwk("admin", "x").get());
   EXPECT_EQ(dup.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(dup.status().message(), "provisioner with name admin already exists");
+  auto first = a_->service->CreateProvisioner(LinkedcaJwk("k1", "same-kid").get());
+  ASSERT_TRUE(first.ok());
+  const std::string with_one = Stored();
+  auto same_kid = a_->service->CreateProvisioner(LinkedcaJwk("k2", "same-kid").get());
+  EXPECT_EQ(same_kid.status().message(), "provisioner with key id same-kid already exists");
+  EXPECT_EQ(Stored(), with_one);
+  ASSERT_TRUE(a_->service->RemoveProvisioner("k1", "").ok());
+  const std::string before = Stored();
   JsonPtr oidc(json_pack("{s:s,s:s}", "name", "o", "type", "OIDC"));
   EXPECT_EQ(a_->service->CreateProvisioner(oidc.get()).status().code(), Code::kInvalidArgument);
   JsonPtr badkey(json_pack("{s:s,s:s,s:{s:{s:s}}}", "name", "k", "type", "JWK", "details", "JWK",
