@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 
 #include "authority/acme/server.h"
+#include "authority/admin/admin_authorizer.h"
+#include "authority/admin/admin_service.h"
 #include "authority/ca/local_ca.h"
 #include "authority/clock/system_time_source.h"
 #include "authority/metrics.h"
@@ -124,10 +126,41 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
     a->crl_ = std::make_unique<CrlService>(c.revocation.crl, *a->store_,
                                            a->ca_->IssuingCertificate(), *revocation_signer,
                                            SystemTime());
-  if (c.revocation.ocsp.enabled)
+  if (c.revocation.ocsp.enabled && c.ocsp_responder_key) {
+    STEPCA_ASSIGN_OR_RETURN(a->ocsp_signer_, MakeFileSigner(std::move(c.ocsp_responder_key)));
+    a->ocsp_ = std::make_unique<OcspResponder>(c.revocation.ocsp, *a->store_,
+                                               a->ca_->IssuingCertificate(), *a->ocsp_signer_,
+                                               SystemTime(), c.ocsp_responder_cert.get());
+  } else if (c.revocation.ocsp.enabled) {
     a->ocsp_ = std::make_unique<OcspResponder>(c.revocation.ocsp, *a->store_,
                                                a->ca_->IssuingCertificate(), *revocation_signer,
                                                SystemTime());
+  }
+  // Remote provisioner management: the store's provisioners join ca.json's
+  // in the same collection, which every part above already reads.
+  if (c.enable_admin) {
+    admin::AdminSettings as;
+    as.global_claims = c.global_claims;
+    as.config_dir = c.dir;
+    for (size_t i = 0; i < c.provisioners.size(); ++i) {
+      const Provisioner& p = c.provisioners.at(i);
+      as.config_provisioners.emplace_back(p.id(), p.name());
+      if (as.first_jwk_id.empty() && p.type() == ProvisionerType::kJwk) as.first_jwk_id = p.id();
+    }
+    if (as.first_jwk_id.empty())
+      return InvalidArgument(c.path + ": authority.enableAdmin needs a JWK provisioner in "
+                             "authority.provisioners: the first super admin (subject \"step\") "
+                             "is made on the first one");
+    a->admin_ = std::make_unique<admin::AdminService>(std::move(as), *a->store_, c.provisioners,
+                                                      SystemTime());
+    admin::AuthorizerSettings zs;
+    zs.anchors.roots = &c.roots;
+    zs.anchors.federated_roots = &c.federated_roots;
+    zs.anchors.intermediates = &c.intermediates;
+    zs.dns_names = c.dns_names;
+    a->admin_authorizer_ = std::make_unique<admin::AdminAuthorizer>(
+        std::move(zs), *a->store_, c.provisioners, *a->admin_, SystemTime());
+  }
   return a;
 }
 

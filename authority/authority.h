@@ -39,6 +39,10 @@ class Service;
 class Metrics;  // authority/metrics.h
 class CrlService;     // authority/revocation/crl_service.h
 class OcspResponder;  // authority/revocation/ocsp_responder.h
+namespace admin {
+class AdminService;     // authority/admin/admin_service.h
+class AdminAuthorizer;  // authority/admin/admin_authorizer.h
+}  // namespace admin
 
 class Authority {
  public:
@@ -79,6 +83,10 @@ class Authority {
   // nullptr when ca.json's crl is not enabled / nginxStepca.ocsp is absent.
   CrlService* crl() { return crl_.get(); }
   OcspResponder* ocsp() { return ocsp_.get(); }
+  // nullptr unless authority.enableAdmin: the admin API's provisioners and
+  // admins, and who may call it.
+  admin::AdminService* admin() { return admin_.get(); }
+  admin::AdminAuthorizer* admin_authorizer() { return admin_authorizer_.get(); }
   ~Authority();
 
  private:
@@ -97,7 +105,10 @@ class Authority {
   std::unique_ptr<Signer> ssh_user_signer_, ssh_host_signer_;
   std::unique_ptr<SshPolicy> ssh_policy_;
   std::unique_ptr<CrlService> crl_;
+  std::unique_ptr<Signer> ocsp_signer_;  // a delegated OCSP responder's key
   std::unique_ptr<OcspResponder> ocsp_;
+  std::unique_ptr<admin::AdminService> admin_;
+  std::unique_ptr<admin::AdminAuthorizer> admin_authorizer_;
   std::vector<std::string> root_pems_, federated_pems_, fingerprints_;
 };
 

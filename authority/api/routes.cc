@@ -5,6 +5,8 @@
 #include <cstdlib>
 
 #include "authority/acme/server.h"
+#include "authority/admin/admin_routes.h"
+#include "authority/admin/admin_service.h"
 #include "authority/api/http.h"
 #include "authority/api/json_log.h"
 #include "authority/api/renew_routes.h"
@@ -64,6 +66,7 @@ class Router {
 
   HttpResponse Route() {
     if (acme::IsAcmePath(req_.path)) return a_.acme().Handle(req_);
+    if (auto r = AdminRoute(a_, req_)) return std::move(*r);
     std::string_view path = req_.path;
     if (path == "/1.0") path = "/";
     else if (path.substr(0, 5) == "/1.0/") path.remove_prefix(4);
@@ -239,7 +242,13 @@ class Router {
 }  // namespace
 
 HttpResponse HandleHttp(Authority& authority, const HttpRequest& request) {
+  // A provisioner added or removed on any node is in effect from here on.
+  Status refreshed = authority.admin() ? authority.admin()->Refresh() : Status::Ok();
   HttpResponse resp = Router(authority, request).Route();
+  if (!refreshed.ok() && resp.log_message.empty()) {
+    resp.log_level = LogLevel::kWarn;
+    resp.log_message = "admin: provisioners not refreshed: " + refreshed.LogText();
+  }
   authority.metrics().Request(request.path, resp.status);
   std::string id;
   if (UsableRequestId(request.request_id)) id = request.request_id;

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <strings.h>
 
@@ -57,6 +58,7 @@ class Loader {
   Result<EvpPkeyPtr> ReadKey(const std::string& field, const std::string& path,
                              const std::string& password);
   Status LoadSshKeys(const json_t* root, const std::string& password);
+  Status LoadOcspResponder(const json_t* root, const std::string& password);
   Status LoadTokenKey(const json_t* root, const std::string& key_uri);
   Status LoadAuthority(const json_t* root);
   Status NoteUnmapped(const json_t* root);
@@ -216,11 +218,13 @@ Status Loader::LoadKey(const json_t* root) {
   // are still unlocked with the configured password, as step-ca does.
   if (on_token) {
     Status ssh = LoadSshKeys(root, password);
+    if (ssh.ok()) ssh = LoadOcspResponder(root, password);
     Wipe(password);
     return ssh;
   }
   auto key = ReadKey("key", path, password);
   Status ssh = key.ok() ? LoadSshKeys(root, password) : Status::Ok();
+  if (key.ok() && ssh.ok()) ssh = LoadOcspResponder(root, password);
   Wipe(password);
   if (!key.ok()) return key.status();
   STEPCA_RETURN_IF_ERROR(ssh);
@@ -247,6 +251,41 @@ Result<EvpPkeyPtr> Loader::ReadKey(const std::string& field, const std::string& 
     return Err(field, path + ": " + why);
   }
   return key;
+}
+
+// A delegated OCSP responder: relying parties accept its answers only when
+// the certificate's issuer issued it for OCSPSigning (RFC 6960 4.2.2.2), so
+// anything else is refused at load rather than answered and rejected.
+Status Loader::LoadOcspResponder(const json_t* root, const std::string& password) {
+  const json_t* o = json_object_get(json_object_get(root, "nginxStepca"), "ocsp");
+  auto cert_path = StringField(o, "responderCert", "nginxStepca.ocsp.responderCert", false);
+  if (!cert_path.ok()) return cert_path.status();
+  auto key_path = StringField(o, "responderKey", "nginxStepca.ocsp.responderKey", false);
+  if (!key_path.ok()) return key_path.status();
+  if (cert_path->empty() || key_path->empty()) return Status::Ok();
+  const std::string field = "nginxStepca.ocsp.responderCert";
+  auto certs = ReadCertificates(Resolve(cert_path.value()));
+  if (!certs.ok()) return Err(field, certs.status().message());
+  if (certs->empty()) return Err(field, "no certificate in " + cert_path.value());
+  X509Ptr cert = std::move(certs->front());
+  X509* issuer = cfg_.intermediates.empty() ? nullptr : cfg_.intermediates[0].get();
+  if (issuer == nullptr || X509_check_issued(issuer, cert.get()) != X509_V_OK ||
+      X509_verify(cert.get(), X509_get0_pubkey(issuer)) != 1) {
+    ERR_clear_error();
+    return Err(field, cert_path.value() + " was not issued by the certificate in " + crt_path_);
+  }
+  if ((X509_get_extension_flags(cert.get()) & EXFLAG_XKUSAGE) == 0 ||
+      (X509_get_extended_key_usage(cert.get()) & XKU_OCSP_SIGN) == 0)
+    return Err(field, cert_path.value() + " has no extended key usage OCSPSigning");
+  auto key = ReadKey("nginxStepca.ocsp.responderKey", Resolve(key_path.value()), password);
+  if (!key.ok()) return key.status();
+  if (X509_check_private_key(cert.get(), key->get()) != 1) {
+    ERR_clear_error();
+    return Err("nginxStepca.ocsp.responderKey", key_path.value() + " does not match " + cert_path.value());
+  }
+  cfg_.ocsp_responder_cert = std::move(cert);
+  cfg_.ocsp_responder_key = std::move(key).value();
+  return Status::Ok();
 }
 
 // step-ca decrypts the SSH CA keys with the intermediate key's password.
@@ -412,8 +451,10 @@ Status Loader::LoadAuthority(const json_t* root) {
   cfg_.name_policies = std::move(policies);
   if (cfg_.provisioners.size() == 0)
     Warn("authority.provisioners is empty: nothing can be issued");
-  if (json_is_true(json_object_get(auth, "enableAdmin")))
-    Warn("authority.enableAdmin: the admin API and provisioners kept in a database are not supported; only ca.json provisioners are served");
+  const json_t* enable_admin = json_object_get(auth, "enableAdmin");
+  if (enable_admin != nullptr && !json_is_null(enable_admin) && !json_is_boolean(enable_admin))
+    return Err("authority.enableAdmin", "must be true or false");
+  cfg_.enable_admin = json_is_true(enable_admin);
   auto subject = ParseDefaultSubject(json_object_get(auth, "template"), "authority.template");
   if (!subject.ok()) return InvalidArgument(opts_.path + ": " + subject.status().message());
   cfg_.default_subject = std::move(subject).value();

@@ -64,6 +64,9 @@ struct CaConfig {
   std::string logger_format = "text";
   Claims global_claims;
   bool disable_issued_at_check = false;
+  // authority.enableAdmin: the admin API and provisioners kept in the store
+  // (authority/admin/), merged after ca.json's.
+  bool enable_admin = false;
   Duration backdate = std::chrono::minutes(1);
   ProvisionerCollection provisioners;
   // authority.policy and the provisioners' policy objects.
@@ -71,6 +74,11 @@ struct CaConfig {
   JsonPtr tls_options;                 // reported in sign responses
   tmpl::X509Name default_subject;      // authority.template (step-ca's ASN1DN)
   RevocationConfig revocation;         // crl and nginxStepca.ocsp
+  // nginxStepca.ocsp.responderCert/responderKey, checked: issued by
+  // intermediates[0], id-kp-OCSPSigning, the key matching. Null: the
+  // intermediate signs its OCSP answers itself.
+  X509Ptr ocsp_responder_cert;
+  EvpPkeyPtr ocsp_responder_key;
   std::vector<std::string> warnings;   // each starts with the file path
 };
 

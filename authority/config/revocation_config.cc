@@ -80,7 +80,13 @@ Status ParseOcsp(const json_t* o, OcspConfig* c) {
       return Err("nginxStepca.ocsp.path", "\"" + c->path + "\" is a CA API path");
   STEPCA_RETURN_IF_ERROR(String(o, "url", "nginxStepca.ocsp.url", &c->url));
   STEPCA_RETURN_IF_ERROR(HttpUrl(c->url, "nginxStepca.ocsp.url"));
-  return GoDuration(o, "validity", "nginxStepca.ocsp.validity", &c->validity, nullptr);
+  STEPCA_RETURN_IF_ERROR(GoDuration(o, "validity", "nginxStepca.ocsp.validity", &c->validity, nullptr));
+  STEPCA_RETURN_IF_ERROR(String(o, "responderCert", "nginxStepca.ocsp.responderCert", &c->responder_cert));
+  STEPCA_RETURN_IF_ERROR(String(o, "responderKey", "nginxStepca.ocsp.responderKey", &c->responder_key));
+  if (c->responder_cert.empty() != c->responder_key.empty())
+    return Err(c->responder_cert.empty() ? "nginxStepca.ocsp.responderCert" : "nginxStepca.ocsp.responderKey",
+               "responderCert and responderKey go together");
+  return Status::Ok();
 }
 
 }  // namespace

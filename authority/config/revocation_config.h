@@ -34,6 +34,12 @@ struct OcspConfig {
   std::string path;  // where the responder answers, e.g. "/ocsp"
   std::string url;   // put in leaves' AIA; empty: none
   Duration validity = std::chrono::hours(1);  // thisUpdate to nextUpdate
+  // responderCert / responderKey: a delegated responder (RFC 6960 4.2.2.2):
+  // a certificate the intermediate issued with id-kp-OCSPSigning, and its
+  // key (PEM, unencrypted or under the CA password). Both or neither; the
+  // files are read by the ca.json loader (CaConfig::ocsp_responder_*).
+  std::string responder_cert;
+  std::string responder_key;
 };
 
 struct RevocationConfig {

@@ -88,6 +88,11 @@ TEST(RevocationConfig, BadOcspFieldsAreNamed) {
       {R"({"ocsp":{"url":"ocsp.example"}})", "field \"nginxStepca.ocsp.url\": must be an http"},
       {R"({"ocsp":{"validity":"0s"}})", "field \"nginxStepca.ocsp.validity\": must be positive"},
       {R"({"crlCheckInterval":"2h"})", "field \"nginxStepca.crlCheckInterval\": must be at most 1h"},
+      {R"({"ocsp":{"responderCert":"r.crt"}})",
+       "field \"nginxStepca.ocsp.responderKey\": responderCert and responderKey go together"},
+      {R"({"ocsp":{"responderKey":"r.key"}})",
+       "field \"nginxStepca.ocsp.responderCert\": responderCert and responderKey go together"},
+      {R"({"ocsp":{"responderCert":1,"responderKey":"r.key"}})", "field \"nginxStepca.ocsp.responderCert\""},
   };
   for (const auto& [ext, want] : cases) {
     auto c = Parse("null", ext);

@@ -184,8 +184,12 @@ OcspAnswer OcspResponder::Respond(std::string_view request) const {
   }
   if (nonce_at >= 0 && OCSP_copy_nonce(basic.get(), req.get()) != 1)
     return Error(500, OCSP_RESPONSE_STATUS_INTERNALERROR, "ocsp: cannot copy the nonce");
-  Status st = signer_.SignOcspResponse(basic.get(), issuer_);
+  Status st = signer_.SignOcspResponse(basic.get(), responder_ ? responder_ : issuer_);
   if (!st.ok()) return Error(500, OCSP_RESPONSE_STATUS_INTERNALERROR, "ocsp: " + st.message());
+  // The certs field is outside the signed data: a client needs the
+  // delegated certificate to check the signature and its OCSPSigning.
+  if (responder_ != nullptr && OCSP_basic_add1_cert(basic.get(), responder_) != 1)
+    return Error(500, OCSP_RESPONSE_STATUS_INTERNALERROR, "ocsp: cannot add the responder certificate");
   OcspResponsePtr resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
   if (!resp) return Error(500, OCSP_RESPONSE_STATUS_INTERNALERROR, "ocsp: cannot encode");
   OcspAnswer a;

@@ -3,7 +3,8 @@
 // revoked (time, reason) from the revocation records, unknown otherwise
 // (another issuer, a serial never issued). Responses are signed by the
 // intermediate itself, carry thisUpdate/nextUpdate and echo the request's
-// nonce. A response without a nonce for a single serial is kept in the
+// nonce; or by a delegated responder certificate (nginxStepca.ocsp.
+// responderCert), which then travels in the answer. A response without a nonce for a single serial is kept in the
 // store (state/ocsp_responses.h) until half its validity, shared by every
 // node and dropped when the serial is revoked.
 #ifndef STEPCA_AUTHORITY_REVOCATION_OCSP_RESPONDER_H
@@ -38,10 +39,13 @@ constexpr int kMaxOcspSerials = 16;
 
 class OcspResponder {
  public:
-  // store, issuer, signer and time outlive the responder.
+  // store, issuer, signer, responder and time outlive the responder.
+  // responder: a delegated responder's certificate, whose key signer holds
+  // (then sent with every answer); null: signer is the issuer's key.
   OcspResponder(const OcspConfig& config, Store& store, X509* issuer, const Signer& signer,
-                const TimeSource& time)
-      : config_(config), store_(store), issuer_(issuer), signer_(signer), time_(time) {}
+                const TimeSource& time, X509* responder = nullptr)
+      : config_(config), store_(store), issuer_(issuer), signer_(signer), time_(time),
+        responder_(responder) {}
 
   // request: a DER OCSPRequest (POST body, or a GET path's base64 decoded).
   OcspAnswer Respond(std::string_view request) const;
@@ -54,6 +58,7 @@ class OcspResponder {
   X509* issuer_;
   const Signer& signer_;
   const TimeSource& time_;
+  X509* responder_;
 };
 
 // The unsigned OCSPResponse of an error status (1 malformedRequest,

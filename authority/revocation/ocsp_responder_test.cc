@@ -1,6 +1,7 @@
 #include "authority/revocation/ocsp_responder.h"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/ocsp.h>
 
 #include "authority/revocation/test_issuer.h"
@@ -261,6 +262,43 @@ TEST_F(OcspResponderTest, AStoreFailureIsTryLater) {
   OcspAnswer a = r.Respond(Der(req.get()));
   EXPECT_EQ(a.http_status, 503);
   EXPECT_EQ(ErrorStatus(a), OCSP_RESPONSE_STATUS_TRYLATER);
+}
+
+TEST_F(OcspResponderTest, ADelegatedResponderSignsAndTravelsInTheAnswer) {
+  testing::TestIssuer delegated = testing::TestIssuer::Make("Delegated Responder");
+  OcspResponder r(config_, *store_, issuer_.cert.get(), *delegated.signer, time_,
+                  delegated.cert.get());
+  OcspRequestPtr req(OCSP_REQUEST_new());
+  OCSP_request_add0_id(req.get(), Id(issuer_.cert.get(), 100).release());
+  OcspAnswer a = r.Respond(Der(req.get()));
+  ASSERT_EQ(a.http_status, 200) << a.log_message;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(a.der.data());
+  OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(a.der.size())));
+  ASSERT_TRUE(resp);
+  OcspBasicPtr basic(OCSP_response_get1_basic(resp.get()));
+  ASSERT_TRUE(basic);
+  // Signed by the delegated key: it verifies with that certificate alone,
+  // never with the issuer's.
+  auto verifies_with = [&](X509* cert) {
+    STACK_OF(X509)* only = sk_X509_new_null();
+    sk_X509_push(only, cert);
+    X509StorePtr store(X509_STORE_new());
+    int rc = OCSP_basic_verify(basic.get(), only, store.get(),
+                               OCSP_TRUSTOTHER | OCSP_NOVERIFY | OCSP_NOINTERN);
+    sk_X509_free(only);
+    ERR_clear_error();
+    return rc == 1;
+  };
+  EXPECT_TRUE(verifies_with(delegated.cert.get()));
+  EXPECT_FALSE(verifies_with(issuer_.cert.get()));
+  const STACK_OF(X509)* certs = OCSP_resp_get0_certs(basic.get());
+  ASSERT_EQ(sk_X509_num(certs), 1);
+  EXPECT_EQ(X509_cmp(sk_X509_value(certs, 0), delegated.cert.get()), 0);
+  const ASN1_OCTET_STRING* key_id = nullptr;
+  const X509_NAME* name = nullptr;
+  ASSERT_EQ(OCSP_resp_get0_id(basic.get(), &key_id, &name), 1);
+  ASSERT_NE(name, nullptr);
+  EXPECT_EQ(X509_NAME_cmp(name, X509_get_subject_name(delegated.cert.get())), 0);
 }
 
 }  // namespace
