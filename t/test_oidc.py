@@ -1,0 +1,354 @@
+"""The OIDC provisioner end to end: a local OpenID Connect issuer written
+here (discovery document, JWKS with key rotation, ID tokens signed by the
+test) on 127.0.0.1, the module in the stock nginx, and the real `step`
+CLI signing with an ID token (`step ca certificate --token`).
+
+The issuer counts its JWKS fetches so that the refresh on an unknown kid,
+and its rate limit, are observed from outside."""
+
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import threading
+import time
+import uuid
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.x509.oid import NameOID
+
+from tokens import b64u, make_csr, unsigned_jwt
+
+CLIENT_ID = "oidc-client.apps.example.test"
+ADMIN = "boss@example.com"
+PROVISIONER_OID = x509.ObjectIdentifier("1.3.6.1.4.1.37476.9000.64.1")
+
+
+def b64u_int(n):
+    return b64u(n.to_bytes((n.bit_length() + 7) // 8, "big"))
+
+
+class Issuer:
+    """An OpenID Connect issuer: /.well-known/openid-configuration, /jwks,
+    and keys to sign ID tokens with."""
+
+    def __init__(self):
+        self.keys = {}  # kid -> (private key, alg)
+        self.hidden = set()  # kids it signs with but does not publish
+        self.jwks_hits = 0
+        self.lock = threading.Lock()
+        issuer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/.well-known/openid-configuration":
+                    body = {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks",
+                            "authorization_endpoint": issuer.url + "/authorize",
+                            "token_endpoint": issuer.url + "/token"}
+                elif self.path == "/jwks":
+                    with issuer.lock:
+                        issuer.jwks_hits += 1
+                    body = {"keys": issuer.jwks()}
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Cache-Control", "public, max-age=3600")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+    def add_ec_key(self, kid):
+        with self.lock:
+            self.keys[kid] = (ec.generate_private_key(ec.SECP256R1()), "ES256")
+
+    def add_rsa_key(self, kid):
+        with self.lock:
+            self.keys[kid] = (rsa.generate_private_key(public_exponent=65537, key_size=2048), "RS256")
+
+    def drop_key(self, kid):
+        with self.lock:
+            del self.keys[kid]
+
+    def jwks(self):
+        out = []
+        with self.lock:
+            for kid, (key, alg) in self.keys.items():
+                if kid in self.hidden:
+                    continue
+                pub = key.public_key().public_numbers()
+                if alg == "ES256":
+                    out.append({"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "alg": alg,
+                                "x": b64u(pub.x.to_bytes(32, "big")),
+                                "y": b64u(pub.y.to_bytes(32, "big"))})
+                else:
+                    out.append({"kty": "RSA", "kid": kid, "use": "sig", "alg": alg,
+                                "n": b64u_int(pub.n), "e": b64u_int(pub.e)})
+        return out
+
+    def claims(self, email, **extra):
+        now = int(time.time())
+        c = {"iss": self.url, "sub": "user-" + hashlib.sha256(email.encode()).hexdigest()[:8],
+             "aud": CLIENT_ID, "azp": CLIENT_ID, "iat": now, "exp": now + 300,
+             "email": email, "email_verified": True, "nonce": uuid.uuid4().hex}
+        c.update(extra)
+        return {k: v for k, v in c.items() if v is not None}
+
+    def id_token(self, email, kid="k1", **extra):
+        return self.sign(self.claims(email, **extra), kid)
+
+    def sign(self, claims, kid="k1"):
+        key, alg = self.keys[kid]
+        head = {"alg": alg, "kid": kid, "typ": "JWT"}
+        signing_input = (b64u(json.dumps(head).encode()) + "." +
+                         b64u(json.dumps(claims).encode())).encode()
+        if alg == "ES256":
+            r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+            sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        else:
+            sig = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return signing_input.decode() + "." + b64u(sig)
+
+
+@pytest.fixture
+def issuer():
+    iss = Issuer()
+    iss.add_ec_key("k1")
+    yield iss
+    iss.stop()
+
+
+def add_oidc(pki, issuer, **over):
+    doc = pki.read_ca_json()
+    p = {"type": "OIDC", "name": "sso", "clientID": CLIENT_ID,
+         "clientSecret": "not-really-secret", "configurationEndpoint": issuer.url,
+         "admins": [ADMIN], "domains": ["example.com"], "listenAddress": "127.0.0.1:10000",
+         "claims": {"maxTLSCertDuration": "8h", "defaultTLSCertDuration": "2h"}}
+    p.update(over)
+    doc["authority"]["provisioners"].append(p)
+    pki.write_ca_json(doc)
+
+
+@pytest.fixture
+def ca(nginx_factory, pki, issuer):
+    add_oidc(pki, issuer)
+    return nginx_factory().start()
+
+
+def sign(n, csr, ott):
+    return n.request("POST", "/1.0/sign", body=json.dumps({"csr": csr, "ott": ott}),
+                     headers={"Content-Type": "application/json"})
+
+
+def email_csr(cn, emails=(), dns=()):
+    key = ec.generate_private_key(ec.SECP256R1())
+    b = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+    names = [x509.RFC822Name(e) for e in emails] + [x509.DNSName(d) for d in dns]
+    if names:
+        b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def leaf(body):
+    return x509.load_pem_x509_certificate(json.loads(body)["crt"].encode())
+
+
+def names(cert):
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return (san.get_values_for_type(x509.RFC822Name), san.get_values_for_type(x509.DNSName),
+            san.get_values_for_type(x509.UniformResourceIdentifier))
+
+
+def common_name(cert):
+    return cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+
+
+def assert_401(resp):
+    status, headers, body = resp
+    assert status == 401, body
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body)["status"] == 401
+
+
+# ---------------------------------------------------------------- issuing
+
+
+def test_provisioner_is_listed_with_its_settings(ca):
+    status, _, body = ca.get("/1.0/provisioners")
+    assert status == 200
+    oidc = [p for p in json.loads(body)["provisioners"] if p["type"] == "OIDC"]
+    assert len(oidc) == 1
+    assert oidc[0]["clientID"] == CLIENT_ID
+    assert oidc[0]["configurationEndpoint"] == ca.pki.read_ca_json()["authority"]["provisioners"][-1]["configurationEndpoint"]
+    assert "not-really-secret" not in ca.read_file("error.log")
+
+
+def test_user_gets_a_certificate_for_their_own_email(ca, issuer):
+    token = issuer.id_token("alice@example.com")
+    sub = json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[1] + "=="))["sub"]
+    # Whatever the CSR asks, a non-admin gets their own identity.
+    status, _, body = sign(ca, email_csr("root.example.com", dns=["root.example.com"]), token)
+    assert status == 201, body
+    cert = leaf(body)
+    assert common_name(cert) == sub
+    emails, dns, uris = names(cert)
+    assert emails == ["alice@example.com"]
+    assert dns == []
+    assert uris == [issuer.url + "#" + sub]
+    # The provisioner extension names the OIDC provisioner and its client.
+    ext = cert.extensions.get_extension_for_oid(PROVISIONER_OID).value.value
+    assert b"sso" in ext and CLIENT_ID.encode() in ext
+    life = cert.not_valid_after_utc - cert.not_valid_before_utc
+    assert 7100 <= life.total_seconds() <= 7400  # defaultTLSCertDuration 2h
+
+
+def test_admin_may_ask_for_any_name(ca, issuer):
+    status, _, body = sign(ca, email_csr("db.internal.test", dns=["db.internal.test", "db2.internal.test"]),
+                           issuer.id_token(ADMIN))
+    assert status == 201, body
+    cert = leaf(body)
+    assert common_name(cert) == "db.internal.test"
+    assert names(cert)[1] == ["db.internal.test", "db2.internal.test"]
+
+
+def test_a_token_is_used_once(ca, issuer):
+    token = issuer.id_token("alice@example.com")
+    assert sign(ca, email_csr("alice@example.com"), token)[0] == 201
+    assert_401(sign(ca, email_csr("alice@example.com"), token))
+
+
+# ---------------------------------------------------------------- refusals
+
+
+BAD_CLAIMS = {
+    "wrong issuer": {"iss": "https://accounts.evil.test"},
+    "wrong audience": {"aud": "someone-else"},
+    "wrong azp": {"azp": "someone-else"},
+    "expired": {"iat": int(time.time()) - 3600, "exp": int(time.time()) - 600},
+    "not yet valid": {"nbf": int(time.time()) + 600},
+    "no exp": {"exp": None},
+    "other domain": {"email": "mallory@evil.test"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CLAIMS))
+def test_bad_id_tokens_are_refused(ca, issuer, case):
+    token = issuer.id_token("alice@example.com", **BAD_CLAIMS[case])
+    assert_401(sign(ca, email_csr("alice@example.com"), token))
+    assert "oidc" in ca.read_file("error.log")
+
+
+def test_alg_confusion_is_refused(ca, issuer):
+    good = issuer.id_token("alice@example.com")
+    payload = good.split(".")[1]
+    pub_pem = issuer.keys["k1"][0].public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    jwk_text = json.dumps(issuer.jwks()[0]).encode()
+    for secret in (pub_pem, jwk_text):
+        head = b64u(json.dumps({"alg": "HS256", "kid": "k1", "typ": "JWT"}).encode())
+        mac = hmac.new(secret, (head + "." + payload).encode(), hashlib.sha256).digest()
+        assert_401(sign(ca, email_csr("alice@example.com"), head + "." + payload + "." + b64u(mac)))
+    claims = issuer.claims("alice@example.com")
+    assert_401(sign(ca, email_csr("alice@example.com"),
+                    unsigned_jwt({"alg": "none", "kid": "k1"}, claims)))
+    # A valid signature by a key that is not the issuer's, under its kid.
+    rogue = Issuer()
+    try:
+        rogue.add_ec_key("k1")
+        forged = rogue.id_token("alice@example.com", iss=issuer.url)
+    finally:
+        rogue.stop()
+    assert_401(sign(ca, email_csr("alice@example.com"), forged))
+
+
+def test_key_rotation_and_refresh_rate_limit(ca, issuer):
+    # The issuer rotates to an RSA key and retires the old one.
+    issuer.add_rsa_key("k2")
+    issuer.drop_key("k1")
+    hits = issuer.jwks_hits
+    token = issuer.id_token("alice@example.com", kid="k2")
+    # The first request with the new kid is refused (nothing is fetched
+    # while it waits) and schedules a refresh; a later one is accepted.
+    status = sign(ca, email_csr("a"), token)[0]
+    deadline = time.monotonic() + 20
+    while status != 201 and time.monotonic() < deadline:
+        assert status == 401
+        time.sleep(0.2)
+        status, _, body = sign(ca, email_csr("a"), issuer.id_token("alice@example.com", kid="k2"))
+    assert status == 201
+    workers = ca.params["workers"]
+    assert hits < issuer.jwks_hits <= hits + workers
+    # Unknown kids right after: refused, and at most one fetch per worker
+    # per refresh interval (the worker that refreshed above fetches none).
+    settled = issuer.jwks_hits
+    issuer.add_ec_key("k3")
+    issuer.hidden.add("k3")
+    for _ in range(10):
+        assert_401(sign(ca, email_csr("a"), issuer.id_token("alice@example.com", kid="k3")))
+    time.sleep(0.5)
+    assert issuer.jwks_hits <= settled + workers - 1
+
+
+@pytest.mark.allow_error_log
+def test_unreachable_issuer_warns_and_refuses(nginx_factory, pki, issuer):
+    url = issuer.url
+    issuer.stop()
+    add_oidc(pki, issuer, configurationEndpoint=url)
+    n = nginx_factory().start()
+    log = n.read_file("error.log") + n.read_file("stdout.log")
+    assert 'OIDC provisioner "sso"' in log and "cannot load its keys yet" in log
+    assert_401(sign(n, email_csr("a"), "e30.e30.e30"))
+
+
+def test_bad_provisioner_settings_fail_the_load(nginx_factory, pki, issuer):
+    add_oidc(pki, issuer, clientID="")
+    n = nginx_factory()
+    out = n.test_config()
+    assert out.returncode != 0
+    assert "clientID" in out.stderr
+
+
+# ---------------------------------------------------------------- step CLI
+
+
+def test_step_ca_certificate_with_an_id_token(ca, issuer, step_cli):
+    url = "https://127.0.0.1:%d" % ca.port
+    crt = os.path.join(step_cli.steppath, "alice.crt")
+    key = os.path.join(step_cli.steppath, "alice.key")
+    token = issuer.id_token("alice@example.com")
+    step_cli.run("ca", "certificate", "alice@example.com", crt, key, "--token", token,
+                 "--ca-url", url, "--root", ca.pki.root_crt)
+    with open(crt, "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    assert names(cert)[0] == ["alice@example.com"]
+    # The same token again: step reports the CA's refusal.
+    proc = step_cli.run("ca", "certificate", "alice@example.com", crt + "2", key + "2",
+                        "--token", token, "--ca-url", url, "--root", ca.pki.root_crt, check=False)
+    assert proc.returncode != 0
+    # An admin's token for a host name.
+    step_cli.run("ca", "certificate", "web.internal.test", crt, key, "--token",
+                 issuer.id_token(ADMIN), "--ca-url", url, "--root", ca.pki.root_crt, "--force")
+    with open(crt, "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    assert common_name(cert) == "web.internal.test"
