@@ -11,8 +11,13 @@ import hmac
 import http.server
 import json
 import os
+import re
+import subprocess
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 
 import pytest
@@ -40,12 +45,27 @@ class Issuer:
     def __init__(self):
         self.keys = {}  # kid -> (private key, alg)
         self.hidden = set()  # kids it signs with but does not publish
+        self.codes = {}  # authorization code -> nonce
+        self.login_email = "alice@example.com"  # who logs in at /authorize
         self.jwks_hits = 0
         self.lock = threading.Lock()
         issuer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
+                if self.path.startswith("/authorize?"):
+                    # The OAuth authorization endpoint: the user "logs in" at
+                    # once and is sent back to the client with a code.
+                    q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                    code = uuid.uuid4().hex
+                    with issuer.lock:
+                        issuer.codes[code] = q.get("nonce", [None])[0]
+                    self.send_response(302)
+                    self.send_header("Location", q["redirect_uri"][0] + "?" + urllib.parse.urlencode(
+                        {"code": code, "state": q["state"][0]}))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.path == "/.well-known/openid-configuration":
                     body = {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks",
                             "authorization_endpoint": issuer.url + "/authorize",
@@ -61,6 +81,25 @@ class Issuer:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Cache-Control", "public, max-age=3600")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                # The token endpoint: a code from /authorize for an ID token.
+                length = int(self.headers.get("Content-Length", "0"))
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+                with issuer.lock:
+                    ok = self.path == "/token" and form.get("code", [""])[0] in issuer.codes
+                    nonce = issuer.codes.pop(form.get("code", [""])[0], None)
+                if not ok:
+                    self.send_error(400)
+                    return
+                token = issuer.id_token(issuer.login_email, nonce=nonce)
+                data = json.dumps({"access_token": "at-" + uuid.uuid4().hex, "token_type": "Bearer",
+                                   "expires_in": 300, "id_token": token}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -318,7 +357,8 @@ def test_unreachable_issuer_warns_and_refuses(nginx_factory, pki, issuer):
     n = nginx_factory().start()
     log = n.read_file("error.log") + n.read_file("stdout.log")
     assert 'OIDC provisioner "sso"' in log and "cannot load its keys yet" in log
-    assert_401(sign(n, email_csr("a"), "e30.e30.e30"))
+    # Its tokens are refused (no keys), with the JSON error shape.
+    assert_401(sign(n, email_csr("a"), issuer.id_token("alice@example.com")))
 
 
 def test_bad_provisioner_settings_fail_the_load(nginx_factory, pki, issuer):
@@ -352,3 +392,75 @@ def test_step_ca_certificate_with_an_id_token(ca, issuer, step_cli):
     with open(crt, "rb") as f:
         cert = x509.load_pem_x509_certificate(f.read())
     assert common_name(cert) == "web.internal.test"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def browse(url):
+    """What the user's browser does: the issuer's login page, then its
+    redirect back to step's listener."""
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(url, timeout=30)
+        raise AssertionError("the authorization endpoint did not redirect")
+    except urllib.error.HTTPError as e:
+        assert e.code == 302, e
+        back = e.headers["Location"]
+    with urllib.request.urlopen(back, timeout=30) as resp:
+        resp.read()
+
+
+def run_with_browser(step_cli, args, timeout=60):
+    """Runs step, plays the browser for its OAuth flow, returns
+    (returncode, stdout, stderr)."""
+    proc = subprocess.Popen([step_cli.exe] + [str(a) for a in args], env=step_cli.env,
+                            cwd=step_cli.steppath, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err_lines = []
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            err_lines.append(line)
+            m = re.search(r"(http://127\.0\.0\.1:\d+/authorize\?\S+)", line)
+            if m:
+                browse(m.group(1))
+                break
+        out, err = proc.communicate(timeout=max(1, deadline - time.monotonic()))
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc.returncode, out, "".join(err_lines) + err
+
+
+def test_step_oauth_flow_with_the_provisioner(nginx_factory, pki, issuer, step_cli):
+    """`step ca certificate --provisioner sso`: step reads the provisioner
+    (clientID, clientSecret, configurationEndpoint, listenAddress) from
+    /provisioners, runs the OAuth flow against the local issuer (the test
+    plays the browser), and signs with the ID token it gets."""
+    from conftest import free_port
+    add_oidc(pki, issuer, listenAddress="127.0.0.1:%d" % free_port())
+    ca = nginx_factory().start()
+    url = "https://127.0.0.1:%d" % ca.port
+    crt = os.path.join(step_cli.steppath, "sso.crt")
+    key = os.path.join(step_cli.steppath, "sso.key")
+    rc, out, err = run_with_browser(step_cli, [
+        "ca", "certificate", "alice@example.com", crt, key, "--provisioner", "sso",
+        "--ca-url", url, "--root", ca.pki.root_crt])
+    assert rc == 0, out + err
+    with open(crt, "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    assert names(cert)[0] == ["alice@example.com"]
+    # And `step ca token` prints the ID token the flow got.
+    rc, out, err = run_with_browser(step_cli, [
+        "ca", "token", "alice@example.com", "--provisioner", "sso", "--ca-url", url,
+        "--root", ca.pki.root_crt])
+    assert rc == 0, out + err
+    token = out.strip().splitlines()[-1]
+    assert sign(ca, email_csr("alice@example.com"), token)[0] == 201

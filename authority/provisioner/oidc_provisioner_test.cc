@@ -197,7 +197,13 @@ TEST_F(OidcTest, UnknownKidRefreshesKeysInTheBackgroundRateLimited) {
 
 TEST_F(OidcTest, RevokeIsForAdminsOnly) {
   auto user = ParseCompactJws(issuer_.Sign("k1", Payload("alice@example.com")));
-  auto admin = ParseCompactJws(issuer_.Sign("k1", Payload("boss@example.com")));
+  // The local part of an admin e-mail is compared as written.
+  auto lower = ParseCompactJws(issuer_.Sign("k1", Payload("boss@example.com")));
+  auto admin = ParseCompactJws(issuer_.Sign("k1", Payload("Boss@EXAMPLE.com")));
+  ASSERT_TRUE(lower.ok());
+  auto lower_claims = ReadTokenClaims(lower->payload.get());
+  ASSERT_TRUE(lower_claims.ok());
+  EXPECT_FALSE(prov_->AuthorizeRevoke(*lower, *lower_claims, Audiences({"ca.test"}), now_).ok());
   ASSERT_TRUE(user.ok() && admin.ok());
   Audiences aud({"ca.test"});
   auto user_claims = ReadTokenClaims(user->payload.get());
