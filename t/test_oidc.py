@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import re
+import ssl
 import subprocess
 import threading
 import time
@@ -42,7 +43,7 @@ class Issuer:
     """An OpenID Connect issuer: /.well-known/openid-configuration, /jwks,
     and keys to sign ID tokens with."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.keys = {}  # kid -> (private key, alg)
         self.hidden = set()  # kids it signs with but does not publish
         self.codes = {}  # authorization code -> nonce
@@ -108,7 +109,14 @@ class Issuer:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        scheme = "http"
+        if tls:
+            # (chain, key): step's OAuth flow wants an https provider.
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = "%s://127.0.0.1:%d" % (scheme, self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -258,7 +266,7 @@ def test_user_gets_a_certificate_for_their_own_email(ca, issuer):
     # The provisioner extension names the OIDC provisioner and its client.
     ext = cert.extensions.get_extension_for_oid(PROVISIONER_OID).value.value
     assert b"sso" in ext and CLIENT_ID.encode() in ext
-    life = cert.not_valid_after_utc - cert.not_valid_before_utc
+    life = cert.not_valid_after - cert.not_valid_before
     assert 7100 <= life.total_seconds() <= 7400  # defaultTLSCertDuration 2h
 
 
@@ -287,13 +295,14 @@ BAD_CLAIMS = {
     "expired": {"iat": int(time.time()) - 3600, "exp": int(time.time()) - 600},
     "not yet valid": {"nbf": int(time.time()) + 600},
     "no exp": {"exp": None},
-    "other domain": {"email": "mallory@evil.test"},
+    "other domain": {"email_": "mallory@evil.test"},
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CLAIMS))
 def test_bad_id_tokens_are_refused(ca, issuer, case):
-    token = issuer.id_token("alice@example.com", **BAD_CLAIMS[case])
+    claims = dict(BAD_CLAIMS[case])
+    token = issuer.id_token(claims.pop("email_", "alice@example.com"), **claims)
     assert_401(sign(ca, email_csr("alice@example.com"), token))
     assert "oidc" in ca.read_file("error.log")
 
@@ -399,10 +408,11 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def browse(url):
+def browse(url, cafile):
     """What the user's browser does: the issuer's login page, then its
     redirect back to step's listener."""
-    opener = urllib.request.build_opener(NoRedirect)
+    opener = urllib.request.build_opener(
+        NoRedirect, urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile)))
     try:
         opener.open(url, timeout=30)
         raise AssertionError("the authorization endpoint did not redirect")
@@ -413,7 +423,7 @@ def browse(url):
         resp.read()
 
 
-def run_with_browser(step_cli, args, timeout=60):
+def run_with_browser(step_cli, args, cafile, timeout=60):
     """Runs step, plays the browser for its OAuth flow, returns
     (returncode, stdout, stderr)."""
     proc = subprocess.Popen([step_cli.exe] + [str(a) for a in args], env=step_cli.env,
@@ -427,9 +437,9 @@ def run_with_browser(step_cli, args, timeout=60):
             if not line:
                 break
             err_lines.append(line)
-            m = re.search(r"(http://127\.0\.0\.1:\d+/authorize\?\S+)", line)
+            m = re.search(r"(https://127\.0\.0\.1:\d+/authorize\?\S+)", line)
             if m:
-                browse(m.group(1))
+                browse(m.group(1), cafile)
                 break
         out, err = proc.communicate(timeout=max(1, deadline - time.monotonic()))
     except BaseException:
@@ -439,20 +449,33 @@ def run_with_browser(step_cli, args, timeout=60):
     return proc.returncode, out, "".join(err_lines) + err
 
 
-def test_step_oauth_flow_with_the_provisioner(nginx_factory, pki, issuer, step_cli):
+def test_step_oauth_flow_with_the_provisioner(nginx_factory, pki, server_tls, step_cli, monkeypatch):
     """`step ca certificate --provisioner sso`: step reads the provisioner
     (clientID, clientSecret, configurationEndpoint, listenAddress) from
-    /provisioners, runs the OAuth flow against the local issuer (the test
-    plays the browser), and signs with the ID token it gets."""
+    /provisioners, runs the OAuth flow against the local issuer (https, as
+    step requires; the test plays the browser), and signs with the ID token
+    it gets. Both step and the CA trust the issuer through SSL_CERT_FILE."""
     from conftest import free_port
-    add_oidc(pki, issuer, listenAddress="127.0.0.1:%d" % free_port())
-    ca = nginx_factory().start()
+    issuer = Issuer(tls=server_tls)
+    try:
+        issuer.add_ec_key("k1")
+        monkeypatch.setenv("SSL_CERT_FILE", pki.root_crt)
+        step_cli.env["SSL_CERT_FILE"] = pki.root_crt
+        add_oidc(pki, issuer, listenAddress="127.0.0.1:%d" % free_port())
+        ca = nginx_factory().start()
+        assert "cannot load its keys" not in ca.read_file("error.log") + ca.read_file("stdout.log")
+        oauth_flow(ca, issuer, step_cli, pki.root_crt)
+    finally:
+        issuer.stop()
+
+
+def oauth_flow(ca, issuer, step_cli, cafile):
     url = "https://127.0.0.1:%d" % ca.port
     crt = os.path.join(step_cli.steppath, "sso.crt")
     key = os.path.join(step_cli.steppath, "sso.key")
     rc, out, err = run_with_browser(step_cli, [
         "ca", "certificate", "alice@example.com", crt, key, "--provisioner", "sso",
-        "--ca-url", url, "--root", ca.pki.root_crt])
+        "--ca-url", url, "--root", ca.pki.root_crt], cafile)
     assert rc == 0, out + err
     with open(crt, "rb") as f:
         cert = x509.load_pem_x509_certificate(f.read())
@@ -460,7 +483,7 @@ def test_step_oauth_flow_with_the_provisioner(nginx_factory, pki, issuer, step_c
     # And `step ca token` prints the ID token the flow got.
     rc, out, err = run_with_browser(step_cli, [
         "ca", "token", "alice@example.com", "--provisioner", "sso", "--ca-url", url,
-        "--root", ca.pki.root_crt])
+        "--root", ca.pki.root_crt], cafile)
     assert rc == 0, out + err
     token = out.strip().splitlines()[-1]
     assert sign(ca, email_csr("alice@example.com"), token)[0] == 201

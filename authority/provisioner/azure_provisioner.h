@@ -53,7 +53,7 @@ class AzureProvisioner : public ProvisionerBase {
 
 Result<std::unique_ptr<Provisioner>> ParseAzureProvisioner(
     const json_t* obj, const std::string& field, const std::string& name, const Claims& claims,
-    JsonPtr json, std::vector<std::string>* warnings, const HttpGetter& get = CurlHttpGet);
+    JsonPtr json, std::vector<std::string>* warnings, const HttpGetter& get = DefaultHttpGetter());
 
 }  // namespace stepca
 

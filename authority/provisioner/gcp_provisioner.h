@@ -42,7 +42,7 @@ class GcpProvisioner : public ProvisionerBase {
 
 Result<std::unique_ptr<Provisioner>> ParseGcpProvisioner(
     const json_t* obj, const std::string& field, const std::string& name, const Claims& claims,
-    JsonPtr json, std::vector<std::string>* warnings, const HttpGetter& get = CurlHttpGet);
+    JsonPtr json, std::vector<std::string>* warnings, const HttpGetter& get = DefaultHttpGetter());
 
 }  // namespace stepca
 

@@ -79,7 +79,7 @@ class OidcProvisioner : public ProvisionerBase {
 // refused until a background refresh succeeds.
 Result<std::unique_ptr<Provisioner>> ParseOidcProvisioner(
     const json_t* obj, const std::string& field, const std::string& name, const Claims& claims,
-    JsonPtr json, std::vector<std::string>* warnings, const HttpGetter& get = CurlHttpGet);
+    JsonPtr json, std::vector<std::string>* warnings, const HttpGetter& get = DefaultHttpGetter());
 
 // The discovery URL of a configurationEndpoint: the well-known path is
 // added when the endpoint lacks it (step-ca's rule).

@@ -44,7 +44,13 @@ size_t CollectCacheControl(char* data, size_t size, size_t n, void* out) {
 
 }  // namespace
 
-Result<HttpDocument> CurlHttpGet(const std::string& url) {
+HttpGetter DefaultHttpGetter() {
+  const char* env = std::getenv("SSL_CERT_FILE");
+  std::string ca_file = env != nullptr ? env : "";
+  return [ca_file](const std::string& url) { return CurlHttpGet(url, ca_file); };
+}
+
+Result<HttpDocument> CurlHttpGet(const std::string& url, const std::string& ca_file) {
   static std::once_flag init_once;
   std::call_once(init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());
@@ -57,6 +63,7 @@ Result<HttpDocument> CurlHttpGet(const std::string& url) {
   curl_easy_setopt(c.get(), CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c.get(), CURLOPT_USERAGENT, "nginx-stepca");
+  if (!ca_file.empty()) curl_easy_setopt(c.get(), CURLOPT_CAINFO, ca_file.c_str());
   curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, CollectBody);
   curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &doc.body);
   curl_easy_setopt(c.get(), CURLOPT_HEADERFUNCTION, CollectCacheControl);

@@ -31,8 +31,13 @@ struct HttpDocument {
 
 // GETs url; kUnavailable when it cannot be fetched or the status is not 200.
 using HttpGetter = std::function<Result<HttpDocument>(const std::string& url)>;
-// libcurl, 5 s timeouts, at most 1 MiB, no redirects.
-Result<HttpDocument> CurlHttpGet(const std::string& url);
+// libcurl, 5 s timeouts, at most 1 MiB, no redirects; ca_file, when not
+// empty, replaces the system's trusted roots.
+Result<HttpDocument> CurlHttpGet(const std::string& url, const std::string& ca_file = "");
+// CurlHttpGet with the roots of $SSL_CERT_FILE as it is now (at
+// configuration time, in the nginx master: workers keep the value), the
+// variable step-ca's Go HTTP client honours too.
+HttpGetter DefaultHttpGetter();
 
 // The parsed documents. Exposed for unit tests and the fuzz target.
 struct OidcDiscovery {
