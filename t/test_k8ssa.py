@@ -140,10 +140,20 @@ def test_missing_public_keys_fail_the_load(nginx_factory, pki):
 def test_step_ca_certificate_with_a_service_account_token(ca, cluster_key, step_cli):
     crt = os.path.join(step_cli.steppath, "web.crt")
     key = os.path.join(step_cli.steppath, "web.key")
-    step_cli.run("ca", "certificate", "web.prod.svc", crt, key,
-                 "--token", rs256(legacy_claims(), cluster_key),
+    token = rs256(legacy_claims(), cluster_key)
+    # step's CSR for a K8sSA token carries the subject as its common name
+    # only; step-ca's K8sSA template is the request, so that is the certificate.
+    step_cli.run("ca", "certificate", "web.prod.svc", crt, key, "--token", token,
                  "--ca-url", "https://127.0.0.1:%d" % ca.port, "--root", ca.pki.root_crt)
     with open(crt, "rb") as f:
         cert = x509.load_pem_x509_certificate(f.read())
-    assert cert.extensions.get_extension_for_class(
-        x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName) == ["web.prod.svc"]
+    assert cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)[0].value == "web.prod.svc"
+    # With --san the names are the request's too (the same token again: a
+    # service-account token is not one-time).
+    step_cli.run("ca", "certificate", "web.prod.svc", crt, key, "--token", token, "--force",
+                 "--san", "web.prod.svc", "--san", "web.prod.svc.cluster.local",
+                 "--ca-url", "https://127.0.0.1:%d" % ca.port, "--root", ca.pki.root_crt)
+    with open(crt, "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName) == ["web.prod.svc", "web.prod.svc.cluster.local"]
