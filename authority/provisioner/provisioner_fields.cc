@@ -31,7 +31,8 @@ Status ReadStringListSetting(const json_t* obj, const std::string& field, const 
   const json_t* e;
   json_array_foreach(v, i, e) {
     if (!json_is_string(e))
-      return InvalidArgument(Where(field, key) + "[" + std::to_string(i) + "]: not a string");
+      return InvalidArgument("field \"" + field + "." + key + "[" + std::to_string(i) +
+                             "]\": not a string");
     out->emplace_back(json_string_value(e), json_string_length(e));
   }
   return Status::Ok();
