@@ -6,6 +6,7 @@ CLI signing with an ID token (`step ca certificate --token`).
 The issuer counts its JWKS fetches so that the refresh on an unknown kid,
 and its rate limit, are observed from outside."""
 
+import base64
 import hashlib
 import hmac
 import http.server
@@ -487,3 +488,92 @@ def oauth_flow(ca, issuer, step_cli, cafile):
     assert rc == 0, out + err
     token = out.strip().splitlines()[-1]
     assert sign(ca, email_csr("alice@example.com"), token)[0] == 201
+
+
+# ---------------------------------------------------------------- SSH
+
+
+@pytest.fixture
+def ssh_oidc_ca(prefix, module_path, issuer):
+    """`stepca init --ssh` PKI with the OIDC provisioner (enableSSHCA)."""
+    from conftest import Nginx, Pki, assert_clean_log
+    from test_ssh import SshCa, init_ssh_pki
+    steppath, pw, ppw = init_ssh_pki(os.path.join(prefix, "ca"))
+    p = os.path.join(steppath, "config", "ca.json")
+    with open(p) as f:
+        doc = json.load(f)
+    doc["authority"]["provisioners"].append({
+        "type": "OIDC", "name": "sso", "clientID": CLIENT_ID, "clientSecret": "",
+        "configurationEndpoint": issuer.url, "admins": [ADMIN],
+        "claims": {"enableSSHCA": True}})
+    with open(p, "w") as f:
+        json.dump(doc, f, indent="\t")
+    base = os.path.join(prefix, "nginx")
+    os.makedirs(base)
+    n = Nginx(base, Pki(steppath), os.path.join(steppath, "certs", "tls.crt"),
+              os.path.join(steppath, "secrets", "tls.key"), module=module_path, password_file=pw)
+    n.start()
+    yield SshCa(steppath, n, pw, ppw)
+    n.stop()
+    assert_clean_log(n.error_log)
+
+
+def ssh_public_key():
+    key = ec.generate_private_key(ec.SECP256R1())
+    line = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                         serialization.PublicFormat.OpenSSH).decode()
+    return line.split()[1]
+
+
+def test_ssh_user_certificate_with_an_id_token(ssh_oidc_ca, issuer):
+    from test_ssh import SshCert
+    ca = ssh_oidc_ca
+    # A user gets a user certificate for the principals step-ca derives
+    # from the e-mail, keyed by the e-mail.
+    status, body = ca.request("POST", "/1.0/ssh/sign", {
+        "publicKey": ssh_public_key(), "ott": issuer.id_token("John.Doe@example.com"),
+        "certType": "user", "principals": ["johndoe"]})
+    assert status == 201, body
+    cert = SshCert(base64.b64decode(body["crt"]))
+    assert not cert.host
+    assert cert.key_id == "John.Doe@example.com"
+    assert cert.principals == ["johndoe", "John.Doe", "John.Doe@example.com"]
+    # Not another user's name, not a host certificate.
+    for ask in ({"certType": "user", "principals": ["root"]}, {"certType": "host", "principals": ["johndoe"]}):
+        status, body = ca.request("POST", "/1.0/ssh/sign", dict(
+            ask, publicKey=ssh_public_key(), ott=issuer.id_token("John.Doe@example.com")))
+        assert status == 403, body
+    # A token without an e-mail has no SSH identity.
+    no_email = issuer.claims("x@example.com")
+    del no_email["email"]
+    status, body = ca.request("POST", "/1.0/ssh/sign", {
+        "publicKey": ssh_public_key(), "ott": issuer.sign(no_email), "certType": "user"})
+    assert status == 401, body
+
+
+def test_ssh_admin_signs_what_it_asks_for(ssh_oidc_ca, issuer):
+    from test_ssh import SshCert
+    ca = ssh_oidc_ca
+    status, body = ca.request("POST", "/1.0/ssh/sign", {
+        "publicKey": ssh_public_key(), "ott": issuer.id_token(ADMIN), "certType": "host",
+        "keyID": "web-1", "principals": ["web-1.example.test"]})
+    assert status == 201, body
+    cert = SshCert(base64.b64decode(body["crt"]))
+    assert cert.host and cert.key_id == "web-1" and cert.principals == ["web-1.example.test"]
+    # An admin must say what it wants.
+    status, body = ca.request("POST", "/1.0/ssh/sign", {
+        "publicKey": ssh_public_key(), "ott": issuer.id_token(ADMIN), "certType": "host"})
+    assert status == 403, body
+
+
+def test_step_ssh_certificate_with_an_id_token(ssh_oidc_ca, issuer, step_cli):
+    from test_ssh import SshCert
+    ca = ssh_oidc_ca
+    key = os.path.join(step_cli.steppath, "id_ecdsa")
+    step_cli.run("ssh", "certificate", "alice@example.com", key, "--token",
+                 issuer.id_token("alice@example.com"), "--ca-url", ca.url, "--root", ca.root,
+                 "--no-password", "--insecure", "--no-agent", "--force")
+    with open(key + "-cert.pub") as f:
+        cert = SshCert(f.read())
+    assert cert.key_id == "alice@example.com"
+    assert cert.principals == ["alice", "alice@example.com"]

@@ -78,6 +78,23 @@ std::string DiscoveryUrl(const std::string& endpoint) {
   return base + kWellKnown;
 }
 
+Result<std::vector<std::string>> OidcSshPrincipals(const std::string& email) {
+  const size_t at = email.rfind('@');
+  const std::string local = at == std::string::npos ? email : email.substr(0, at);
+  std::string name;
+  for (unsigned char c : Lower(local)) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') name += static_cast<char>(c);
+    else if (c != '.') name += '_';
+  }
+  bool valid = !name.empty() && name[0] >= 'a' && name[0] <= 'z';
+  if (!valid)
+    return Unauthenticated("invalid principal '" + name + "' from email '" + email + "'");
+  std::vector<std::string> out;
+  for (const std::string& p : {name, at == std::string::npos ? std::string() : local, email})
+    if (!p.empty() && !Contains(out, p)) out.push_back(p);
+  return out;
+}
+
 Result<OidcClaims> ReadOidcClaims(const json_t* payload) {
   OidcClaims c;
   struct Str {
@@ -119,6 +136,20 @@ bool OidcProvisioner::IsAdmin(const OidcClaims& c) const {
   for (const auto& g : c.groups)
     if (Contains(settings_.admins, g)) return true;
   return false;
+}
+
+Result<OidcSshIdentity> OidcProvisioner::SshIdentity(const Jws& jws) const {
+  auto oc = ReadOidcClaims(jws.payload.get());
+  if (!oc.ok()) return oc.status().Wrap("oidc.AuthorizeSSHSign");
+  if (oc->email.empty())
+    return Unauthenticated("oidc.AuthorizeSSHSign: failed to validate oidc token payload: email not found");
+  OidcSshIdentity id;
+  id.admin = IsAdmin(*oc);
+  id.email = oc->email;
+  auto principals = OidcSshPrincipals(oc->email);
+  if (!principals.ok()) return principals.status().Wrap("oidc.AuthorizeSSHSign");
+  id.principals = std::move(principals).value();
+  return id;
 }
 
 Result<OidcClaims> OidcProvisioner::Authorize(const Jws& jws, const TokenClaims& claims,

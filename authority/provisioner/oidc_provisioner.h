@@ -40,6 +40,20 @@ Result<OidcClaims> ReadOidcClaims(const json_t* payload);
 // step-ca's sanitizeEmail: the domain part compared in lower case.
 std::string SanitizeEmail(const std::string& email);
 
+// step-ca's default SSH identity of an e-mail: the local part in lower
+// case with dots dropped and other characters outside [a-z0-9_-] turned
+// into "_" (it must then match ^[a-z][-a-z0-9_]*$), the raw local part,
+// and the e-mail, without duplicates. kUnauthenticated for an e-mail whose
+// principal would not be a valid user name.
+Result<std::vector<std::string>> OidcSshPrincipals(const std::string& email);
+
+// What a verified ID token grants for /ssh/sign.
+struct OidcSshIdentity {
+  bool admin = false;  // admins sign the certificate they ask for
+  std::string email;   // the key id of a user certificate
+  std::vector<std::string> principals;
+};
+
 class OidcProvisioner : public ProvisionerBase {
  public:
   OidcProvisioner(std::string name, Claims claims, JsonPtr json, OidcSettings settings,
@@ -52,6 +66,10 @@ class OidcProvisioner : public ProvisionerBase {
   const OidcSettings& settings() const { return settings_; }
 
   bool IsAdmin(const OidcClaims& c) const;
+
+  // For a token AuthorizeSign accepted: the e-mail is required (step-ca's
+  // AuthorizeSSHSign), then its identity.
+  Result<OidcSshIdentity> SshIdentity(const Jws& jws) const;
 
   // Signature by a key of the issuer's JWKS with that key's algorithm;
   // iss the discovered issuer, aud holding clientID, azp (if any)

@@ -235,6 +235,17 @@ TEST(OidcParse, RequiredFieldsAndUnreachableIssuer) {
   EXPECT_EQ(w[0].find("s3cret"), std::string::npos);
 }
 
+TEST(OidcParse, SshPrincipalsAsStepCaDerivesThem) {
+  auto p = OidcSshPrincipals("John.Doe+ops@Example.com");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(*p, (std::vector<std::string>{"johndoe_ops", "John.Doe+ops", "John.Doe+ops@Example.com"}));
+  auto same = OidcSshPrincipals("alice@example.com");
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, (std::vector<std::string>{"alice", "alice@example.com"}));
+  EXPECT_FALSE(OidcSshPrincipals("1root@example.com").ok());  // not a user name
+  EXPECT_FALSE(OidcSshPrincipals("@example.com").ok());
+}
+
 TEST(OidcParse, Helpers) {
   EXPECT_EQ(DiscoveryUrl("https://a.test/"), "https://a.test/.well-known/openid-configuration");
   EXPECT_EQ(DiscoveryUrl("https://a.test/.well-known/openid-configuration"),
