@@ -157,3 +157,50 @@ def test_step_ca_certificate_with_a_service_account_token(ca, cluster_key, step_
         cert = x509.load_pem_x509_certificate(f.read())
     assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
         x509.DNSName) == ["web.prod.svc", "web.prod.svc.cluster.local"]
+
+
+def test_ssh_certificate_with_a_service_account_token(prefix, module_path, cluster_key):
+    """K8sSA signs the SSH certificate the request describes (type, key id
+    and principals required), as step-ca does; the token is not spent."""
+    from conftest import Nginx, Pki, assert_clean_log
+    from test_ssh import SshCert, SshCa, init_ssh_pki
+    steppath, pw, ppw = init_ssh_pki(os.path.join(prefix, "ca"))
+    p = os.path.join(steppath, "config", "ca.json")
+    with open(p) as f:
+        doc = json.load(f)
+    pem = cluster_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    doc["authority"]["provisioners"].append({
+        "type": "K8sSA", "name": "cluster", "publicKeys": base64.b64encode(pem).decode(),
+        "claims": {"enableSSHCA": True}})
+    with open(p, "w") as f:
+        json.dump(doc, f, indent="\t")
+    base = os.path.join(prefix, "nginx")
+    os.makedirs(base)
+    n = Nginx(base, Pki(steppath), os.path.join(steppath, "certs", "tls.crt"),
+              os.path.join(steppath, "secrets", "tls.key"), module=module_path, password_file=pw)
+    n.start()
+    try:
+        ca = SshCa(steppath, n, pw, ppw)
+        pub = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode().split()[1]
+        token = rs256(legacy_claims(), cluster_key)
+        for _ in range(2):
+            status, body = ca.request("POST", "/1.0/ssh/sign", {
+                "publicKey": pub, "ott": token, "certType": "host", "keyID": "web-pod",
+                "principals": ["web.prod.svc.cluster.local"]})
+            assert status == 201, body
+        cert = SshCert(base64.b64decode(body["crt"]))
+        assert cert.host and cert.key_id == "web-pod"
+        assert cert.principals == ["web.prod.svc.cluster.local"]
+        status, body = ca.request("POST", "/1.0/ssh/sign", {
+            "publicKey": pub, "ott": token, "certType": "host", "keyID": "web-pod"})
+        assert status == 403, body
+        rogue = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        status, body = ca.request("POST", "/1.0/ssh/sign", {
+            "publicKey": pub, "ott": rs256(legacy_claims(), rogue), "certType": "host",
+            "keyID": "web-pod", "principals": ["x"]})
+        assert status == 401, body
+    finally:
+        n.stop()
+    assert_clean_log(n.error_log)
