@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
 B=${FUZZ_BUILD:-build/fuzz}
-ALL="fuzz_jws fuzz_jwk fuzz_jwe fuzz_csr_pem fuzz_csr_der fuzz_duration fuzz_base64 fuzz_store_uri fuzz_http fuzz_template fuzz_ocsp"
+ALL="fuzz_jws fuzz_jwk fuzz_jwe fuzz_csr_pem fuzz_csr_der fuzz_duration fuzz_base64 fuzz_store_uri fuzz_http fuzz_template fuzz_ocsp fuzz_oidc_discovery fuzz_identity_claims fuzz_aws_iid"
 TARGETS=${FUZZ_TARGETS:-$ALL}
 CXX=${FUZZ_CXX:-$(command -v clang++ || command -v clang++-14 || true)}
 CC=${FUZZ_CC:-$(command -v clang || command -v clang-14 || true)}

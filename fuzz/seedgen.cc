@@ -277,6 +277,30 @@ int main(int argc, char** argv) {
           claims("sign-ok.example.test", "renew", "[]") + "\r\n\r\n");
   Put("fuzz_http", "provisioners-query.req", "GET /provisioners?limit=1&cursor=%31 HTTP/1.1\r\n\r\n");
 
+  // The documents and claims of the foreign-token provisioners.
+  Put("fuzz_oidc_discovery", "discovery-and-jwks",
+      std::string(R"({"issuer":"https://issuer.test","jwks_uri":"https://issuer.test/jwks"})") +
+          std::string(1, '\0') + "{\"keys\":[" + JwkText(p256.get(), false) + "," +
+          JwkText(rsa.get(), false) + R"(,{"kty":"oct","k":"AAAA"}]})");
+  Put("fuzz_oidc_discovery", "cache-control", "public, max-age=19702, must-revalidate");
+  Put("fuzz_identity_claims", "oidc.json",
+      R"({"iss":"https://issuer.test","sub":"1","aud":"c","email":"A@Example.COM","azp":"c",)"
+      R"("nonce":"n","groups":["ops","dev"],"exp":1,"iat":1})");
+  Put("fuzz_identity_claims", "k8s-legacy.json",
+      R"({"iss":"kubernetes/serviceaccount","kubernetes.io/serviceaccount/namespace":"prod",)"
+      R"("kubernetes.io/serviceaccount/service-account.name":"web","sub":"system:serviceaccount:prod:web"})");
+  Put("fuzz_identity_claims", "k8s-bound.json",
+      R"({"iss":"https://k8s","aud":["x"],"kubernetes.io":{"namespace":"prod",)"
+      R"("serviceaccount":{"name":"web","uid":"u"}},"sub":"system:serviceaccount:prod:web"})");
+  Put("fuzz_identity_claims", "gcp.json",
+      R"({"google":{"compute_engine":{"instance_id":"1","instance_name":"vm","project_id":"p",)"
+      R"("zone":"z","instance_creation_timestamp":1700000000}}})");
+  Put("fuzz_identity_claims", "azure.json",
+      R"({"tid":"t","xms_mirid":"/subscriptions/s/resourcegroups/g/providers/Microsoft.Compute/virtualMachines/vm"})");
+  Put("fuzz_aws_iid", "document.json",
+      R"({"accountId":"123456789012","instanceId":"i-0abc","privateIp":"10.0.1.2","region":"us-east-1",)"
+      R"("pendingTime":"2026-01-01T00:00:00Z","version":"2017-09-30"})");
+
   std::printf("fuzz_seedgen: %d seed files in %s\n", g_count, g_out.c_str());
   return 0;
 }

@@ -236,7 +236,7 @@ TEST(CaConfigWarningsTest, AcmeIsServedAndOtherUnservedTypesAreNamed) {
     json_t* list = json_object_get(json_object_get(r, "authority"), "provisioners");
     json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "type", "OIDC", "name", "google",
                                           "clientID", "x", "configurationEndpoint",
-                                          "https://accounts.example/.well-known/openid-configuration"));
+                                          "https://127.0.0.1:1/.well-known/openid-configuration"));
   });
   auto cfg = LoadCaConfig({pki.ca_json(), pki.password_file()});
   ASSERT_TRUE(cfg.ok()) << cfg.status().message();

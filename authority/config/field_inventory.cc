@@ -32,7 +32,8 @@ constexpr char kCommonName[] =
 // The provisioner types whose requests this version authorizes. The others
 // are named by the provisioner parser as a whole, so their members are not
 // listed one by one.
-constexpr const char* kServedTypes[] = {"JWK", "X5C", "ACME", "SSHPOP"};
+constexpr const char* kServedTypes[] = {"JWK", "X5C", "ACME", "SSHPOP", "OIDC",
+                                        "K8sSA", "AWS", "GCP", "Azure"};
 
 const std::vector<FieldRule> kRules = {
     {"root", H, ""},
@@ -165,6 +166,37 @@ const std::vector<FieldRule> kRules = {
     {"provisioner.ACME.challenges", H, ""},
     {"provisioner.ACME.nginxStepca", W, ""},
     {"provisioner.ACME.forceCN", H, ""},
+    {"provisioner.OIDC.clientID", H, ""},
+    {"provisioner.OIDC.clientSecret", H, ""},  // step's OAuth flow reads it from /provisioners
+    {"provisioner.OIDC.configurationEndpoint", H, ""},
+    {"provisioner.OIDC.tenantID", H, ""},
+    {"provisioner.OIDC.admins", H, ""},
+    {"provisioner.OIDC.domains", H, ""},
+    {"provisioner.OIDC.groups", H, ""},
+    {"provisioner.OIDC.listenAddress", H, ""},
+    {"provisioner.K8sSA.publicKeys", H, ""},
+    {"provisioner.AWS.accounts", H, ""},
+    {"provisioner.AWS.disableCustomSANs", H, ""},
+    {"provisioner.AWS.disableTrustOnFirstUse", H, ""},
+    {"provisioner.AWS.instanceAge", H, ""},
+    {"provisioner.AWS.iidRoots", H, ""},
+    {"provisioner.AWS.imdsVersions", H, ""},  // for step on the instance (via /provisioners)
+    {"provisioner.GCP.serviceAccounts", H, ""},
+    {"provisioner.GCP.projectIDs", H, ""},
+    {"provisioner.GCP.disableCustomSANs", H, ""},
+    {"provisioner.GCP.disableTrustOnFirstUse", H, ""},
+    {"provisioner.GCP.instanceAge", H, ""},
+    // This CA's own extension: where Google's keys are (tests, air gaps).
+    {"provisioner.GCP.certsURL", H, ""},
+    {"provisioner.Azure.tenantID", H, ""},
+    {"provisioner.Azure.resourceGroups", H, ""},
+    {"provisioner.Azure.subscriptionIDs", H, ""},
+    {"provisioner.Azure.objectIDs", H, ""},
+    {"provisioner.Azure.audience", H, ""},
+    {"provisioner.Azure.disableCustomSANs", H, ""},
+    {"provisioner.Azure.disableTrustOnFirstUse", H, ""},
+    // This CA's own extension: the tenant's discovery document elsewhere.
+    {"provisioner.Azure.configurationEndpoint", H, ""},
 };
 
 const FieldRule* Find(const std::string& path) {

@@ -141,13 +141,33 @@ TEST(FieldInventory, UnknownFieldsAreNamed) {
                       {"type":"ACME","name":"a","options":{"x509":{},"x50":{}}},
                       {"type":"OIDC","name":"o","whatever":1}]}})");
   auto w = UnhonouredFields(j.get());
-  ASSERT_EQ(w.size(), 5u) << All(w);
+  ASSERT_EQ(w.size(), 6u) << All(w);
   EXPECT_EQ(w[0], "roots: unknown field, ignored (step-ca 0.19 has no such field either; check its spelling)");
   EXPECT_EQ(w[1].substr(0, 30), "logger.level: unknown field, i");
   EXPECT_EQ(w[2].substr(0, 48), "authority.claims.maxTLSCertDurations: unknown fi");
   EXPECT_EQ(w[3], "authority.provisioners[0].claim: unknown field for a JWK provisioner, ignored "
                   "(check its spelling)");
   EXPECT_EQ(w[4].substr(0, 47), "authority.provisioners[1].options.x50: unknown ");
+  // OIDC is served now: its members are checked one by one too.
+  EXPECT_EQ(w[5], "authority.provisioners[2].whatever: unknown field for a OIDC provisioner, ignored "
+                  "(check its spelling)");
+}
+
+TEST(FieldInventory, TheNewProvisionerTypesFieldsAreKnown) {
+  JsonPtr j = Parse(R"({"authority":{"provisioners":[
+    {"type":"OIDC","name":"o","clientID":"c","clientSecret":"s","configurationEndpoint":"https://x",
+     "tenantID":"t","admins":[],"domains":[],"groups":[],"listenAddress":":1","claims":{},"options":{}},
+    {"type":"K8sSA","name":"k","publicKeys":"x"},
+    {"type":"AWS","name":"a","accounts":[],"disableCustomSANs":true,"disableTrustOnFirstUse":true,
+     "instanceAge":"1h","iidRoots":"x","imdsVersions":["v2"]},
+    {"type":"GCP","name":"g","serviceAccounts":[],"projectIDs":[],"disableCustomSANs":false,
+     "disableTrustOnFirstUse":false,"instanceAge":"1h","certsURL":"https://x"},
+    {"type":"Azure","name":"z","tenantID":"t","resourceGroups":[],"subscriptionIDs":[],"objectIDs":[],
+     "audience":"x","disableCustomSANs":false,"disableTrustOnFirstUse":false,"configurationEndpoint":"x"},
+    {"type":"K8sSA","name":"k2","publicKey":"misspelt"}]}})");
+  auto w = UnhonouredFields(j.get());
+  ASSERT_EQ(w.size(), 1u) << All(w);
+  EXPECT_EQ(w[0].substr(0, 66), "authority.provisioners[5].publicKey: unknown field for a K8sSA pro");
 }
 
 // vaultcas is served now: a local CA's ca.json typed vaultcas is refused

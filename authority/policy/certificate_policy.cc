@@ -8,6 +8,7 @@
 
 #include "authority/policy/token_authorization.h"
 #include "authority/provisioner/x5c_provisioner.h"
+#include "authority/state/instance_records.h"
 #include "authority/state/spent_tokens.h"
 #include "authority/state/store_epoch.h"
 #include "authority/x509/chain.h"
@@ -91,8 +92,19 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   STEPCA_ASSIGN_OR_RETURN(AuthorizedToken token,
                           AuthorizeToken(TokenMethod::kSign, req.ott, provisioners_, audiences_, now));
   const Provisioner* prov = token.provisioner;
-  const SignGrant& grant = token.grant;
+  SignGrant& grant = token.grant;
   STEPCA_RETURN_IF_ERROR(CheckIssuedAt(token.claims));
+  if (grant.csr_names == CsrNames::kGrantedSameSubject && !csr->common_name.empty() &&
+      csr->common_name != grant.subject)
+    return PermissionDenied("certificate request does not contain the valid common name - got " +
+                            csr->common_name + ", want " + grant.subject);
+  if (grant.csr_names == CsrNames::kGranted || grant.csr_names == CsrNames::kGrantedSameSubject) {
+    if (grant.csr_names == CsrNames::kGranted || !csr->common_name.empty())
+      grant.subject = csr->common_name;
+    grant.sans.clear();
+    for (const auto* list : {&csr->sans.dns, &csr->sans.ips, &csr->sans.emails, &csr->sans.uris})
+      grant.sans.insert(grant.sans.end(), list->begin(), list->end());
+  }
 
   // The request: key, names, lifetime. A client mistake here does not spend
   // the token.
@@ -104,7 +116,8 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
     if (Base64UrlEncode(std::string(reinterpret_cast<char*>(md), sizeof md)) != grant.cnf_x5rt)
       return PermissionDenied("certificate request fingerprint does not match the token (cnf)");
   }
-  STEPCA_RETURN_IF_ERROR(CheckCsrAgainstToken(csr.value(), grant.subject, grant.sans));
+  if (grant.csr_names == CsrNames::kMustMatch)
+    STEPCA_RETURN_IF_ERROR(CheckCsrAgainstToken(csr.value(), grant.subject, grant.sans));
   STEPCA_ASSIGN_OR_RETURN(Validity validity,
                           ComputeValidity(now, req.not_before, req.not_after, prov->claims(),
                                           settings_.backdate, ca_.IssuerNotAfter()));
@@ -134,10 +147,20 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   STEPCA_RETURN_IF_ERROR(name_policies().CheckX509(prov, grant.subject, leaf_sans));
 
   // Spend the token before anything is signed: one winner in the fleet.
-  Status spent = SpentTokens(store_).Spend(grant.token_key, grant.provisioner_id, grant.token_expiry, now);
+  // K8sSA tokens are not one-time (step-ca's GetTokenID refuses): no key.
+  Status spent = grant.token_key.empty()
+                     ? Status::Ok()
+                     : SpentTokens(store_).Spend(grant.token_key, grant.provisioner_id, grant.token_expiry, now);
   if (spent.code() == Code::kAlreadyExists)
     return Unauthenticated("authority.authorizeToken: token already used");
   STEPCA_RETURN_IF_ERROR(spent);
+  // Trust on first use: the instance's first certificate claims it.
+  if (!grant.instance_key.empty()) {
+    Status claimed = InstanceRecords(store_).Claim(grant.instance_key, grant.provisioner_id, now);
+    if (claimed.code() == Code::kAlreadyExists)
+      return Unauthenticated("authority.authorizeToken: token already used (instance already provisioned)");
+    STEPCA_RETURN_IF_ERROR(grant.token_key.empty() ? claimed : AfterSpend(claimed));
+  }
 
   CertificateRequest cr;
   cr.csr = &csr.value();

@@ -79,7 +79,7 @@ Result<std::string> CertificatePolicy::Revoke(const RevokeRequest& req, TimePoin
   }
 
   // An upstream CA is told first: a refusal there records nothing here.
-  Status told = ca_.Revoke({*serial, req.reason_code, req.reason});
+  Status told = ca_.Revoke({*serial, static_cast<int>(req.reason_code), req.reason});
   if (!told.ok()) return token_key.empty() ? told : AfterSpend(told);
 
   RevocationRecord info;

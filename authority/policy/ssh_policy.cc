@@ -6,6 +6,7 @@
 
 #include "authority/policy/token_authorization.h"
 #include "authority/provisioner/jwk_provisioner.h"
+#include "authority/provisioner/oidc_provisioner.h"
 #include "authority/provisioner/provisioner_base.h"
 #include "authority/ssh/public_key.h"
 #include "authority/state/spent_tokens.h"
@@ -64,6 +65,35 @@ Result<std::optional<TokenSshOptions>> ReadSshClaim(const json_t* payload) {
       o.principals.emplace_back(json_string_value(e));
     }
   }
+  return std::optional<TokenSshOptions>(std::move(o));
+}
+
+// For tokens that name no certificate (K8sSA, whose step-ca default
+// template is the request; OIDC admins): the request's type, key id and
+// principals, all required.
+Result<std::optional<TokenSshOptions>> RequestSshOptions(const SshSignRequest& req) {
+  if (req.cert_type.empty()) return PermissionDenied("ssh certificate type cannot be empty");
+  if (req.key_id.empty()) return PermissionDenied("ssh certificate key id cannot be empty");
+  if (req.principals.empty()) return PermissionDenied("ssh certificate principals cannot be empty");
+  TokenSshOptions o;
+  o.cert_type = req.cert_type;
+  o.key_id = req.key_id;
+  o.principals = req.principals;
+  return std::optional<TokenSshOptions>(std::move(o));
+}
+
+// An OIDC ID token names no certificate: step-ca's AuthorizeSSHSign gives
+// an admin the certificate asked for (type, key id and principals
+// required), anyone else a user certificate with the e-mail as key id and
+// the principals of its identity.
+Result<std::optional<TokenSshOptions>> OidcSshOptions(const OidcProvisioner& p, const Jws& jws,
+                                                      const SshSignRequest& req) {
+  STEPCA_ASSIGN_OR_RETURN(OidcSshIdentity id, p.SshIdentity(jws));
+  if (id.admin) return RequestSshOptions(req);
+  TokenSshOptions o;
+  o.cert_type = "user";
+  o.key_id = id.email;
+  o.principals = id.principals;
   return std::optional<TokenSshOptions>(std::move(o));
 }
 
@@ -204,7 +234,14 @@ Result<SshSignResult> SshPolicy::Sign(const SshSignRequest& req, TimePoint now) 
   const std::string ctx = prov->type() == ProvisionerType::kJwk ? "jwk.AuthorizeSSHSign" : "authorizeSSHSign";
   if (!prov->claims().enable_ssh_ca)
     return Unauthenticated(ctx + ": sshCA is disabled for provisioner '" + prov->name() + "'");
-  STEPCA_ASSIGN_OR_RETURN(auto topts, ReadSshClaim(token.jws.payload.get()));
+  std::optional<TokenSshOptions> topts;
+  if (prov->type() == ProvisionerType::kOidc) {
+    STEPCA_ASSIGN_OR_RETURN(topts, OidcSshOptions(*static_cast<const OidcProvisioner*>(prov), token.jws, req));
+  } else if (prov->type() == ProvisionerType::kK8sSa) {
+    STEPCA_ASSIGN_OR_RETURN(topts, RequestSshOptions(req));
+  } else {
+    STEPCA_ASSIGN_OR_RETURN(topts, ReadSshClaim(token.jws.payload.get()));
+  }
   if (!topts) return Unauthenticated(ctx + ": token must be an SSH provisioning token");
   STEPCA_RETURN_IF_ERROR(CheckIssuedAt(token.claims));
   if (!topts->cert_type.empty() && topts->cert_type != "user" && topts->cert_type != "host")
@@ -288,8 +325,10 @@ Result<SshSignResult> SshPolicy::Sign(const SshSignRequest& req, TimePoint now) 
                          " certificate signing is not enabled");
 
   // Spend the token before anything is signed: one winner in the fleet.
-  STEPCA_RETURN_IF_ERROR(Spend(token.grant.token_key, token.grant.provisioner_id,
-                               token.grant.token_expiry, now));
+  // (A K8sSA token is the pod's standing credential: nothing to spend.)
+  if (!token.grant.token_key.empty())
+    STEPCA_RETURN_IF_ERROR(Spend(token.grant.token_key, token.grant.provisioner_id,
+                                 token.grant.token_expiry, now));
   STEPCA_RETURN_IF_ERROR(SignAndRecord(&cert, fields.serial, prov->id(), prov->name(), prov->type_name(), "", "", now));
   SshSignResult out;
   out.provisioner = prov->name();

@@ -1,6 +1,44 @@
 #include "authority/policy/token_authorization.h"
 
 namespace stepca {
+namespace {
+
+std::string StringClaim(const json_t* payload, const char* name) {
+  const json_t* v = json_object_get(payload, name);
+  return json_is_string(v) ? json_string_value(v) : "";
+}
+
+// step-ca's LoadByToken for tokens another party issued, whose audience is
+// not this CA: Kubernetes service-account tokens by their issuer (legacy)
+// or their kubernetes.io claim (bound), OIDC ID tokens by azp or aud,
+// Azure tokens by tid. Only those types are found this way.
+const Provisioner* ForeignTokenProvisioner(const Jws& jws, const TokenClaims& claims,
+                                           const ProvisionerCollection& provisioners) {
+  const json_t* payload = jws.payload.get();
+  auto only = [](const Provisioner* p, std::initializer_list<ProvisionerType> types) -> const Provisioner* {
+    if (p == nullptr) return nullptr;
+    for (ProvisionerType t : types)
+      if (p->type() == t) return p;
+    return nullptr;
+  };
+  if (claims.issuer == "kubernetes/serviceaccount" || json_object_get(payload, "kubernetes.io") != nullptr)
+    return only(provisioners.BySelector("k8ssa/k8sSA-default"), {ProvisionerType::kK8sSa});
+  if (claims.audience.empty()) return nullptr;
+  const std::string azp = StringClaim(payload, "azp"), tid = StringClaim(payload, "tid");
+  if (!azp.empty()) {
+    if (const Provisioner* p = only(provisioners.BySelector(azp), {ProvisionerType::kOidc})) return p;
+  }
+  if (!tid.empty()) {
+    if (!StringClaim(payload, "email").empty()) {
+      if (const Provisioner* p = only(provisioners.BySelector(claims.audience[0]), {ProvisionerType::kOidc}))
+        return p;
+    }
+    if (const Provisioner* p = only(provisioners.BySelector(tid), {ProvisionerType::kAzure})) return p;
+  }
+  return only(provisioners.BySelector(claims.audience[0]), {ProvisionerType::kOidc});
+}
+
+}  // namespace
 
 Result<AuthorizedToken> AuthorizeToken(TokenMethod method, std::string_view token,
                                        const ProvisionerCollection& provisioners,
@@ -27,6 +65,10 @@ Result<AuthorizedToken> AuthorizeToken(TokenMethod method, std::string_view toke
   out.provisioner = audiences.Matches(method, out.claims.audience, fragment)
                         ? provisioners.BySelector(selector)
                         : nullptr;
+  // A bound service-account token is made for this CA's audience but names
+  // no provisioner of its own.
+  if (out.provisioner == nullptr)
+    out.provisioner = ForeignTokenProvisioner(out.jws, out.claims, provisioners);
   if (out.provisioner == nullptr)
     return Unauthenticated(ctx + ": provisioner not found or invalid audience");
   auto grant = revoke ? out.provisioner->AuthorizeRevoke(out.jws, out.claims, audiences, now)

@@ -1,6 +1,6 @@
-// A provisioner of a type ca.json may list (OIDC, SSHPOP, cloud, K8sSA,
-// ...) that this version cannot authorize with yet: /provisioners shows it,
-// as step-ca does; its tokens are refused.
+// A provisioner of a type ca.json may list that this version cannot
+// authorize with (SCEP, Nebula; SSHPOP, whose tokens the SSH CA handles):
+// /provisioners shows it, as step-ca does; its tokens are refused.
 #ifndef STEPCA_AUTHORITY_PROVISIONER_LISTED_PROVISIONER_H
 #define STEPCA_AUTHORITY_PROVISIONER_LISTED_PROVISIONER_H
 

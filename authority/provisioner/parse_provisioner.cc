@@ -3,8 +3,13 @@
 #include <strings.h>
 
 #include "authority/provisioner/acme_provisioner.h"
+#include "authority/provisioner/aws_provisioner.h"
+#include "authority/provisioner/azure_provisioner.h"
+#include "authority/provisioner/gcp_provisioner.h"
 #include "authority/provisioner/jwk_provisioner.h"
+#include "authority/provisioner/k8ssa_provisioner.h"
 #include "authority/provisioner/listed_provisioner.h"
+#include "authority/provisioner/oidc_provisioner.h"
 #include "authority/provisioner/provisioner_base.h"
 #include "authority/provisioner/x5c_provisioner.h"
 
@@ -67,13 +72,24 @@ Result<std::unique_ptr<Provisioner>> ParseProvisioner(const json_t* obj, const s
   Result<std::unique_ptr<Provisioner>> prov = InvalidArgument("");
   if (tn->type == ProvisionerType::kX5c) {
     prov = ParseX5cProvisioner(obj, field, name, claims, std::move(json));
+  } else if (tn->type == ProvisionerType::kOidc) {
+    prov = ParseOidcProvisioner(obj, field, name, claims, std::move(json), warnings);
+  } else if (tn->type == ProvisionerType::kAws) {
+    prov = ParseAwsProvisioner(obj, field, name, claims, std::move(json), config_dir);
+  } else if (tn->type == ProvisionerType::kGcp) {
+    prov = ParseGcpProvisioner(obj, field, name, claims, std::move(json), warnings);
+  } else if (tn->type == ProvisionerType::kAzure) {
+    prov = ParseAzureProvisioner(obj, field, name, claims, std::move(json), warnings);
+  } else if (tn->type == ProvisionerType::kK8sSa) {
+    prov = ParseK8sSaProvisioner(obj, field, name, claims, std::move(json));
   } else if (tn->type == ProvisionerType::kAcme) {
     prov = std::unique_ptr<Provisioner>(new AcmeProvisioner(name, claims, std::move(json)));
   } else if (tn->type != ProvisionerType::kJwk) {
     // SSHPOP tokens are authorized by the SSH CA (policy/ssh_policy.h).
     if (tn->type != ProvisionerType::kSshPop)
       warnings->push_back(std::string(tn->name) + " provisioner " + Quote(name) + " (" + field +
-                        ") is listed, but this version does not authorize requests with it yet");
+                          ") is listed, but this version does not authorize requests with it: " +
+                          "its requests are refused (401)");
     prov = std::unique_ptr<Provisioner>(
         new ListedProvisioner(tn->type, tn->name, name, claims, std::move(json)));
   } else {

@@ -46,12 +46,29 @@ TEST(ParseProvisioner, EachTypeGetsItsOwnImplementation) {
   EXPECT_EQ((*acme)->type_name(), "ACME");
   EXPECT_TRUE(warnings.empty());
 
-  auto oidc = Parse(R"({"type":"OIDC","name":"google"})", &warnings);
-  ASSERT_TRUE(oidc.ok());
-  EXPECT_NE(dynamic_cast<const ListedProvisioner*>(oidc->get()), nullptr);
-  EXPECT_EQ((*oidc)->id(), "oidc/google");
+  // SCEP is listed, refused, and said so.
+  auto scep = Parse(R"({"type":"SCEP","name":"scep"})", &warnings);
+  ASSERT_TRUE(scep.ok());
+  EXPECT_NE(dynamic_cast<const ListedProvisioner*>(scep->get()), nullptr);
+  EXPECT_EQ((*scep)->id(), "scep/scep");
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("OIDC provisioner \"google\""), std::string::npos);
+  EXPECT_NE(warnings[0].find("SCEP provisioner \"scep\""), std::string::npos);
+  EXPECT_NE(warnings[0].find("refused"), std::string::npos);
+
+  // The token types step-ca requires settings for refuse an entry without them.
+  warnings.clear();
+  auto oidc = Parse(R"({"type":"OIDC","name":"google"})", &warnings);
+  ASSERT_FALSE(oidc.ok());
+  EXPECT_NE(oidc.status().message().find("clientID"), std::string::npos);
+  auto k8s = Parse(R"({"type":"K8sSA","name":"k"})", &warnings);
+  ASSERT_FALSE(k8s.ok());
+  EXPECT_NE(k8s.status().message().find("publicKeys"), std::string::npos);
+  auto azure = Parse(R"({"type":"Azure","name":"az"})", &warnings);
+  ASSERT_FALSE(azure.ok());
+  EXPECT_NE(azure.status().message().find("tenantID"), std::string::npos);
+  auto aws = Parse(R"({"type":"AWS","name":"aws","instanceAge":"-1h"})", &warnings);
+  ASSERT_FALSE(aws.ok());
+  EXPECT_NE(aws.status().message().find("instanceAge"), std::string::npos);
 }
 
 TEST(ParseProvisioner, SshTemplateOptionsAreNotWarnedAbout) {

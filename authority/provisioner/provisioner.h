@@ -1,6 +1,7 @@
 // Provisioners authorize requests: one interface; each type decides what
 // its own credential proves, for sign, renew and revoke. Implementations:
-// jwk_provisioner.h, x5c_provisioner.h, acme_provisioner.h, and
+// jwk_provisioner.h, x5c_provisioner.h, acme_provisioner.h,
+// oidc_provisioner.h, k8ssa_provisioner.h, aws/gcp/azure_provisioner.h, and
 // listed_provisioner.h for the types ca.json may list that cannot authorize
 // yet. The collection is provisioner_collection.h; ca.json parsing is
 // parse_provisioner.h.
@@ -24,6 +25,14 @@
 
 namespace stepca {
 
+// How the names of the CSR relate to the grant's.
+enum class CsrNames {
+  kMustMatch,  // the CSR may only ask for the grant's names (JWK, X5C)
+  kReplaced,   // the grant's names are used whatever the CSR asks (OIDC user, cloud)
+  kGranted,    // the CSR's names are used (OIDC admin, K8sSA: step-ca's admin template)
+  kGrantedSameSubject,  // the CSR's names, its common name (if any) the grant's subject (cloud)
+};
+
 // What a verified sign or revoke token grants.
 struct SignGrant {
   std::string subject;
@@ -31,7 +40,9 @@ struct SignGrant {
   ProvisionerInfo info;           // for the provisioner extension
   std::string provisioner_id;
   std::string cnf_x5rt;           // when set, the CSR must have this hash
-  std::string token_key;          // one-time-use key: sha256("<provisioner id>\n<jti>")
+  CsrNames csr_names = CsrNames::kMustMatch;
+  std::string token_key;          // one-time-use key: sha256("<provisioner id>\n<jti>"); "" none
+  std::string instance_key;       // cloud trust on first use: the instance, claimed for good
   TimePoint token_expiry;
   // X5C: the x5c leaf's validity, which the new certificate must not leave.
   bool has_window = false;
