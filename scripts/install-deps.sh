@@ -11,7 +11,7 @@ packages=(
   redis-server redis-sentinel curl openssl python3-pytest python3-yaml
   certbot lego uacme dehydrated knot
   openssh-client openssh-server
-  libp11-kit-dev softhsm2 opensc
+  libp11-kit-dev softhsm2 opensc ykcs11
   debhelper dpkg-dev help2man lintian
 )
 
