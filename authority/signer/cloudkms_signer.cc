@@ -32,8 +32,10 @@ Result<JsonPtr> Call(const CloudKmsOptions& o, const std::string& method, const 
     const json_t* err = json_object_get(doc.get(), "error");
     const char* st = json_string_value(json_object_get(err, "status"));
     const char* msg = json_string_value(json_object_get(err, "message"));
-    return Unavailable("cloudkms: " + path.substr(path.rfind(':') == std::string::npos ? path.size() : path.rfind(':') + 1) +
-                       " HTTP " + std::to_string(resp->status) +
+    // The call's name: "asymmetricSign" or "publicKey".
+    const size_t cut = path.find_last_of(":/");
+    return Unavailable("cloudkms: " + path.substr(cut == std::string::npos ? 0 : cut + 1) +
+                       ": HTTP " + std::to_string(resp->status) +
                        (st == nullptr ? "" : " " + std::string(st)) +
                        (msg == nullptr ? "" : ": " + std::string(msg).substr(0, 200)));
   }
