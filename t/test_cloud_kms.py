@@ -448,3 +448,62 @@ def test_ssh_user_key_in_aws_kms_signs_certificates_ssh_keygen_reads(pki, keys, 
     assert "Signing CA: ECDSA %s (using ecdsa-sha2-nistp384)" % fp in out.stdout, out.stdout
     # The certificate's signature verifies with the CA public key.
     assert verify_certificate(crt, ssh_ca.public_key()) == "ecdsa-sha2-nistp384"
+
+
+# ---------------------------------------------------------------- RSA keys
+
+
+def rsa_intermediate(pki, keys, prefix):
+    """A 2048-bit RSA intermediate signed by the fixture root, written as
+    crt; returns its private key (which the fakes hold)."""
+    import datetime
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = x509.load_pem_x509_certificate(open(pki.root_crt, "rb").read())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "RSA KMS Intermediate")]))
+            .issuer_name(root.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .sign(keys["root"], hashes.SHA256()))
+    path = os.path.join(prefix, "rsa_intermediate.crt")
+    with open(path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    os.chmod(path, 0o644)
+    doc = pki.read_ca_json()
+    doc["crt"] = path
+    pki.write_ca_json(doc)
+    pki.intermediate_crt = path
+    return key
+
+
+@pytest.mark.parametrize("kind,algorithm,oid", [
+    ("aws", None, x509.SignatureAlgorithmOID.RSA_WITH_SHA256),
+    ("gcp", "RSA_SIGN_PKCS1_2048_SHA256", x509.SignatureAlgorithmOID.RSA_WITH_SHA256),
+    ("gcp", "RSA_SIGN_PSS_2048_SHA256", x509.SignatureAlgorithmOID.RSASSA_PSS),
+    ("azure", None, x509.SignatureAlgorithmOID.RSA_WITH_SHA256),
+])
+def test_rsa_keys_in_a_kms_issue_certificates(kind, algorithm, oid, pki, keys, fakes, nginx_factory,
+                                              prefix, tmp_path):
+    keys = dict(keys, rsa=rsa_intermediate(pki, keys, prefix))
+    fake, key, kms = start_backend(kind, fakes, keys, "rsa", prefix)
+    if algorithm:
+        fake.add_key(GCP_KEY, keys["rsa"], algorithm)
+    configure(pki, key, kms)
+    n = nginx_factory().start()
+    prov = Provisioner(pki.ca_json, PROV_PASSWORD)
+    status, data = sign(n, prov, "rsa.example.test")
+    assert status == 201, data
+    resp = json.loads(data)
+    openssl_verify(pki, str(tmp_path), resp, "rsa")
+    cert = x509.load_pem_x509_certificate(resp["crt"].encode())
+    assert cert.signature_algorithm_oid == oid
