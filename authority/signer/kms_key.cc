@@ -142,7 +142,7 @@ Result<KmsKey> OpenCloudKms(const KmsSettings& kms, const std::string& key) {
 
 constexpr std::initializer_list<const char*> kAzureAttributes = {
     "name", "vault", "version", "hsm", "tenant-id", "client-id", "client-secret",
-    "environment", "endpoint", "login-endpoint"};
+    "endpoint", "login-endpoint"};
 
 Result<KmsKey> OpenAzure(const KmsSettings& kms, const std::string& key, KeyUse use) {
   KmsUri kms_uri;
