@@ -101,6 +101,8 @@ Result<std::unique_ptr<Authority>> Authority::Load(const AuthorityOptions& optio
   a->acme_.reset(new acme::Service(*a, options));
 
   // SSH: the CA keys of the "ssh" block behind the same signer seam.
+  a->ssh_user_signer_ = std::move(c.ssh_user_signer);
+  a->ssh_host_signer_ = std::move(c.ssh_host_signer);
   if (c.ssh_user_key) {
     STEPCA_ASSIGN_OR_RETURN(a->ssh_user_signer_, MakeFileSigner(std::move(c.ssh_user_key)));
   }

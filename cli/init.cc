@@ -259,9 +259,13 @@ Result<InitResult> InitPki(const InitOptions& o) {
   KmsKeys kms;
   EvpPkeyPtr root_key, int_key;
   if (!o.kms.empty()) {
-    STEPCA_ASSIGN_OR_RETURN(kms, CreateKmsKeys(o.kms, o.kty));
+    STEPCA_ASSIGN_OR_RETURN(kms, CreateKmsKeys(o.kms, o.kty, o.ssh));
     r.root_key = kms.root_uri;
     r.intermediate_key = kms.intermediate_uri;
+    if (o.ssh) {
+      r.ssh_user_key = kms.ssh_user_uri;
+      r.ssh_host_key = kms.ssh_host_uri;
+    }
   } else {
     STEPCA_ASSIGN_OR_RETURN(root_key, GenerateKey(o.kty, ""));
     STEPCA_ASSIGN_OR_RETURN(int_key, GenerateKey(o.kty, ""));
@@ -337,8 +341,17 @@ Result<InitResult> InitPki(const InitOptions& o) {
   r.fingerprint = Fingerprint(root.get());
   JsonPtr templates;
   if (o.ssh) {
-    STEPCA_RETURN_IF_ERROR(WriteSshKeyPair(r.ssh_user_pub, r.ssh_user_key, o.password));
-    STEPCA_RETURN_IF_ERROR(WriteSshKeyPair(r.ssh_host_pub, r.ssh_host_key, o.password));
+    if (kms.ssh_user) {
+      // The keys are on the token: only their public halves are written.
+      for (auto [signer, pub] : {std::pair{kms.ssh_user.get(), &r.ssh_user_pub},
+                                 std::pair{kms.ssh_host.get(), &r.ssh_host_pub}}) {
+        STEPCA_ASSIGN_OR_RETURN(std::string blob, ssh::MarshalPublicKey(signer->PublicKey()));
+        STEPCA_RETURN_IF_ERROR(WriteFile(*pub, ssh::AuthorizedKeyLine(blob) + "\n", kPublicMode));
+      }
+    } else {
+      STEPCA_RETURN_IF_ERROR(WriteSshKeyPair(r.ssh_user_pub, r.ssh_user_key, o.password));
+      STEPCA_RETURN_IF_ERROR(WriteSshKeyPair(r.ssh_host_pub, r.ssh_host_key, o.password));
+    }
     STEPCA_ASSIGN_OR_RETURN(templates, WriteSshTemplates(r.templates_dir));
   }
 

@@ -11,7 +11,7 @@ packages=(
   redis-server redis-sentinel curl openssl python3-pytest python3-yaml
   certbot lego uacme dehydrated knot
   openssh-client openssh-server
-  libp11-kit-dev softhsm2 opensc
+  libp11-kit-dev softhsm2 opensc ykcs11
   debhelper dpkg-dev help2man lintian
   mariadb-server  # t/test_migrate.py: step-ca's mysql type (a private mariadbd; the service is unused)
 )

@@ -16,8 +16,10 @@ import time
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from conftest import BUILD, NGINX_CONF, Nginx, Pki, assert_clean_log, make_readable
+from ssh_signature import verify_certificate
 from tokens import Provisioner, make_csr
 
 SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
@@ -212,7 +214,7 @@ def test_init_kms_with_a_wrong_pin_or_other_scheme(hsm, prefix):
     assert "wrong-pin-7" not in proc.stdout + proc.stderr
     proc, _ = stepca_init(os.path.join(prefix, "aws"), kms="awskms:region=us-east-1")
     assert proc.returncode != 0
-    assert "awskms:" in proc.stderr and "pkcs11:" in proc.stderr, proc.stderr
+    assert "not in awskms:" in proc.stderr and "pkcs11:" in proc.stderr, proc.stderr
 
 
 # ---------------------------------------------------------------- serving
@@ -323,6 +325,93 @@ def test_token_moved_away_while_serving_is_503_then_comes_back(hsm, hsm_pki, hsm
     assert PIN not in log
 
 
+# ---------------------------------------------------------------- SSH CA keys on the token
+
+
+@pytest.fixture
+def hsm_ssh_pki(hsm, prefix):
+    proc, steppath = stepca_init(os.path.join(prefix, "ssh"), "--ssh")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert PIN not in proc.stdout + proc.stderr
+    hsm.give_to_workers()
+    os.chmod(steppath, 0o755)
+    return Pki(steppath)
+
+
+def openssh_line(key):
+    return key.public_bytes(serialization.Encoding.OpenSSH,
+                            serialization.PublicFormat.OpenSSH).decode()
+
+
+def test_init_kms_ssh_puts_the_ssh_keys_on_the_token(hsm_ssh_pki):
+    doc = hsm_ssh_pki.read_ca_json()
+    assert doc["ssh"] == {"hostKey": "pkcs11:id=7332;object=ssh-host-key",
+                          "userKey": "pkcs11:id=7333;object=ssh-user-key"}
+    for kind in ("host", "user"):
+        assert not os.path.exists(os.path.join(hsm_ssh_pki.path, "secrets", "ssh_%s_ca_key" % kind))
+        with open(os.path.join(hsm_ssh_pki.path, "certs", "ssh_%s_ca_key.pub" % kind)) as f:
+            written = f.read().split()[:2]
+        assert written == openssh_line(token_public_key("ssh-%s-key" % kind)).split()[:2]
+
+
+def ssh_sign(n, prov, cert_type, subject, principals):
+    key = ec.generate_private_key(ec.SECP256R1())
+    pub = openssh_line(key.public_key()).split()[1]
+    ott = prov.token(subject, aud(n, "/1.0/ssh/sign"), sans=[], step={"ssh": {
+        "certType": cert_type, "keyID": subject, "principals": principals,
+        "validAfter": "", "validBefore": ""}})
+    body = json.dumps({"publicKey": pub, "ott": ott, "certType": cert_type, "keyID": subject,
+                       "principals": principals})
+    return n.request("POST", "/ssh/sign", body=body, headers={"Content-Type": "application/json"})
+
+
+def test_ssh_certificates_are_signed_on_the_token(hsm_ssh_pki, hsm_nginx_for, tmp_path):
+    if shutil.which("ssh-keygen") is None:
+        pytest.skip("ssh-keygen is not installed")
+    n = hsm_nginx_for(hsm_ssh_pki)
+    t = n.test_config()
+    assert t.returncode == 0, t.stderr
+    n.start()
+    prov = Provisioner(hsm_ssh_pki.ca_json, PROV_PASSWORD)
+    for kind, subject, principals in (("user", "alice@example.test", ["alice"]),
+                                      ("host", "web.example.test", ["web.example.test"])):
+        status, _, data = ssh_sign(n, prov, kind, subject, principals)
+        assert status == 201, data
+        crt = json.loads(data)["crt"]
+        path = str(tmp_path / ("%s-cert.pub" % kind))
+        with open(path, "w") as f:
+            f.write("ecdsa-sha2-nistp256-cert-v01@openssh.com " + crt + "\n")
+        # OpenSSH reads it (and checks its signature) ...
+        out = subprocess.run(["ssh-keygen", "-L", "-f", path], capture_output=True, text=True,
+                             timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert "%s certificate" % kind in out.stdout, out.stdout
+        ca_pub = os.path.join(hsm_ssh_pki.path, "certs", "ssh_%s_ca_key.pub" % kind)
+        fp = subprocess.run(["ssh-keygen", "-l", "-f", ca_pub], capture_output=True, text=True,
+                            timeout=30).stdout.split()[1]
+        assert "Signing CA: ECDSA %s (using ecdsa-sha2-nistp256)" % fp in out.stdout, out.stdout
+        # ... and the signature verifies with the token's public key.
+        assert verify_certificate(crt, token_public_key("ssh-%s-key" % kind)) == "ecdsa-sha2-nistp256"
+        # A certificate signed by another key does not pass the check.
+        with pytest.raises(AssertionError):
+            verify_certificate(crt, ec.generate_private_key(ec.SECP256R1()).public_key())
+    # /ssh/roots serves the token's keys.
+    status, _, data = n.request("GET", "/ssh/roots")
+    assert status == 200, data
+    for kind in ("host", "user"):
+        blob = openssh_line(token_public_key("ssh-%s-key" % kind)).split()[1]
+        assert blob in data.decode()
+
+
+def test_missing_ssh_key_on_the_token_fails_nginx_t_naming_it(hsm_ssh_pki, hsm_nginx_for):
+    doc = hsm_ssh_pki.read_ca_json()
+    doc["ssh"]["hostKey"] = "pkcs11:id=7399;object=no-ssh-key"
+    hsm_ssh_pki.write_ca_json(doc)
+    os.chmod(hsm_ssh_pki.ca_json, 0o600)
+    check_refused(hsm_nginx_for(hsm_ssh_pki), 'field "ssh.hostKey"',
+                  "no private key id=7399;object=no-ssh-key")
+
+
 # ---------------------------------------------------------------- refused at load
 
 
@@ -402,11 +491,9 @@ def test_bad_key_uri_is_named(hsm_pki, hsm_nginx):
 
 
 @pytest.mark.parametrize("key,scheme", [
-    ("awskms:key-id=f879f239-feb6-4596-9ed2-b1606277c7fe", "awskms:"),
-    ("yubikey:slot-id=9c", "yubikey:"),
-    ("azurekms:name=intermediate-ca-key;vault=example-vault-0?version=15&hsm=true", "azurekms:"),
-    ("projects/p/locations/global/keyRings/pki/cryptoKeys/intermediate/cryptoKeyVersions/1",
-     "cloudkms"),
+    ("tpmkms:name=intermediate", "tpmkms:"),
+    ("sshagentkms:name=ca", "sshagentkms:"),
+    ("https://vault.example/keys/intermediate", "https://"),
 ])
 def test_other_kms_schemes_are_refused_naming_the_scheme(nginx_factory, pki, key, scheme):
     doc = pki.read_ca_json()
@@ -415,18 +502,67 @@ def test_other_kms_schemes_are_refused_naming_the_scheme(nginx_factory, pki, key
     t = nginx_factory().test_config()
     assert t.returncode != 0
     assert scheme in t.stderr and "not supported" in t.stderr, t.stderr
-    assert "supported: a PEM file path or pkcs11:" in t.stderr, t.stderr
+    assert "supported: a PEM file path, pkcs11:, yubikey:, awskms:, cloudkms" in t.stderr, t.stderr
     assert "cannot read" not in t.stderr, t.stderr
 
 
-def test_other_kms_types_are_refused_naming_the_type(nginx_factory, pki):
+@pytest.mark.parametrize("key,kind", [
+    ("awskms:key-id=f879f239-feb6-4596-9ed2-b1606277c7fe", "awskms"),
+    ("yubikey:slot-id=9c", "yubikey"),
+    ("azurekms:name=intermediate-ca-key;vault=example-vault-0?version=15&hsm=true", "azurekms"),
+    ("projects/p/locations/global/keyRings/pki/cryptoKeys/intermediate/cryptoKeyVersions/1",
+     "cloudkms"),
+])
+def test_kms_keys_without_a_kms_object_say_so(nginx_factory, pki, key, kind):
+    doc = pki.read_ca_json()
+    doc["key"] = key
+    pki.write_ca_json(doc)
+    t = nginx_factory().test_config()
+    assert t.returncode != 0
+    assert 'a %s key needs a kms object ({"type": "%s"' % (kind, kind) in t.stderr, t.stderr
+    assert "cannot read" not in t.stderr, t.stderr
+
+
+def test_kms_types_are_checked(nginx_factory, pki):
     doc = pki.read_ca_json()
     doc["key"] = "pkcs11:id=7331"
     doc["kms"] = {"type": "awskms", "uri": "awskms:region=us-east-1"}
     pki.write_ca_json(doc)
     t = nginx_factory().test_config()
     assert t.returncode != 0
-    assert '"awskms" is not supported by this version; supported: pkcs11' in t.stderr, t.stderr
+    assert '"awskms" does not fit key, a pkcs11 key (kms.type must be pkcs11)' in t.stderr, t.stderr
+    doc["kms"] = {"type": "tpmkms"}
+    pki.write_ca_json(doc)
+    t = nginx_factory("nginx2").test_config()
+    assert t.returncode != 0
+    assert '"tpmkms" is not supported by this version; supported: pkcs11, yubikey, awskms' in t.stderr
+    # A kms object with a file key: the key must be the KMS's.
+    doc = pki.read_ca_json()
+    doc["key"] = pki.intermediate_key
+    doc["kms"] = {"type": "pkcs11", "uri": kms_uri()}
+    pki.write_ca_json(doc)
+    t = nginx_factory("nginx3").test_config()
+    assert t.returncode != 0
+    assert "kms.type is pkcs11, so key must be a pkcs11 key URI" in t.stderr, t.stderr
+    assert PIN not in t.stdout + t.stderr
+
+
+def test_yubikey_without_a_yubikey_names_the_module(nginx_factory, pki, prefix):
+    """No YubiKey is attached here: with ykcs11 installed the module loads
+    and finds no token; without it the module path is named."""
+    doc = pki.read_ca_json()
+    doc["key"] = "yubikey:slot-id=9c"
+    doc["kms"] = {"type": "yubikey", "uri": "yubikey:management-key=0102030405060708?pin-value=654321"}
+    pki.write_ca_json(doc)
+    t = nginx_factory().test_config()
+    assert t.returncode != 0
+    assert "yubikey:slot-id=9c" in t.stderr and "libykcs11.so" in t.stderr, t.stderr
+    assert "654321" not in t.stdout + t.stderr
+    doc["key"] = "yubikey:slot-id=f9"
+    pki.write_ca_json(doc)
+    t = nginx_factory("nginx2").test_config()
+    assert t.returncode != 0
+    assert "supported: 9a, 9c, 9d, 9e and 82-95" in t.stderr, t.stderr
 
 
 def test_rsa_keys_on_the_token_issue_pkcs1_certificates(hsm, prefix, hsm_nginx_for, tmp_path):

@@ -7,6 +7,9 @@
 
 #include <strings.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -19,8 +22,7 @@
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/signer/file_signer.h"
 #include "authority/signer/key_uri.h"
-#include "authority/signer/pkcs11_signer.h"
-#include "authority/signer/pkcs11_token.h"
+#include "authority/signer/kms_key.h"
 #include "authority/x509/template_profile.h"
 #include "shared/base64.h"
 
@@ -59,7 +61,9 @@ class Loader {
                              const std::string& password);
   Status LoadSshKeys(const json_t* root, const std::string& password);
   Status LoadOcspResponder(const json_t* root, const std::string& password);
-  Status LoadTokenKey(const json_t* root, const std::string& key_uri);
+  Result<KmsSettings> ReadKms(const json_t* root);
+  Result<KmsKey> OpenKeyUri(const json_t* root, const std::string& field, const std::string& key,
+                            KeyScheme scheme, KeyUse use);
   Status LoadAuthority(const json_t* root);
   Status NoteUnmapped(const json_t* root);
 
@@ -185,15 +189,27 @@ Status Loader::LoadKey(const json_t* root) {
   if (!key_path.ok()) return key_path.status();
   auto scheme = ClassifyKey(key_path.value());
   if (!scheme.ok()) return Err("key", scheme.status().message());
-  const bool on_token = scheme.value() == KeyScheme::kPkcs11;
+  const bool on_token = scheme.value() != KeyScheme::kFile;
   if (on_token) {
-    STEPCA_RETURN_IF_ERROR(LoadTokenKey(root, key_path.value()));
+    STEPCA_ASSIGN_OR_RETURN(KmsKey k, OpenKeyUri(root, "key", key_path.value(), scheme.value(),
+                                                 KeyUse::kX509));
+    if (EVP_PKEY_eq(X509_get0_pubkey(cfg_.intermediates[0].get()), k.signer->PublicKey()) != 1) {
+      ERR_clear_error();
+      return Err("key", "the key " + k.description + " " + k.place +
+                            " does not match the certificate in " + crt_path_);
+    }
+    cfg_.signer = std::move(k.signer);
   } else {
-    const json_t* kms = json_object_get(root, "kms");
-    const json_t* kms_type = json_object_get(kms, "type");
-    if (json_is_string(kms_type) && strcasecmp(json_string_value(kms_type), "pkcs11") == 0)
-      return Err("key", "kms.type is pkcs11, so key must be a pkcs11: URI (e.g. "
-                        "pkcs11:id=7331;object=intermediate-key)");
+    STEPCA_ASSIGN_OR_RETURN(KmsSettings kms, ReadKms(root));
+    if (kms.present && !kms.type.empty())
+      return Err("key", "kms.type is " + kms.type + ", so key must be a " + kms.type +
+                            " key URI (e.g. " +
+                            (kms.type == "pkcs11" ? "pkcs11:id=7331;object=intermediate-key"
+                             : kms.type == "yubikey" ? "yubikey:slot-id=9c"
+                             : kms.type == "awskms" ? "awskms:key-id=<key id>"
+                             : kms.type == "azurekms" ? "azurekms:name=<key>;vault=<vault>"
+                             : "projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>/cryptoKeyVersions/<n>") +
+                            ")");
   }
   const std::string path = on_token ? std::string() : Resolve(key_path.value());
 
@@ -214,8 +230,9 @@ Status Loader::LoadKey(const json_t* root) {
     }
   }
 
-  // With the intermediate key on a token, the SSH CA key files (if any)
-  // are still unlocked with the configured password, as step-ca does.
+  // With the intermediate key on a token or in a KMS, the SSH CA key
+  // files (if any) are still unlocked with the configured password, as
+  // step-ca does.
   if (on_token) {
     Status ssh = LoadSshKeys(root, password);
     if (ssh.ok()) ssh = LoadOcspResponder(root, password);
@@ -298,9 +315,17 @@ Status Loader::LoadSshKeys(const json_t* root, const std::string& password) {
     auto p = StringField(ssh, name, field, false);
     if (!p.ok()) return p.status();
     if (p->empty()) continue;
-    if (p->find("://") != std::string::npos || p->rfind("pkcs11:", 0) == 0)
-      return Err(field, "key URIs (" + p->substr(0, p->find(':')) +
-                            ") are not supported yet; use a PEM file");
+    auto scheme = ClassifyKey(p.value());
+    if (!scheme.ok()) return Err(field, scheme.status().message());
+    if (scheme.value() != KeyScheme::kFile) {
+      // The SSH CA public key is read from the token or KMS (and its type
+      // checked) here, so /ssh/roots serves it and nginx -t fails on a
+      // key that is missing or cannot sign.
+      STEPCA_ASSIGN_OR_RETURN(KmsKey k, OpenKeyUri(root, field, p.value(), scheme.value(),
+                                                   KeyUse::kSsh));
+      (name[0] == 'h' ? cfg_.ssh_host_signer : cfg_.ssh_user_signer) = std::move(k.signer);
+      continue;
+    }
     STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr key, ReadKey(field, Resolve(p.value()), password));
     auto alg = AlgorithmForKey(key.get());
     if (!alg.ok()) return Err(field, alg.status().message());
@@ -343,56 +368,55 @@ Status Loader::LoadSshKeys(const json_t* root, const std::string& password) {
   return Status::Ok();
 }
 
-// The kms object names the module, token and PIN; key names the key on it.
-// SSH CA keys on a token would take the same path (merge with kms.uri,
-// resolve the PIN, MakePkcs11Signer, compare with the public key) once the
-// SSH signer accepts a Signer instead of a key; today they are PEM files.
-Status Loader::LoadTokenKey(const json_t* root, const std::string& key_uri) {
+// The kms object names the backend and its credentials (module, token
+// and PIN; region and profile; credentials file); a key URI names the key.
+Result<KmsSettings> Loader::ReadKms(const json_t* root) {
+  KmsSettings out;
   const json_t* kms = json_object_get(root, "kms");
-  if (kms == nullptr || json_is_null(kms))
-    return Err("key", "a pkcs11: key needs a kms object ({\"type\": \"pkcs11\", \"uri\": "
-                      "\"pkcs11:module-path=...;token=...?pin-value=...\"})");
+  if (kms == nullptr || json_is_null(kms)) return out;
   if (!json_is_object(kms)) return Err("kms", "must be an object");
-  auto type = StringField(kms, "type", "kms.type", true);
-  if (!type.ok()) return type.status();
-  if (strcasecmp(type->c_str(), "pkcs11") != 0)
-    return Err("kms.type", Quote(type.value()) + " is not supported by this version; supported: "
-                           "pkcs11 (or no kms object for PEM key files)");
-  auto uri_text = StringField(kms, "uri", "kms.uri", false);
-  if (!uri_text.ok()) return uri_text.status();
-  Pkcs11Uri kms_uri;
-  if (!uri_text->empty()) {
-    if (uri_text->rfind("pkcs11:", 0) != 0) return Err("kms.uri", "must be a pkcs11: URI");
-    auto parsed = ParsePkcs11Uri(uri_text.value());
-    if (!parsed.ok()) return Err("kms.uri", parsed.status().message());
-    kms_uri = std::move(parsed).value();
+  out.present = true;
+  STEPCA_ASSIGN_OR_RETURN(out.type, StringField(kms, "type", "kms.type", true));
+  for (char& c : out.type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (out.type != "pkcs11" && out.type != "yubikey" && out.type != "awskms" &&
+      out.type != "cloudkms" && out.type != "azurekms")
+    return Err("kms.type", Quote(out.type) + " is not supported by this version; supported: "
+                           "pkcs11, yubikey, awskms, cloudkms, azurekms (or no kms object for PEM "
+                           "key files)");
+  STEPCA_ASSIGN_OR_RETURN(out.uri, StringField(kms, "uri", "kms.uri", false));
+  STEPCA_ASSIGN_OR_RETURN(out.region, StringField(kms, "region", "kms.region", false));
+  STEPCA_ASSIGN_OR_RETURN(out.profile, StringField(kms, "profile", "kms.profile", false));
+  STEPCA_ASSIGN_OR_RETURN(out.credentials_file,
+                          StringField(kms, "credentialsFile", "kms.credentialsFile", false));
+  if (!out.credentials_file.empty()) out.credentials_file = Resolve(out.credentials_file);
+  STEPCA_ASSIGN_OR_RETURN(out.pin, StringField(kms, "pin", "kms.pin", false));
+  return out;
+}
+
+Result<KmsKey> Loader::OpenKeyUri(const json_t* root, const std::string& field,
+                                  const std::string& key, KeyScheme scheme, KeyUse use) {
+  STEPCA_ASSIGN_OR_RETURN(KmsSettings kms, ReadKms(root));
+  const std::string want = KmsTypeFor(scheme);
+  if (!kms.present) {
+    if (scheme == KeyScheme::kPkcs11)
+      return Err(field, "a pkcs11: key needs a kms object ({\"type\": \"pkcs11\", \"uri\": "
+                        "\"pkcs11:module-path=...;token=...?pin-value=...\"})");
+    return Err(field, "a " + want + " key needs a kms object ({\"type\": \"" + want + "\", ...})");
   }
-  auto key = ParsePkcs11Uri(key_uri);
-  if (!key.ok()) return Err("key", key.status().message());
-  if (key->id.empty() && key->object.empty())
-    return Err("key", "the pkcs11: URI names no key (give id= and/or object=)");
-  Pkcs11SignerOptions o;
-  o.uri = MergePkcs11Uri(kms_uri, key.value());
-  if (o.uri.module_path.empty())
-    return Err("kms.uri", "names no module-path (the PKCS#11 library of the HSM)");
-  auto pin = ResolvePkcs11Pin(o.uri);
-  if (!pin.ok()) return Err("kms.uri", pin.status().message());
-  o.pin = std::move(pin).value();
-  if (o.pin.empty()) {
-    auto kms_pin = StringField(kms, "pin", "kms.pin", false);
-    if (!kms_pin.ok()) return kms_pin.status();
-    o.pin = std::move(kms_pin).value();
+  if (kms.type != want)
+    return Err("kms.type", Quote(kms.type) + " does not fit " + field + ", a " + want +
+                               " key (kms.type must be " + want + ")");
+  auto k = OpenKmsKey(kms, key, scheme, use);
+  if (!k.ok()) {
+    // A fault of the kms object itself is named as its field.
+    const std::string& m = k.status().message();
+    if (m.rfind("kms.uri", 0) == 0) {
+      const size_t from = m.compare(0, 8, "kms.uri:") == 0 ? 9 : 8;
+      return Err("kms.uri", m.substr(std::min(from, m.size())));
+    }
+    return Err(field, m);
   }
-  const std::string what = DescribePkcs11Key(o.uri);
-  auto signer = MakePkcs11Signer(std::move(o));
-  if (!signer.ok()) return Err("key", "the key " + what + ": " + signer.status().message());
-  if (EVP_PKEY_eq(X509_get0_pubkey(cfg_.intermediates[0].get()), (*signer)->PublicKey()) != 1) {
-    ERR_clear_error();
-    return Err("key", "the key " + what + " on the token does not match the certificate in " +
-                          crt_path_);
-  }
-  cfg_.signer = std::move(signer).value();
-  return Status::Ok();
+  return k;
 }
 
 Status Loader::LoadAuthority(const json_t* root) {

@@ -31,13 +31,17 @@ struct CaConfig {
   // root is fetched (authority/ra/).
   std::vector<X509Ptr> intermediates;
   EvpPkeyPtr key;                      // a file key
-  // A key on a PKCS#11 token (kms.type pkcs11); then key is empty. Its
-  // public key was read and matched against crt at load.
+  // A key on a PKCS#11 token, a YubiKey or in a cloud KMS (the kms
+  // object); then key is empty. Its public key was read and matched
+  // against crt at load.
   std::unique_ptr<Signer> signer;
   // The "ssh" block: the SSH CA keys, unlocked with the same password;
   // either may be absent. ssh_bastion is the block's "bastion" (or null).
   EvpPkeyPtr ssh_user_key;
   EvpPkeyPtr ssh_host_key;
+  // An SSH CA key on a token or in a KMS (then the key above is empty).
+  std::unique_ptr<Signer> ssh_user_signer;
+  std::unique_ptr<Signer> ssh_host_signer;
   JsonPtr ssh_bastion;
   // ssh.addUserPrincipal and ssh.addUserCommand (step-ca's defaults when
   // absent): the certificate that may only add the user on first login.

@@ -204,14 +204,20 @@ TEST(CaConfigTest, RejectsKeyUri) {
   FixturePki pki;
   pki.EditCaJson([](json_t* r) { json_object_set_new(r, "key", json_string("pkcs11:token=ca")); });
   ExpectMentions(LoadError(pki, pki.password_file()), {"field \"key\"", "needs a kms object"});
+  pki.EditCaJson([](json_t* r) { json_object_set_new(r, "key", json_string("tpmkms:name=1")); });
+  ExpectMentions(LoadError(pki, pki.password_file()),
+                 {"field \"key\"", "tpmkms:", "not supported", "supported: a PEM file path, pkcs11:"});
   pki.EditCaJson([](json_t* r) { json_object_set_new(r, "key", json_string("awskms:key-id=1")); });
   ExpectMentions(LoadError(pki, pki.password_file()),
-                 {"field \"key\"", "awskms:", "not supported", "supported: a PEM file path or pkcs11:"});
+                 {"field \"key\"", "a awskms key needs a kms object"});
   pki.EditCaJson([](json_t* r) {
     json_object_set_new(r, "key", json_string("pkcs11:id=7331"));
     json_object_set_new(r, "kms", json_pack("{s:s}", "type", "cloudkms"));
   });
-  ExpectMentions(LoadError(pki, pki.password_file()), {"field \"kms.type\"", "\"cloudkms\" is not supported"});
+  ExpectMentions(LoadError(pki, pki.password_file()),
+                 {"field \"kms.type\"", "\"cloudkms\" does not fit key, a pkcs11 key"});
+  pki.EditCaJson([](json_t* r) { json_object_set_new(r, "kms", json_pack("{s:s}", "type", "tpmkms")); });
+  ExpectMentions(LoadError(pki, pki.password_file()), {"field \"kms.type\"", "\"tpmkms\" is not supported"});
   pki.EditCaJson([](json_t* r) {
     json_object_set_new(r, "kms", json_pack("{s:s,s:s}", "type", "pkcs11", "uri", "pkcs11:token=ca"));
   });

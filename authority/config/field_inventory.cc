@@ -13,8 +13,6 @@ constexpr FieldUse N = FieldUse::kNotServed;
 
 constexpr char kLinked[] =
     "linked deployments (Smallstep Certificate Manager) are not supported; ignored";
-constexpr char kOtherKms[] =
-    "read only by the awskms and cloudkms KMS types, which this version does not support; ignored";
 
 constexpr char kTlsCiphers[] =
     "reported in sign responses (tlsOptions) but not applied to the listener: nginx's "
@@ -48,12 +46,12 @@ const std::vector<FieldRule> kRules = {
     {"logger.format", H, ""},
     {"db", P, ""},  // named whole by the loader: the store is stepca_store
     {"kms", H, ""},
-    {"kms.type", H, ""},  // pkcs11; the loader refuses the other types naming them
+    {"kms.type", H, ""},  // pkcs11, yubikey, awskms, cloudkms, azurekms; others refused by name
     {"kms.uri", H, ""},
-    {"kms.pin", H, ""},   // the PIN when kms.uri has neither pin-value nor pin-source
-    {"kms.region", N, kOtherKms},
-    {"kms.profile", N, kOtherKms},
-    {"kms.credentialsFile", N, kOtherKms},
+    {"kms.pin", H, ""},   // pkcs11/yubikey: the PIN when kms.uri has neither pin-value nor pin-source
+    {"kms.region", H, ""},           // awskms, under region= of kms.uri
+    {"kms.profile", H, ""},          // awskms, under profile= of kms.uri
+    {"kms.credentialsFile", H, ""},  // cloudkms, under credentials-file= of kms.uri
     {"ssh", H, ""},
     {"ssh.hostKey", H, ""},
     {"ssh.userKey", H, ""},

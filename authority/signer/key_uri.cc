@@ -8,13 +8,15 @@
 
 namespace stepca {
 
-const char kSupportedKeySchemes[] = "a PEM file path or pkcs11:";
+const char kSupportedKeySchemes[] =
+    "a PEM file path, pkcs11:, yubikey:, awskms:, cloudkms (projects/.../cryptoKeyVersions/N) "
+    "or azurekms:";
 
 namespace {
 
-// KMS schemes of step-ca that name a key which is not a file.
-constexpr const char* kOtherKmsSchemes[] = {"awskms", "cloudkms", "azurekms", "yubikey",
-                                            "sshagentkms", "tpmkms", "capi", "softkms"};
+// KMS schemes of step-ca that name a key which is not a file, and that
+// this version does not open.
+constexpr const char* kOtherKmsSchemes[] = {"sshagentkms", "tpmkms", "capi", "softkms"};
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -71,11 +73,16 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }  // namespace
 
 Result<KeyScheme> ClassifyKey(std::string_view key) {
-  if (key.rfind("pkcs11:", 0) == 0) return KeyScheme::kPkcs11;
+  std::string lower(key.substr(0, 16));
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.rfind("pkcs11:", 0) == 0) return KeyScheme::kPkcs11;
+  if (lower.rfind("yubikey:", 0) == 0) return KeyScheme::kYubiKey;
+  if (lower.rfind("awskms:", 0) == 0) return KeyScheme::kAwsKms;
+  if (lower.rfind("azurekms:", 0) == 0) return KeyScheme::kAzureKms;
+  // A Cloud KMS key is its resource name, optionally after "cloudkms:".
+  if (key.rfind("projects/", 0) == 0 || lower.rfind("cloudkms:", 0) == 0) return KeyScheme::kCloudKms;
   std::string scheme;
-  if (key.rfind("projects/", 0) == 0 && key.find("/cryptoKeys/") != std::string_view::npos) {
-    scheme = "cloudkms (projects/.../cryptoKeyVersions/N)";
-  } else {
+  {
     size_t colon = key.find(':');
     size_t slash = key.find('/');
     if (colon != std::string_view::npos && (slash == std::string_view::npos || slash > colon)) {

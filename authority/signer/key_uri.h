@@ -1,6 +1,7 @@
 // What the `key` of ca.json and the `kms.uri` name: a PEM file, a key on a
-// PKCS#11 token (RFC 7512 URIs with step's attributes), or a KMS scheme this
-// version cannot use. Parsing only; nothing here opens a file or a module.
+// PKCS#11 token (RFC 7512 URIs with step's attributes), a YubiKey PIV slot,
+// a cloud KMS key, or a KMS scheme this version cannot use. Parsing only;
+// nothing here opens a file or a module.
 #ifndef STEPCA_AUTHORITY_SIGNER_KEY_URI_H
 #define STEPCA_AUTHORITY_SIGNER_KEY_URI_H
 
@@ -12,15 +13,15 @@
 
 namespace stepca {
 
-enum class KeyScheme { kFile, kPkcs11 };
+enum class KeyScheme { kFile, kPkcs11, kYubiKey, kAwsKms, kCloudKms, kAzureKms };
 
-// The scheme of a `key` value. A KMS URI of another kind (awskms:, cloudkms:,
-// projects/..., azurekms:, yubikey:, ...) is kInvalidArgument naming that
-// scheme and the supported ones, so it is never opened as a file path. The
-// message never repeats the value: a URI may carry a PIN.
+// The scheme of a `key` value. A KMS URI of another kind (sshagentkms:,
+// tpmkms:, any "scheme://") is kInvalidArgument naming that scheme and the
+// supported ones, so it is never opened as a file path. The message never
+// repeats the value: a URI may carry a PIN.
 Result<KeyScheme> ClassifyKey(std::string_view key);
 
-// The supported kinds, for messages: "a PEM file path or pkcs11:".
+// The supported kinds, for messages: "a PEM file path, pkcs11:, ...".
 extern const char kSupportedKeySchemes[];
 
 struct Pkcs11Uri {

@@ -92,7 +92,7 @@ TEST(KeyUri, ErrorsNeverRepeatThePin) {
     ASSERT_FALSE(u.ok()) << uri;
     EXPECT_EQ(u.status().message().find("s3cr3tpin"), std::string::npos) << u.status().message();
   }
-  auto k = ClassifyKey("awskms:key-id=1?pin-value=s3cr3tpin");
+  auto k = ClassifyKey("tpmkms:name=1?pin-value=s3cr3tpin");
   ASSERT_FALSE(k.ok());
   EXPECT_EQ(k.status().message().find("s3cr3tpin"), std::string::npos);
 }
@@ -122,9 +122,25 @@ TEST(KeyUri, ClassifiesFilesAndPkcs11) {
     ASSERT_TRUE(k.ok()) << f;
     EXPECT_EQ(k.value(), KeyScheme::kFile) << f;
   }
-  auto p = ClassifyKey("pkcs11:id=7331");
-  ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p.value(), KeyScheme::kPkcs11);
+  struct Case {
+    const char* key;
+    KeyScheme scheme;
+  } kms[] = {
+      {"pkcs11:id=7331", KeyScheme::kPkcs11},
+      {"yubikey:slot-id=9c", KeyScheme::kYubiKey},
+      {"awskms:key-id=f879f239-feb6-4596-9ed2-b1606277c7fe", KeyScheme::kAwsKms},
+      {"AWSKMS:key-id=1", KeyScheme::kAwsKms},
+      {"azurekms:name=intermediate-ca-key;vault=example-vault-0?version=15", KeyScheme::kAzureKms},
+      {"cloudkms:projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1",
+       KeyScheme::kCloudKms},
+      {"projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1",
+       KeyScheme::kCloudKms},
+  };
+  for (const auto& c : kms) {
+    auto k = ClassifyKey(c.key);
+    ASSERT_TRUE(k.ok()) << c.key << ": " << k.status().message();
+    EXPECT_EQ(k.value(), c.scheme) << c.key;
+  }
 }
 
 TEST(KeyUri, OtherKmsSchemesAreNamedWithTheSupportedOnes) {
@@ -132,12 +148,9 @@ TEST(KeyUri, OtherKmsSchemesAreNamedWithTheSupportedOnes) {
     const char* key;
     const char* scheme;
   } cases[] = {
-      {"awskms:key-id=f879f239-feb6-4596-9ed2-b1606277c7fe", "awskms:"},
-      {"yubikey:slot-id=9c", "yubikey:"},
-      {"azurekms:name=intermediate-ca-key;vault=example-vault-0?version=15", "azurekms:"},
-      {"cloudkms:credentials-file=/x", "cloudkms:"},
-      {"projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1", "cloudkms"},
-      {"AWSKMS:key-id=1", "awskms:"},
+      {"sshagentkms:name=x", "sshagentkms:"},
+      {"tpmkms:name=intermediate", "tpmkms:"},
+      {"CAPI:store-location=machine", "capi:"},
       {"https://vault.example/keys/x", "https://"},
   };
   for (const auto& c : cases) {
@@ -147,7 +160,7 @@ TEST(KeyUri, OtherKmsSchemesAreNamedWithTheSupportedOnes) {
     const std::string& m = k.status().message();
     EXPECT_NE(m.find(c.scheme), std::string::npos) << m;
     EXPECT_NE(m.find("not supported"), std::string::npos) << m;
-    EXPECT_NE(m.find("supported: a PEM file path or pkcs11:"), std::string::npos) << m;
+    EXPECT_NE(m.find("supported: a PEM file path, pkcs11:, yubikey:, awskms:, cloudkms"), std::string::npos) << m;
     EXPECT_EQ(m.find("cannot read"), std::string::npos) << m;
   }
 }

@@ -19,6 +19,8 @@ struct Pkcs11SignerOptions {
   std::string pin;    // resolved from pin-value or pin-source
   // RSA keys sign RSASSA-PSS (SHA-256, salt 32) instead of PKCS#1 v1.5.
   bool rsa_pss = false;
+  // RSA keys sign PKCS#1 v1.5 with SHA-512 (SSH's rsa-sha2-512).
+  bool rsa_sha512 = false;
 };
 
 // For the nginx master and `nginx -t`: reads the public key in a child
@@ -30,7 +32,8 @@ Result<std::unique_ptr<Signer>> MakePkcs11Signer(Pkcs11SignerOptions options);
 // Over a token already open in this process (the CLI, tests): InitProcess
 // does nothing.
 Result<std::unique_ptr<Signer>> MakePkcs11SignerOnToken(std::shared_ptr<Pkcs11Token> token,
-                                                        Pkcs11KeyRef key, bool rsa_pss);
+                                                        Pkcs11KeyRef key, bool rsa_pss,
+                                                        bool rsa_sha512 = false);
 
 }  // namespace stepca
 

@@ -20,6 +20,9 @@
 
 #include "authority/signer/pkcs11_probe.h"
 #include "authority/signer/pkcs11_token.h"
+#include "authority/ssh/certificate.h"
+#include "authority/ssh/public_key.h"
+#include "authority/ssh/wire.h"
 
 namespace stepca {
 namespace {
@@ -361,6 +364,102 @@ TEST_F(SoftHsm, ConcurrentSigning) {
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(good.load(), 80);
+}
+
+}  // namespace
+}  // namespace stepca
+
+namespace stepca {
+namespace {
+
+// SSH CA keys on the token: ECDSA and RSA (rsa-sha2-256, and rsa-sha2-512
+// as SSH keys on a token sign) certificates verify with the token's public
+// key, and OpenSSH reads them.
+TEST_F(SoftHsm, SshCertificatesSignedOnTheTokenVerify) {
+  auto token = Open();
+  ASSERT_TRUE(token);
+  struct Case {
+    const char* kty;
+    const char* crv;
+    bool sha512;
+    const char* name;
+  } cases[] = {
+      {"EC", "P-256", false, "ecdsa-sha2-nistp256"},
+      {"EC", "P-384", true, "ecdsa-sha2-nistp384"},
+      {"RSA", "", false, "rsa-sha2-256"},
+      {"RSA", "", true, "rsa-sha2-512"},
+  };
+  const bool keygen = std::system("command -v ssh-keygen >/dev/null") == 0;
+  int n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Pkcs11KeyRef ref{std::string("s") + std::to_string(n), "ssh-" + std::to_string(n)};
+    ++n;
+    auto pub = token->GenerateKeyPair(ref, c.kty, c.crv, 2048);
+    ASSERT_TRUE(pub.ok()) << pub.status().message();
+    auto signer = MakePkcs11SignerOnToken(token, ref, false, c.sha512);
+    ASSERT_TRUE(signer.ok()) << signer.status().message();
+    EVP_PKEY* subject = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    ssh::Certificate cert;
+    cert.key_blob = ssh::MarshalPublicKey(subject).value();
+    EVP_PKEY_free(subject);
+    cert.serial = 42;
+    cert.key_id = "alice";
+    cert.principals = {"alice"};
+    cert.valid_after = 1767225600;
+    cert.valid_before = 1767312000;
+    cert.extensions = ssh::DefaultUserExtensions();
+    ASSERT_TRUE(ssh::SignCertificate(&cert, **signer).ok());
+    ssh::WireReader r(cert.signature);
+    std::string_view alg;
+    ASSERT_TRUE(r.String(&alg));
+    EXPECT_EQ(alg, c.name);
+    EXPECT_EQ(cert.signature_key, ssh::MarshalPublicKey(pub->get()).value());
+    auto parsed = ssh::ParseCertificate(cert.wire);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    EXPECT_TRUE(ssh::VerifyCertificate(*parsed).ok());
+    // A flipped bit in the signed part no longer verifies.
+    std::string bad = cert.wire;
+    bad[40] ^= 1;
+    auto tampered = ssh::ParseCertificate(bad);
+    if (tampered.ok()) {
+      EXPECT_FALSE(ssh::VerifyCertificate(*tampered).ok());
+    }
+    if (keygen) {
+      const std::string path = dir_ + "/cert-" + std::to_string(n) + ".pub";
+      std::ofstream(path) << ssh::CertificateLine(cert) << "\n";
+      std::string cmd = "ssh-keygen -L -f '" + path + "' 2>&1 | grep -q 'using " + c.name + "'";
+      EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace stepca
+
+namespace stepca {
+namespace {
+
+// A key that asks for the PIN before every signature (CKA_ALWAYS_AUTHENTICATE,
+// as a YubiKey's slot 9c shows through ykcs11) signs: the token logs in
+// context-specifically after C_SignInit.
+TEST_F(SoftHsm, KeysThatAlwaysAuthenticateSign) {
+  if (std::system("command -v pkcs11-tool >/dev/null") != 0) GTEST_SKIP() << "pkcs11-tool (opensc) not installed";
+  const std::string gen = std::string("pkcs11-tool --module ") + kModule +
+                          " --token-label unit --login --pin " + kPin +
+                          " --keypairgen --key-type EC:prime256v1 --id 0909 --label always"
+                          " --always-auth >/dev/null 2>&1";
+  ASSERT_EQ(std::system(gen.c_str()), 0) << gen;
+  auto token = Open();
+  ASSERT_TRUE(token);
+  Pkcs11KeyRef ref{"\x09\x09", "always"};
+  auto signer = MakePkcs11SignerOnToken(token, ref, false);
+  ASSERT_TRUE(signer.ok()) << signer.status().message();
+  for (const char* msg : {"first", "second"}) {
+    auto sig = (*signer)->Sign(msg);
+    ASSERT_TRUE(sig.ok()) << sig.status().LogText();
+    EXPECT_TRUE(Verifies((*signer)->PublicKey(), EVP_sha256(), false, msg, sig.value()));
+  }
 }
 
 }  // namespace

@@ -263,6 +263,15 @@ class Token : public Pkcs11Token {
         ForgetKey(key);
         return rv;
       }
+      // A key that asks for the PIN before every signature (a YubiKey's
+      // slot 9c through ykcs11) gets a context-specific login here.
+      CK_BBOOL always = CK_FALSE;
+      CK_ATTRIBUTE attr{CKA_ALWAYS_AUTHENTICATE, &always, sizeof always};
+      if (fl_->C_GetAttributeValue(h, obj, &attr, 1) == CKR_OK && always == CK_TRUE && !pin_.empty()) {
+        rv = fl_->C_Login(h, CKU_CONTEXT_SPECIFIC, reinterpret_cast<CK_UTF8CHAR_PTR>(&pin_[0]),
+                          pin_.size());
+        if (rv != CKR_OK) return rv;
+      }
       auto* in = reinterpret_cast<CK_BYTE_PTR>(const_cast<char*>(data.data()));
       CK_ULONG len = 0;
       rv = fl_->C_Sign(h, in, data.size(), nullptr, &len);

@@ -1,5 +1,5 @@
-// Where the CA's private key lives: a file (encrypted PEM) or a PKCS#11
-// token (a KMS next). Signing goes through this seam only; nothing above it
+// Where the CA's private key lives: a file (encrypted PEM), a PKCS#11
+// token or a cloud KMS. Signing goes through this seam only; nothing above it
 // ever holds private key bytes.
 #ifndef STEPCA_AUTHORITY_SIGNER_SIGNER_H
 #define STEPCA_AUTHORITY_SIGNER_SIGNER_H
@@ -22,6 +22,7 @@ enum class SignatureAlgorithm {
   kEcdsaSha384,      // P-384
   kEcdsaSha512,      // P-521
   kRsaPkcs1Sha256,   // RSA >= 2048, PKCS#1 v1.5
+  kRsaPkcs1Sha512,   // RSA >= 2048, PKCS#1 v1.5 (SSH CA keys on a token: rsa-sha2-512)
   kRsaPssSha256,     // RSA >= 2048, RSASSA-PSS, MGF1-SHA-256, salt 32 (tokens)
   kEd25519,          // pure EdDSA: the message is signed, never a digest
 };

@@ -12,6 +12,7 @@ const char* SignatureAlgorithmName(SignatureAlgorithm alg) {
     case SignatureAlgorithm::kEcdsaSha384: return "ecdsa-sha2-nistp384";
     case SignatureAlgorithm::kEcdsaSha512: return "ecdsa-sha2-nistp521";
     case SignatureAlgorithm::kRsaPkcs1Sha256: return "rsa-sha2-256";
+    case SignatureAlgorithm::kRsaPkcs1Sha512: return "rsa-sha2-512";
     case SignatureAlgorithm::kEd25519: return "ssh-ed25519";
   }
   return "";

@@ -171,6 +171,7 @@ const char* SignatureAlgorithmName(SignatureAlgorithm a) {
     case SignatureAlgorithm::kEcdsaSha384: return "ECDSA-SHA384";
     case SignatureAlgorithm::kEcdsaSha512: return "ECDSA-SHA512";
     case SignatureAlgorithm::kRsaPkcs1Sha256: return "SHA256-RSA";
+    case SignatureAlgorithm::kRsaPkcs1Sha512: return "SHA512-RSA";
     case SignatureAlgorithm::kRsaPssSha256: return "SHA256-RSAPSS";
     case SignatureAlgorithm::kEd25519: return "Ed25519";
   }
