@@ -583,3 +583,41 @@ def test_rsa_keys_on_the_token_issue_pkcs1_certificates(hsm, prefix, hsm_nginx_f
     assert cert.signature_algorithm_oid == x509.SignatureAlgorithmOID.RSA_WITH_SHA256
     inter = x509.load_pem_x509_certificate(open(pki.intermediate_crt, "rb").read())
     assert inter.public_key().key_size == 3072
+
+
+@pytest.mark.skipif(shutil.which("lego") is None, reason="lego is not installed (scripts/install-deps.sh)")
+def test_acme_certificates_are_signed_on_the_token(hsm_pki, hsm_nginx, tmp_path):
+    """The issue's "JWK and ACME": a real ACME client (lego, http-01) gets a
+    certificate whose signature only the token's key can have made."""
+    from conftest import free_port
+    port = free_port()
+    doc = hsm_pki.read_ca_json()
+    provs = doc["authority"]["provisioners"]
+    acme = [p for p in provs if p["type"] == "ACME"]
+    if not acme:
+        provs.append({"type": "ACME", "name": "acme"})
+        acme = [provs[-1]]
+    acme[0]["nginxStepca"] = {"http01Port": port}
+    hsm_pki.write_ca_json(doc)
+    n = hsm_nginx(workers=2)
+    n.start()
+    work = tmp_path / "lego"
+    work.mkdir()
+    env = dict(os.environ, LEGO_CA_CERTIFICATES=hsm_pki.root_crt)
+    proc = subprocess.run(
+        ["lego", "--server", "https://127.0.0.1:%d/acme/%s/directory" % (n.port, acme[0]["name"]),
+         "--email", "ops@example.test", "--accept-tos", "--domains", "localhost", "--http",
+         "--http.port", ":%d" % port, "--path", str(work), "run"],
+        env=env, cwd=str(work), capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    bundle = str(work / "certificates" / "localhost.crt")
+    leaf = x509.load_pem_x509_certificate(open(bundle, "rb").read())
+    inter = x509.load_pem_x509_certificate(open(hsm_pki.intermediate_crt, "rb").read())
+    assert leaf.issuer == inter.subject
+    # The intermediate's key exists only on the token: a leaf that verifies
+    # under its public key was signed there.
+    inter.public_key().verify(leaf.signature, leaf.tbs_certificate_bytes,
+                              ec.ECDSA(leaf.signature_hash_algorithm))
+    out = subprocess.run(["openssl", "verify", "-CAfile", hsm_pki.root_crt, "-untrusted", bundle, bundle],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stdout + out.stderr
