@@ -133,7 +133,7 @@ class Pki:
              "--provisioner", "bench@bench.test",
              "--password-file", self.password_file,
              "--provisioner-password-file", self.prov_password_file,
-             "--steppath", self.steppath] + (["--kms", kms] if kms else []),
+             "--steppath", self.steppath, "--tls-files"] + (["--kms", kms] if kms else []),
             check=True, capture_output=True, timeout=120)
         make_readable(self.dir)
         self.ca_json = os.path.join(self.steppath, "config", "ca.json")

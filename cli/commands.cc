@@ -27,6 +27,9 @@ constexpr const char kUsage[] =
     "  init         create a PKI and the CA configuration (like 'step ca init');\n"
     "               --kms 'pkcs11:module-path=...;token=...?pin-value=...' makes the\n"
     "               CA keys on a PKCS#11 token\n"
+    "               --tls-files also writes certs/tls.crt and secrets/tls.key for an\n"
+    "               ssl_certificate of your own (nothing renews them; written anyway\n"
+    "               with --kms)\n"
     "               --ra stepcas|vaultcas|cloudcas writes a registration authority's\n"
     "               ca.json (README 'Registration authority mode')\n"
     "  token        generate a one-time token (like 'step ca token')\n"
@@ -184,7 +187,7 @@ int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   auto parsed = Args::Parse(argv, {{"name"}, {"dns"}, {"address"}, {"provisioner"},
                                    {"password-file"}, {"provisioner-password-file"},
                                    {"steppath"}, {"acme", false}, {"ssh", false}, {"kty"},
-                                   {"force", false}, {"f", false},
+                                   {"force", false}, {"f", false}, {"tls-files", false},
                                    {"deployment-type"}, {"intermediate-template"}, {"kms"},
                                    {"ra"}, {"issuer"}, {"issuer-fingerprint"},
                                    {"issuer-provisioner"}, {"credentials-file"},
@@ -211,6 +214,7 @@ int RunInit(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   o.steppath = args.Get("steppath", DefaultStepPath());
   o.acme = args.Has("acme");
   o.ssh = args.Has("ssh");
+  o.tls_files = args.Has("tls-files");
   o.force = args.Has("force") || args.Has("f");
   o.kty = args.Get("kty", "EC");
   if (args.Has("intermediate-template")) {

@@ -229,10 +229,11 @@ Result<InitResult> InitPki(const InitOptions& o) {
   r.templates_dir = JoinPath(r.steppath, "templates");
   r.root_cert = JoinPath(certs, "root_ca.crt");
   r.intermediate_cert = JoinPath(certs, "intermediate_ca.crt");
-  r.tls_cert = JoinPath(certs, "tls.crt");
+  const bool tls_files = o.tls_files || !o.kms.empty();
+  if (tls_files) r.tls_cert = JoinPath(certs, "tls.crt");
   r.root_key = JoinPath(secrets, "root_ca_key");
   r.intermediate_key = JoinPath(secrets, "intermediate_ca_key");
-  r.tls_key = JoinPath(secrets, "tls.key");
+  if (tls_files) r.tls_key = JoinPath(secrets, "tls.key");
   r.ca_config = JoinPath(config, "ca.json");
   r.defaults = JoinPath(config, "defaults.json");
   r.nginx_conf = JoinPath(config, "nginx-stepca.conf");
@@ -307,37 +308,39 @@ Result<InitResult> InitPki(const InitOptions& o) {
     intermediate = std::move(made).value();
   }
 
-  // The listener's certificate, issued by the intermediate.
-  STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr tls_key, GenerateKey("EC", "P-256"));
-  ServerCertificateRequest tls_req;
-  tls_req.common_name = o.dns[0];
-  tls_req.names = o.dns;
-  tls_req.key = tls_key.get();
-  tls_req.issuer = intermediate.get();
-  tls_req.issuer_key = int_key.get();
-  tls_req.issuer_signer = kms.intermediate.get();
-  tls_req.not_before = now - kBackdate;
-  tls_req.not_after = now + kTlsLifetime;
-  STEPCA_ASSIGN_OR_RETURN(X509Ptr tls, MakeServerCertificate(tls_req));
 
   std::string root_key_pem, int_key_pem;
   if (o.kms.empty()) {
     STEPCA_ASSIGN_OR_RETURN(root_key_pem, PrivateKeyToPem(root_key.get(), o.password));
     STEPCA_ASSIGN_OR_RETURN(int_key_pem, PrivateKeyToPem(int_key.get(), o.password));
   }
-  STEPCA_ASSIGN_OR_RETURN(std::string tls_key_pem,
-                          PrivateKeyToPem(tls_key.get(), ""));
   const std::string int_pem = CertificateToPemText(intermediate.get());
   STEPCA_RETURN_IF_ERROR(WriteFile(r.root_cert, CertificateToPemText(root.get()), kPublicMode));
   if (o.kms.empty()) STEPCA_RETURN_IF_ERROR(WriteFile(r.root_key, root_key_pem, kSecretMode));
   STEPCA_RETURN_IF_ERROR(WriteFile(r.intermediate_cert, int_pem, kPublicMode));
   if (o.kms.empty()) STEPCA_RETURN_IF_ERROR(WriteFile(r.intermediate_key, int_key_pem, kSecretMode));
-  STEPCA_RETURN_IF_ERROR(
-      WriteFile(r.tls_cert, CertificateToPemText(tls.get()) + int_pem, kPublicMode));
-  STEPCA_RETURN_IF_ERROR(WriteFile(r.tls_key, tls_key_pem, kSecretMode));
   Wipe(root_key_pem);
   Wipe(int_key_pem);
-  Wipe(tls_key_pem);
+  if (!r.tls_cert.empty()) {
+    // The listener's certificate, issued by the intermediate.
+    STEPCA_ASSIGN_OR_RETURN(EvpPkeyPtr tls_key, GenerateKey("EC", "P-256"));
+    ServerCertificateRequest tls_req;
+    tls_req.common_name = o.dns[0];
+    tls_req.names = o.dns;
+    tls_req.key = tls_key.get();
+    tls_req.issuer = intermediate.get();
+    tls_req.issuer_key = int_key.get();
+    tls_req.issuer_signer = kms.intermediate.get();
+    tls_req.not_before = now - kBackdate;
+    tls_req.not_after = now + kTlsLifetime;
+    STEPCA_ASSIGN_OR_RETURN(X509Ptr tls, MakeServerCertificate(tls_req));
+    STEPCA_ASSIGN_OR_RETURN(std::string tls_key_pem, PrivateKeyToPem(tls_key.get(), ""));
+    STEPCA_RETURN_IF_ERROR(
+        WriteFile(r.tls_cert, CertificateToPemText(tls.get()) + int_pem, kPublicMode));
+    Status wrote = WriteFile(r.tls_key, tls_key_pem, kSecretMode);
+    Wipe(tls_key_pem);
+    STEPCA_RETURN_IF_ERROR(wrote);
+  }
   r.fingerprint = Fingerprint(root.get());
   JsonPtr templates;
   if (o.ssh) {
@@ -474,8 +477,9 @@ void PrintInitSummary(const InitResult& r, std::ostream& out) {
                                        "\u2714 SSH user private key: " + r.ssh_user_key + "\n" +
                                        "\u2714 SSH host public key: " + r.ssh_host_pub + "\n" +
                                        "\u2714 SSH host private key: " + r.ssh_host_key + "\n")
-      << "\u2714 TLS certificate: " << r.tls_cert << "\n"
-      << "\u2714 TLS private key: " << r.tls_key << "\n"
+      << (r.tls_cert.empty() ? std::string()
+                             : "\u2714 TLS certificate: " + r.tls_cert + "\n" +
+                                   "\u2714 TLS private key: " + r.tls_key + "\n")
       << "\u2714 Database folder: " << r.db_dir << "\n"
       << "\u2714 Templates folder: " << r.templates_dir << "\n"
       << "\u2714 Default configuration: " << r.defaults << "\n"

@@ -1,8 +1,9 @@
 // `stepca init`: the PKI and configuration `step ca init` writes, file for
 // file, so the real step-ca can run from it too; plus config/nginx-stepca.conf,
 // the nginx configuration of this CA, whose listener's certificate the CA
-// issues and renews itself (stepca_tls_certificate), and, for an
-// ssl_certificate of your own, a TLS certificate and key.
+// issues and renews itself (stepca_tls_certificate), and, only when asked
+// (--tls-files) or with --kms, a TLS certificate and key for an
+// ssl_certificate of your own.
 #ifndef STEPCA_CLI_INIT_H
 #define STEPCA_CLI_INIT_H
 
@@ -38,12 +39,17 @@ struct InitOptions {
   // A pkcs11: URI (module, token, PIN): the CA keys are made on that token
   // and ca.json names them there (key + kms); password is then unused.
   std::string kms;
+  // --tls-files: also a TLS certificate and key for an ssl_certificate of
+  // the operator's own (90 days; nothing renews them). Always with kms,
+  // whose key the nginx master never opens, so stepca_tls_certificate
+  // cannot serve that listener.
+  bool tls_files = false;
 };
 
 struct InitResult {
   std::string steppath;  // absolute
   std::string root_cert, root_key, intermediate_cert, intermediate_key;
-  std::string tls_cert, tls_key;
+  std::string tls_cert, tls_key;  // empty unless written (tls_files or kms)
   std::string ca_config, defaults, db_dir, templates_dir;
   std::string nginx_conf;  // config/nginx-stepca.conf
   // With --ssh: the CA keys (.pub beside them under certs/).

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 
+#include <sys/stat.h>
+
 #include <memory>
+#include <sstream>
 
 #include "authority/config/ca_config.h"
 #include "authority/jose/jwe.h"
@@ -86,6 +89,7 @@ class CliInitTest : public ::testing::Test {
     o.provisioner_password = kProvisionerPassword;
     o.steppath = dir_->File("step");
     o.acme = true;
+    o.tls_files = true;
     auto r = InitPki(o);
     ASSERT_TRUE(r.ok()) << r.status().message();
     result_ = new InitResult(r.value());
@@ -402,6 +406,35 @@ TEST(CliInit, RequiresTheNamesAndPasswords) {
   o.address = ":8443";
   o.kty = "DSA";
   EXPECT_FALSE(InitPki(o).ok());
+}
+
+// Without --tls-files (and without --kms) init writes no TLS certificate:
+// the nginx configuration it writes has the CA issue and renew its own, and
+// a 90-day file that nothing renews would only fail on day 91.
+TEST(CliInit, WritesNoTlsCertificateNobodyRenewsUnlessAsked) {
+  ScratchDir dir;
+  InitOptions o;
+  o.name = "No TLS";
+  o.dns = {"localhost"};
+  o.address = ":9000";
+  o.provisioner = "p";
+  o.password = "pw";
+  o.provisioner_password = "ppw";
+  o.steppath = dir.File("s");
+  o.p2c = 1000;
+  auto r = InitPki(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->tls_cert.empty());
+  EXPECT_TRUE(r->tls_key.empty());
+  struct stat st;
+  EXPECT_NE(stat((o.steppath + "/certs/tls.crt").c_str(), &st), 0);
+  EXPECT_NE(stat((o.steppath + "/secrets/tls.key").c_str(), &st), 0);
+  const std::string conf = ReadFile(r->nginx_conf).value();
+  EXPECT_NE(conf.find("stepca_tls_certificate on;"), std::string::npos) << conf;
+  EXPECT_EQ(conf.find("ssl_certificate "), std::string::npos) << conf;
+  std::ostringstream summary;
+  PrintInitSummary(r.value(), summary);
+  EXPECT_EQ(summary.str().find("TLS certificate"), std::string::npos) << summary.str();
 }
 
 TEST(CliInit, CaUrlLeavesOut443AndBracketsIpv6) {

@@ -122,7 +122,7 @@ start() {
       --address "127.0.0.1:$lb_port" --provisioner admin@fleet.test \
       --password-file "$dir/secrets/password.txt" \
       --provisioner-password-file "$dir/secrets/provisioner-password.txt" \
-      --steppath "$pki" >/dev/null
+      --steppath "$pki" --tls-files >/dev/null
     chmod 755 "$pki"
   fi
 

@@ -199,7 +199,7 @@ def test_make_deb_install_issue_purge():
              "--provisioner", "admin@deb.test",
              "--password-file", os.path.join(d, "password.txt"),
              "--provisioner-password-file", os.path.join(d, "provisioner-password.txt"),
-             "--steppath", os.path.join(d, "step")])
+             "--steppath", os.path.join(d, "step"), "--tls-files"])
         os.chmod(os.path.join(d, "step"), 0o755)
         os.makedirs(os.path.join(d, "tmp"))
         conf = os.path.join(d, "nginx.conf")

@@ -169,7 +169,8 @@ def init_ssh_pki(d, claims=None):
     steppath = os.path.join(d, "step")
     run(STEPCA_CLI, "init", "--ssh", "--name", "SSH Test", "--dns", "localhost",
         "--dns", "127.0.0.1", "--address", "127.0.0.1:443", "--provisioner", PROVISIONER,
-        "--password-file", pw, "--provisioner-password-file", ppw, "--steppath", steppath)
+        "--password-file", pw, "--provisioner-password-file", ppw, "--steppath", steppath,
+        "--tls-files")
     if claims:
         p = os.path.join(steppath, "config", "ca.json")
         with open(p) as f:

@@ -74,7 +74,7 @@ def ca2(prefix):
         [STEPCA_CLI, "init", "--name", "Second CA", "--dns", "localhost",
          "--dns", "127.0.0.1", "--address", "127.0.0.1:443",
          "--provisioner", "second@example.test", "--password-file", pw,
-         "--provisioner-password-file", ppw, "--steppath", steppath],
+         "--provisioner-password-file", ppw, "--steppath", steppath, "--tls-files"],
         check=True, capture_output=True, timeout=120)
     make_readable(d)
     return {
