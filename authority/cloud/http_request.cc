@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <memory>
 #include <mutex>
 
@@ -48,11 +49,11 @@ std::string UrlHost(const std::string& url) {
   return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
-std::string FormEscape(const std::string& value) {
+std::string PercentEscape(const std::string& value, std::string_view keep) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : value) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -62,6 +63,8 @@ std::string FormEscape(const std::string& value) {
   }
   return out;
 }
+
+std::string FormEscape(const std::string& value) { return PercentEscape(value, "-_.~"); }
 
 Result<HttpResponse> SendHttp(const HttpRequest& r) {
   CURL* c = ThreadHandle();

@@ -5,6 +5,7 @@
 #define STEPCA_AUTHORITY_CLOUD_HTTP_REQUEST_H
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "authority/status.h"
@@ -32,6 +33,10 @@ Result<HttpResponse> SendHttp(const HttpRequest& request);
 
 // "https://host:port/path?q" -> "host:port" (for messages and SigV4).
 std::string UrlHost(const std::string& url);
+
+// %XX (upper-case hex) for every byte of value that is neither an ASCII
+// letter or digit nor in keep.
+std::string PercentEscape(const std::string& value, std::string_view keep);
 
 // application/x-www-form-urlencoded value escaping (RFC 3986 unreserved
 // characters kept).

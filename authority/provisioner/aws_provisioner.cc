@@ -146,19 +146,8 @@ Result<SignGrant> AwsProvisioner::AuthorizeSign(const Jws& jws, const TokenClaim
                                             "aws.authorizeToken; aws identity document pendingTime is too old"));
   }
 
-  SignGrant g;
-  g.subject = claims.subject;
-  g.info.type = ProvisionerType::kAws;
-  g.info.name = name();
-  g.info.credential_id = doc->account_id;
-  g.provisioner_id = id();
-  g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
-  if (cloud_.disable_custom_sans) {
-    g.csr_names = CsrNames::kMustMatch;
-    g.sans = {dns, doc->private_ip};
-  } else {
-    g.csr_names = CsrNames::kGrantedSameSubject;
-  }
+  SignGrant g = CloudGrant(cloud_, *this, ProvisionerType::kAws, claims, claims.subject,
+                           doc->account_id, {dns, doc->private_ip}, CsrNames::kGrantedSameSubject);
   SetCloudUseKeys(cloud_, id(), doc->instance_id, jws, &g);
   return g;
 }

@@ -78,19 +78,8 @@ Result<SignGrant> AzureProvisioner::AuthorizeSign(const Jws& jws, const TokenCla
   if (!settings_.object_ids.empty() && !Contains(settings_.object_ids, StringClaim(payload, "oid")))
     return Unauthenticated("azure.AuthorizeSign; azure token validation failed - invalid identity object id");
 
-  SignGrant g;
-  g.subject = res->name;
-  g.info.type = ProvisionerType::kAzure;
-  g.info.name = name();
-  g.info.credential_id = settings_.tenant_id;
-  g.provisioner_id = id();
-  g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
-  if (settings_.cloud.disable_custom_sans) {
-    g.csr_names = CsrNames::kMustMatch;
-    g.sans = {res->name};
-  } else {
-    g.csr_names = CsrNames::kGranted;
-  }
+  SignGrant g = CloudGrant(settings_.cloud, *this, ProvisionerType::kAzure, claims, res->name,
+                           settings_.tenant_id, {res->name}, CsrNames::kGranted);
   // step-ca: with trust on first use the VM (xms_mirid) is claimed once;
   // without it the token may be reused (Azure caches it for a day).
   if (!settings_.cloud.disable_trust_on_first_use)

@@ -1,5 +1,8 @@
 #include "authority/provisioner/cloud_identity.h"
 
+#include <chrono>
+#include <utility>
+
 #include "authority/provisioner/identity_token.h"
 #include "authority/provisioner/provisioner_fields.h"
 
@@ -28,6 +31,25 @@ Status CheckInstanceAge(const CloudSettings& s, TimePoint started, TimePoint now
     return Unauthenticated(std::string(ctx) + ": instance is older than instanceAge (" +
                            FormatGoDuration(*s.instance_age) + ")");
   return Status::Ok();
+}
+
+SignGrant CloudGrant(const CloudSettings& s, const Provisioner& p, ProvisionerType type,
+                     const TokenClaims& claims, std::string subject, std::string credential_id,
+                     std::vector<std::string> provider_sans, CsrNames otherwise) {
+  SignGrant g;
+  g.subject = std::move(subject);
+  g.info.type = type;
+  g.info.name = p.name();
+  g.info.credential_id = std::move(credential_id);
+  g.provisioner_id = p.id();
+  g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
+  if (s.disable_custom_sans) {
+    g.csr_names = CsrNames::kMustMatch;
+    g.sans = std::move(provider_sans);
+  } else {
+    g.csr_names = otherwise;
+  }
+  return g;
 }
 
 void SetCloudUseKeys(const CloudSettings& s, const std::string& provisioner_id,

@@ -32,6 +32,15 @@ Result<CloudSettings> ReadCloudSettings(const json_t* obj, const std::string& fi
 // instanceAge: the instance must have started within it.
 Status CheckInstanceAge(const CloudSettings& s, TimePoint started, TimePoint now, const char* ctx);
 
+// The grant of an instance p verified: subject and credential_id as the
+// provider names them, expiring with the token (claims.expiry is set:
+// CheckIdentityTimeClaims required it). With disableCustomSANs the CSR
+// must ask for exactly provider_sans; otherwise the CSR's names are
+// granted as otherwise says.
+SignGrant CloudGrant(const CloudSettings& s, const Provisioner& p, ProvisionerType type,
+                     const TokenClaims& claims, std::string subject, std::string credential_id,
+                     std::vector<std::string> provider_sans, CsrNames otherwise);
+
 // The one-time-use or first-use keys of a grant: with trust on first use,
 // instance_key = sha256("<provisioner id>\n<instance id>") claimed for
 // good; without it, token_key = the token's own hash, one-time.

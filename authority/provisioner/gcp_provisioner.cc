@@ -82,20 +82,11 @@ Result<SignGrant> GcpProvisioner::AuthorizeSign(const Jws& jws, const TokenClaim
         "gcp.authorizeToken; token google.compute_engine.instance_creation_timestamp is too old"));
   }
 
-  SignGrant g;
-  g.subject = ce->instance_name;
-  g.info.type = ProvisionerType::kGcp;
-  g.info.name = name();
-  g.info.credential_id = claims.subject;
-  g.provisioner_id = id();
-  g.token_expiry = TimePoint(std::chrono::seconds(*claims.expiry));
-  if (cloud_.disable_custom_sans) {
-    g.csr_names = CsrNames::kMustMatch;
-    g.sans = {ce->instance_name + ".c." + ce->project_id + ".internal",
-              ce->instance_name + "." + ce->zone + ".c." + ce->project_id + ".internal"};
-  } else {
-    g.csr_names = CsrNames::kGranted;
-  }
+  SignGrant g = CloudGrant(
+      cloud_, *this, ProvisionerType::kGcp, claims, ce->instance_name, claims.subject,
+      {ce->instance_name + ".c." + ce->project_id + ".internal",
+       ce->instance_name + "." + ce->zone + ".c." + ce->project_id + ".internal"},
+      CsrNames::kGranted);
   SetCloudUseKeys(cloud_, id(), ce->instance_id, jws, &g);
   return g;
 }

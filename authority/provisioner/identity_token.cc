@@ -20,18 +20,6 @@ bool VerifiedByOneOf(const Jws& jws, const std::vector<EVP_PKEY*>& keys) {
   return false;
 }
 
-Status CheckIdentityTimeClaims(const TokenClaims& claims, TimePoint now) {
-  const int64_t t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  const int64_t leeway = kTokenLeeway.count();
-  if (!claims.expiry) return Unauthenticated("token has no expiry (exp)");
-  if (claims.not_before && t + leeway < *claims.not_before)
-    return Unauthenticated("token is not valid yet (nbf)");
-  if (t - leeway > *claims.expiry) return Unauthenticated("token is expired (exp)");
-  if (claims.issued_at && t + leeway < *claims.issued_at)
-    return Unauthenticated("token issued in the future (iat)");
-  return Status::Ok();
-}
-
 std::string IdentityTokenUseKey(const std::string& provisioner_id, const std::string& token_id) {
   const std::string in = provisioner_id + "\n" + token_id;
   unsigned char md[SHA256_DIGEST_LENGTH];

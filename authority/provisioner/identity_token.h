@@ -2,7 +2,8 @@
 // tokens, Kubernetes service-account tokens, Google and Azure identity
 // tokens): the signature by one of the issuer's keys, with the algorithm
 // the key allows (never "none", never HMAC: every key here is
-// asymmetric), and the time claims with step-ca's one minute of leeway.
+// asymmetric); their time claims are CheckIdentityTimeClaims in
+// token_claims.h.
 #ifndef STEPCA_AUTHORITY_PROVISIONER_IDENTITY_TOKEN_H
 #define STEPCA_AUTHORITY_PROVISIONER_IDENTITY_TOKEN_H
 
@@ -21,11 +22,6 @@ namespace stepca {
 // verifies that alg.
 bool VerifiedByOneOf(const Jws& jws, const std::vector<std::shared_ptr<const Jwk>>& keys);
 bool VerifiedByOneOf(const Jws& jws, const std::vector<EVP_PKEY*>& keys);
-
-// exp required; nbf and iat when present; one minute of leeway. Unlike a
-// step one-time token, the lifetime is the issuer's to choose.
-// kUnauthenticated.
-Status CheckIdentityTimeClaims(const TokenClaims& claims, TimePoint now);
 
 // The one-time-use key of a token that has no jti of its own:
 // sha256("<provisioner id>\n<canonical token id>").

@@ -5,24 +5,6 @@
 namespace stepca {
 namespace {
 
-TEST(IdentityToken, TimeClaims) {
-  const TimePoint now(std::chrono::seconds(1700000000));
-  TokenClaims c;
-  EXPECT_FALSE(CheckIdentityTimeClaims(c, now).ok());  // exp required
-  c.expiry = 1700000000 + 86400;                       // a day: the issuer's choice
-  EXPECT_TRUE(CheckIdentityTimeClaims(c, now).ok());
-  c.expiry = 1700000000 - 59;  // within the leeway
-  EXPECT_TRUE(CheckIdentityTimeClaims(c, now).ok());
-  c.expiry = 1700000000 - 61;
-  EXPECT_FALSE(CheckIdentityTimeClaims(c, now).ok());
-  c.expiry = 1700000000 + 60;
-  c.not_before = 1700000000 + 61;
-  EXPECT_FALSE(CheckIdentityTimeClaims(c, now).ok());
-  c.not_before.reset();
-  c.issued_at = 1700000000 + 61;
-  EXPECT_FALSE(CheckIdentityTimeClaims(c, now).ok());
-}
-
 TEST(IdentityToken, TheKeysAlgIsTheOnlyOneAccepted) {
   EvpPkeyPtr rsa(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", 2048));
   JsonPtr h(json_object()), p(json_pack("{s:s}", "sub", "x"));

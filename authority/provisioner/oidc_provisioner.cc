@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "authority/cloud/http_request.h"
 #include "authority/provisioner/identity_token.h"
 #include "authority/provisioner/provisioner_fields.h"
 
@@ -33,19 +34,7 @@ bool HasScheme(const std::string& s) {
 
 // The fragment as Go's url.URL.String() escapes it.
 std::string EscapeFragment(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  static const std::string kKeep = "-._~$&+,/:;=?@!()*";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || kKeep.find(static_cast<char>(c)) != std::string::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return cloud::PercentEscape(s, "-._~$&+,/:;=?@!()*");
 }
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {

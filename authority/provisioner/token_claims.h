@@ -36,8 +36,14 @@ constexpr std::chrono::seconds kTokenLeeway{60};
 // The longest a token may live; step's CLI never mints one over an hour.
 constexpr std::chrono::seconds kMaxTokenLifetime{3600};
 
-// nbf/exp/iat with one minute of leeway; exp is required and at most
-// kMaxTokenLifetime (+ leeway) ahead of now. kUnauthenticated.
+// For tokens other parties issue (OpenID Connect, Kubernetes, cloud
+// identity): exp required; nbf and iat when present; one minute of
+// leeway. Unlike a step one-time token, the lifetime is the issuer's to
+// choose. kUnauthenticated.
+Status CheckIdentityTimeClaims(const TokenClaims& claims, TimePoint now);
+
+// CheckIdentityTimeClaims, and exp at most kMaxTokenLifetime (+ leeway)
+// ahead of now. kUnauthenticated.
 Status CheckTimeClaims(const TokenClaims& claims, TimePoint now);
 
 // What a token is for; each has its own audience paths.

@@ -148,5 +148,23 @@ TEST(TokenClaimsTest, RealTimeClaimOutOfRangeIsRejected) {
   EXPECT_EQ(*c->expiry, 1795409619);
 }
 
+TEST(TokenClaims, IdentityTimeClaimsLeaveTheLifetimeToTheIssuer) {
+  const TimePoint now(std::chrono::seconds(1700000000));
+  TokenClaims c;
+  EXPECT_FALSE(CheckIdentityTimeClaims(c, now).ok());  // exp required
+  c.expiry = 1700000000 + 86400;                       // a day: the issuer's choice
+  EXPECT_TRUE(CheckIdentityTimeClaims(c, now).ok());
+  c.expiry = 1700000000 - 59;  // within the leeway
+  EXPECT_TRUE(CheckIdentityTimeClaims(c, now).ok());
+  c.expiry = 1700000000 - 61;
+  EXPECT_FALSE(CheckIdentityTimeClaims(c, now).ok());
+  c.expiry = 1700000000 + 60;
+  c.not_before = 1700000000 + 61;
+  EXPECT_FALSE(CheckIdentityTimeClaims(c, now).ok());
+  c.not_before.reset();
+  c.issued_at = 1700000000 + 61;
+  EXPECT_FALSE(CheckIdentityTimeClaims(c, now).ok());
+}
+
 }  // namespace
 }  // namespace stepca

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "authority/cloud/http_request.h"
+#include "authority/signer/kms_call.h"
 #include "authority/signer/remote_signer.h"
 #include "shared/base64.h"
 
@@ -69,17 +70,9 @@ class AwsKmsSigner : public RemoteSigner {
     JsonPtr req(json_pack("{s:s,s:s,s:s,s:s}", "KeyId", o_.key_id.c_str(), "Message",
                           message.c_str(), "MessageType", "DIGEST", "SigningAlgorithm",
                           AwsAlgorithm(Algorithm())));
-    auto doc = Call(o_, "Sign", req.get());
-    if (!doc.ok())
-      return Unavailable("the CA key is unavailable")
-          .WithDetail("ca key awskms:key-id=" + o_.key_id + ": " + doc.status().message());
-    const char* sig = json_string_value(json_object_get(doc->get(), "Signature"));
-    auto raw = sig == nullptr ? std::nullopt : Base64Decode(sig);
-    if (!raw || raw->empty())
-      return Unavailable("the CA key is unavailable")
-          .WithDetail("ca key awskms:key-id=" + o_.key_id + ": Sign answered without a Signature");
     // AWS gives ECDSA signatures as DER already, RSA raw: as Sign returns.
-    return *raw;
+    return SignatureFromAnswer(Call(o_, "Sign", req.get()), "Signature", false,
+                               "awskms:key-id=" + o_.key_id, "Sign answered without a Signature");
   }
 
  private:

@@ -4,6 +4,7 @@
 
 #include "authority/cloud/http_request.h"
 #include "authority/jose/jwk.h"
+#include "authority/signer/kms_call.h"
 #include "authority/signer/remote_signer.h"
 #include "shared/base64.h"
 
@@ -18,14 +19,7 @@ constexpr const char* kApiVersion = "api-version=7.4";
 Result<JsonPtr> Call(const AzureKeyVaultOptions& o, const std::string& method,
                      const std::string& path, const std::string& body) {
   STEPCA_ASSIGN_OR_RETURN(std::string token, o.credentials->Token());
-  cloud::HttpRequest r;
-  r.method = method;
-  r.url = o.endpoint + path + "?" + kApiVersion;
-  r.headers = {"Authorization: Bearer " + token, "Content-Type: application/json"};
-  r.body = body;
-  Wipe(token);
-  auto resp = cloud::SendHttp(r);
-  for (auto& h : r.headers) Wipe(h);
+  auto resp = SendWithBearer(method, o.endpoint + path + "?" + kApiVersion, std::move(token), body);
   if (!resp.ok()) return resp.status();
   JsonPtr doc(json_loadb(resp->body.data(), resp->body.size(), 0, nullptr));
   if (resp->status != 200) {
@@ -73,18 +67,13 @@ class AzureKeyVaultSigner : public RemoteSigner {
     char* text = json_dumps(req.get(), JSON_COMPACT);
     std::string body(text);
     free(text);
-    auto doc = Call(o_, "POST", "/keys/" + o_.name + "/" + o_.version + "/sign", body);
-    if (!doc.ok())
-      return Unavailable("the CA key is unavailable")
-          .WithDetail("ca key " + Describe(o_) + ": " + doc.status().message());
-    const char* sig = json_string_value(json_object_get(doc->get(), "value"));
-    auto raw = sig == nullptr ? std::nullopt : Base64UrlDecode(sig);
-    if (!raw || raw->empty())
-      return Unavailable("the CA key is unavailable")
-          .WithDetail("ca key " + Describe(o_) + ": sign answered without a value");
+    STEPCA_ASSIGN_OR_RETURN(
+        std::string raw,
+        SignatureFromAnswer(Call(o_, "POST", "/keys/" + o_.name + "/" + o_.version + "/sign", body),
+                            "value", true, Describe(o_), "sign answered without a value"));
     // JOSE gives ECDSA as r || s.
-    if (EVP_PKEY_get_base_id(PublicKey()) == EVP_PKEY_EC) return EcdsaRawToDer(*raw);
-    return *raw;
+    if (EVP_PKEY_get_base_id(PublicKey()) == EVP_PKEY_EC) return EcdsaRawToDer(raw);
+    return raw;
   }
 
  private:

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "authority/cloud/http_request.h"
+#include "authority/signer/kms_call.h"
 #include "authority/signer/remote_signer.h"
 #include "shared/base64.h"
 
@@ -17,14 +18,7 @@ namespace {
 Result<JsonPtr> Call(const CloudKmsOptions& o, const std::string& method, const std::string& path,
                      const std::string& body) {
   STEPCA_ASSIGN_OR_RETURN(std::string token, o.account->Token());
-  cloud::HttpRequest r;
-  r.method = method;
-  r.url = o.endpoint + "/v1/" + path;
-  r.headers = {"Authorization: Bearer " + token, "Content-Type: application/json"};
-  r.body = body;
-  Wipe(token);
-  auto resp = cloud::SendHttp(r);
-  for (auto& h : r.headers) Wipe(h);
+  auto resp = SendWithBearer(method, o.endpoint + "/v1/" + path, std::move(token), body);
   if (!resp.ok()) return resp.status();
   JsonPtr doc(json_loadb(resp->body.data(), resp->body.size(), 0, nullptr));
   if (resp->status != 200) {
@@ -77,16 +71,9 @@ class CloudKmsSigner : public RemoteSigner {
     char* text = json_dumps(req.get(), JSON_COMPACT);
     std::string body(text);
     free(text);
-    auto doc = Call(o_, "POST", o_.name + ":asymmetricSign", body);
-    if (!doc.ok())
-      return Unavailable("the CA key is unavailable")
-          .WithDetail("ca key " + o_.name + ": " + doc.status().message());
-    const char* sig = json_string_value(json_object_get(doc->get(), "signature"));
-    auto raw = sig == nullptr ? std::nullopt : Base64Decode(sig);
-    if (!raw || raw->empty())
-      return Unavailable("the CA key is unavailable")
-          .WithDetail("ca key " + o_.name + ": asymmetricSign answered without a signature");
-    return *raw;  // ECDSA as DER, RSA raw, as Sign returns them
+    // ECDSA as DER, RSA raw, as Sign returns them.
+    return SignatureFromAnswer(Call(o_, "POST", o_.name + ":asymmetricSign", body), "signature",
+                               false, o_.name, "asymmetricSign answered without a signature");
   }
 
  private:
