@@ -1,49 +1,27 @@
 #include "authority/ra/step_cas.h"
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
 
+#include "authority/ra/cas_certs.h"
 #include "authority/ra/jwk_issuer.h"
 #include "authority/ra/upstream_client.h"
 #include "authority/ra/x5c_issuer.h"
 #include "authority/x509/chain.h"
 #include "authority/x509/issuer.h"
-#include "shared/base64.h"
 
 namespace stepca {
 namespace {
 
+// The first certificate of a PEM text.
 Result<X509Ptr> CertFromPem(const std::string& pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509Ptr c(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!c) return InvalidArgument("not a PEM certificate");
-  return c;
-}
-
-std::string Sha256Hex(X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  X509_digest(cert, EVP_sha256(), md, &n);
-  return HexEncode(std::string(reinterpret_cast<char*>(md), n));
-}
-
-TimePoint NotAfterOf(X509* cert) {
-  struct tm tm {};
-  ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
-  return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::from_time_t(timegm(&tm)));
-}
-
-std::string CsrPem(const Csr& csr) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509_REQ(bio.get(), csr.req.get());
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, n > 0 ? n : 0);
+  auto chain = ParsePemChain(pem);
+  if (!chain.ok()) return chain.status();
+  return std::move(chain->front());
 }
 
 // An upstream answer that is not a success, as the client should see it:
@@ -117,7 +95,7 @@ class StepCas : public CertificateAuthorityService {
   StepCas(UpstreamClient client, std::unique_ptr<UpstreamIssuer> issuer, X509* root,
           std::vector<X509Ptr> intermediates)
       : client_(std::move(client)), issuer_(std::move(issuer)) {
-    issuer_not_after_ns_ = NotAfterOf(root).time_since_epoch().count();
+    issuer_not_after_ns_ = CertNotAfter(root).time_since_epoch().count();
     for (auto& c : intermediates) chain_pems_.push_back(CertificateToPem(c.get()));
     if (!intermediates.empty()) NoteIssuer(std::move(intermediates.front()));
   }
@@ -207,7 +185,7 @@ class StepCas : public CertificateAuthorityService {
     if (minted.not_after_limit && *minted.not_after_limit < not_after) not_after = *minted.not_after_limit;
 
     JsonPtr body(json_object());
-    json_object_set_new(body.get(), "csr", json_string(CsrPem(csr).c_str()));
+    json_object_set_new(body.get(), "csr", json_string(CsrToPem(csr).c_str()));
     json_object_set_new(body.get(), "ott", json_string(token.c_str()));
     const TimePoint now = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
     // A notBefore in the past is the backdate, which the upstream applies
@@ -271,7 +249,7 @@ class StepCas : public CertificateAuthorityService {
   // The first issuing certificate seen is kept for IssuingCertificate();
   // leaves are capped at the earliest notAfter seen.
   void NoteIssuer(X509Ptr issuing) const {
-    const int64_t na = NotAfterOf(issuing.get()).time_since_epoch().count();
+    const int64_t na = CertNotAfter(issuing.get()).time_since_epoch().count();
     int64_t cur = issuer_not_after_ns_.load();
     while (na < cur && !issuer_not_after_ns_.compare_exchange_weak(cur, na)) {
     }
@@ -322,7 +300,7 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
     return FieldErr("certificateAuthority", "the upstream CA " + base + " answered /root without a certificate");
   auto root = CertFromPem(json_string_value(ca));
   if (!root.ok()) return FieldErr("certificateAuthority", "the upstream root is not a PEM certificate");
-  const std::string got = Sha256Hex(root->get());
+  const std::string got = CertSha256Hex(root->get());
   if (got != config.fingerprint)
     return FieldErr("certificateAuthorityFingerprint",
                     "the upstream CA " + base + " answered with a root whose fingerprint is " + got +
@@ -344,7 +322,7 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
     json_array_foreach(fj ? json_object_get(fj.get(), "crts") : nullptr, i, e) {
       if (!json_is_string(e)) continue;
       auto c = CertFromPem(json_string_value(e));
-      if (c.ok() && Sha256Hex(c->get()) != got) out.federated.push_back(std::move(c).value());
+      if (c.ok() && CertSha256Hex(c->get()) != got) out.federated.push_back(std::move(c).value());
     }
   }
 
@@ -356,7 +334,7 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
   for (size_t i = 1; i < fed->peer_chain_pems.size(); ++i) {
     auto c = CertFromPem(fed->peer_chain_pems[i]);
     if (!c.ok() || X509_check_ca(c->get()) == 0) continue;
-    if (Sha256Hex(c->get()) == got) continue;  // the root itself
+    if (CertSha256Hex(c->get()) == got) continue;  // the root itself
     if (X509_check_issued(root->get(), c->get()) != X509_V_OK) continue;
     intermediates.push_back(std::move(c).value());
   }
