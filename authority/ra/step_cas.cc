@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "authority/ra/cas_certs.h"
+#include "authority/ra/cas_request.h"
 #include "authority/ra/jwk_issuer.h"
 #include "authority/ra/upstream_client.h"
 #include "authority/ra/x5c_issuer.h"
@@ -269,10 +270,6 @@ class StepCas : public CertificateAuthorityService {
   mutable std::atomic<X509*> issuing_{nullptr};
 };
 
-Status FieldErr(const char* field, const std::string& msg) {
-  return InvalidArgument(std::string("field \"authority.") + field + "\": " + msg);
-}
-
 }  // namespace
 
 Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver observer) {
@@ -287,22 +284,22 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
   UpstreamClient bootstrap(base, "", once);
   auto r = bootstrap.Get("/root/" + config.fingerprint);
   if (!r.ok())
-    return FieldErr("certificateAuthority", r.status().message() + ": " + r.status().detail());
+    return RaFieldError("certificateAuthority", r.status().message() + ": " + r.status().detail());
   if (r->status == 404)
-    return FieldErr("certificateAuthorityFingerprint",
+    return RaFieldError("certificateAuthorityFingerprint",
                     "the upstream CA " + base + " has no root with fingerprint " + config.fingerprint);
   if (r->status != 200)
-    return FieldErr("certificateAuthority", "the upstream CA " + base + " answered /root with " +
+    return RaFieldError("certificateAuthority", "the upstream CA " + base + " answered /root with " +
                                                 UpstreamErrorMessage(*r));
   JsonPtr j(json_loadb(r->body.data(), r->body.size(), 0, nullptr));
   const json_t* ca = j ? json_object_get(j.get(), "ca") : nullptr;
   if (!json_is_string(ca))
-    return FieldErr("certificateAuthority", "the upstream CA " + base + " answered /root without a certificate");
+    return RaFieldError("certificateAuthority", "the upstream CA " + base + " answered /root without a certificate");
   auto root = CertFromPem(json_string_value(ca));
-  if (!root.ok()) return FieldErr("certificateAuthority", "the upstream root is not a PEM certificate");
+  if (!root.ok()) return RaFieldError("certificateAuthority", "the upstream root is not a PEM certificate");
   const std::string got = CertSha256Hex(root->get());
   if (got != config.fingerprint)
-    return FieldErr("certificateAuthorityFingerprint",
+    return RaFieldError("certificateAuthorityFingerprint",
                     "the upstream CA " + base + " answered with a root whose fingerprint is " + got +
                         ", not the pinned " + config.fingerprint + "; refusing to start");
   const std::string root_pem = CertificateToPem(root->get());
@@ -314,7 +311,7 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
   StepCasService out;
   auto fed = UpstreamClient(base, root_pem, first).Get("/federation");
   if (!fed.ok())
-    return FieldErr("certificateAuthority", fed.status().message() + ": " + fed.status().detail());
+    return RaFieldError("certificateAuthority", fed.status().message() + ": " + fed.status().detail());
   if (fed->status == 200) {
     JsonPtr fj(json_loadb(fed->body.data(), fed->body.size(), 0, nullptr));
     size_t i;
