@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "authority/cloud/http_request.h"
 #include "authority/ra/cas_certs.h"
 #include "authority/ra/cas_request.h"
 #include "authority/ra/google_oauth.h"
@@ -25,21 +26,6 @@ std::string RequestId() {
   h[12] = '4';
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
          h.substr(20);
-}
-
-std::string UrlEscape(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
 }
 
 // RFC 5280 reason codes as the API names them.
@@ -185,7 +171,7 @@ class CloudCas : public CertificateAuthorityService {
                         json_string(LifetimeSeconds(request.leaf.validity.not_after).c_str()));
     std::string path = "/v1/" + name_.pool + "/certificates?certificateId=stepca-" + RandomHex(16) +
                        "&requestId=" + RequestId();
-    if (!name_.ca_id.empty()) path += "&issuingCertificateAuthorityId=" + UrlEscape(name_.ca_id);
+    if (!name_.ca_id.empty()) path += "&issuingCertificateAuthorityId=" + cloud::FormEscape(name_.ca_id);
     STEPCA_ASSIGN_OR_RETURN(GoogleResponse r, api_.Call(path, body.get()));
     if (r.status != 200) return FromGoogle(r, "sign the certificate", api_.endpoint());
     const json_t* crt = r.body ? json_object_get(r.body.get(), "pemCertificate") : nullptr;
@@ -212,7 +198,7 @@ class CloudCas : public CertificateAuthorityService {
     const std::string filter =
         "certificate_description.subject_description.hex_serial_number=\"" + hex + "\"";
     STEPCA_ASSIGN_OR_RETURN(GoogleResponse found,
-                            api_.Call("/v1/" + name_.pool + "/certificates?filter=" + UrlEscape(filter),
+                            api_.Call("/v1/" + name_.pool + "/certificates?filter=" + cloud::FormEscape(filter),
                                       nullptr));
     if (found.status != 200) return FromGoogle(found, "find the certificate", api_.endpoint());
     const json_t* list = found.body ? json_object_get(found.body.get(), "certificates") : nullptr;

@@ -213,37 +213,23 @@ class StepCas : public CertificateAuthorityService {
     JsonPtr j(json_loadb(r.body.data(), r.body.size(), 0, nullptr));
     const json_t* crt = j ? json_object_get(j.get(), "crt") : nullptr;
     if (!json_is_string(crt)) return bad("no crt in the sign response");
-    auto leaf = CertFromPem(json_string_value(crt));
-    if (!leaf.ok()) return bad("crt is not a PEM certificate");
-    if (EVP_PKEY_eq(X509_get0_pubkey(leaf->get()), csr_key) != 1)
-      return bad("the certificate does not carry the CSR's key");
-    IssuedCertificate out;
+    std::vector<std::string> chain_pems;
     const json_t* chain = json_object_get(j.get(), "certChain");
     size_t i;
     const json_t* e;
     json_array_foreach(chain, i, e) {
       if (i == 0 || !json_is_string(e)) continue;  // [0] is the leaf
-      out.chain_pems.push_back(json_string_value(e));
+      chain_pems.push_back(json_string_value(e));
     }
-    if (out.chain_pems.empty()) {
+    if (chain_pems.empty()) {
       const json_t* ca = json_object_get(j.get(), "ca");
-      if (json_is_string(ca)) out.chain_pems.push_back(json_string_value(ca));
+      if (json_is_string(ca)) chain_pems.push_back(json_string_value(ca));
     }
-    if (out.chain_pems.empty()) return bad("no issuing certificate in the sign response");
+    if (chain_pems.empty()) return bad("no issuing certificate in the sign response");
+    STEPCA_ASSIGN_OR_RETURN(IssuedCertificate out, CheckedIssued(json_string_value(crt), std::move(chain_pems),
+                                                                 csr_key, client_.base()));
     auto issuing = CertFromPem(out.chain_pems.front());
-    if (!issuing.ok()) return bad("the issuing certificate is not PEM");
-    if (X509_check_issued(issuing->get(), leaf->get()) != X509_V_OK)
-      return bad("the certificate is not issued by the certificate answered with it");
-    NoteIssuer(std::move(issuing).value());
-
-    out.cert = std::move(leaf).value();
-    unsigned char* der = nullptr;
-    int n = i2d_X509(out.cert.get(), &der);
-    if (n <= 0) return bad("the certificate cannot be encoded");
-    out.der.assign(reinterpret_cast<char*>(der), n);
-    OPENSSL_free(der);
-    out.pem = CertificateToPem(out.cert.get());
-    out.serial = SerialDecimal(out.cert.get());
+    if (issuing.ok()) NoteIssuer(std::move(issuing).value());
     return out;
   }
 
