@@ -21,6 +21,19 @@ Result<std::vector<X509Ptr>> ParsePemChain(const std::string& pem) {
   return out;
 }
 
+std::vector<X509Ptr> PemArrayCerts(const json_t* list) {
+  std::vector<X509Ptr> out;
+  size_t i;
+  const json_t* e;
+  json_array_foreach(list, i, e) {
+    if (!json_is_string(e)) continue;
+    auto c = ParsePemChain(json_string_value(e));
+    if (c.ok())
+      for (auto& x : c.value()) out.push_back(std::move(x));
+  }
+  return out;
+}
+
 std::string CertSha256Hex(X509* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;

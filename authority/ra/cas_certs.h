@@ -22,6 +22,10 @@ namespace stepca {
 // Every certificate of a PEM text, in order; a text with none is an error.
 Result<std::vector<X509Ptr>> ParsePemChain(const std::string& pem);
 
+// Every certificate of a JSON array of PEM texts, in order; entries that
+// are not strings or hold no certificate are skipped.
+std::vector<X509Ptr> PemArrayCerts(const json_t* list);
+
 std::string CertSha256Hex(X509* cert);
 bool IsSelfSigned(X509* cert);
 std::string CsrToPem(const Csr& csr);

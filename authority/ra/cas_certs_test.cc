@@ -22,6 +22,20 @@ TEST(CasCerts, ParsesEveryCertificateOfAChainInOrder) {
   EXPECT_FALSE(ParsePemChain("").ok());
 }
 
+TEST(CasCerts, PemArrayCertsTakesEveryCertificateAndSkipsTheRest) {
+  JsonPtr list(json_array());
+  json_array_append_new(list.get(), json_string((IntermediatePem() + RootPem()).c_str()));
+  json_array_append_new(list.get(), json_integer(7));
+  json_array_append_new(list.get(), json_string("not a certificate"));
+  json_array_append_new(list.get(), json_string(RootPem().c_str()));
+  auto certs = PemArrayCerts(list.get());
+  ASSERT_EQ(certs.size(), 3u);
+  EXPECT_FALSE(IsSelfSigned(certs[0].get()));
+  EXPECT_TRUE(IsSelfSigned(certs[1].get()));
+  EXPECT_EQ(X509_cmp(certs[1].get(), certs[2].get()), 0);
+  EXPECT_TRUE(PemArrayCerts(nullptr).empty());
+}
+
 TEST(CasCerts, WithoutRootsDropsTheSelfSigned) {
   auto chain = ParsePemChain(IntermediatePem() + RootPem());
   ASSERT_TRUE(chain.ok());

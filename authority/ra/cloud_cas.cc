@@ -1,19 +1,18 @@
 #include "authority/ra/cloud_cas.h"
 
-#include <openssl/bn.h>
 #include <openssl/rand.h>
 
 #include <memory>
 
+#include "authority/cloud/http_request.h"
 #include "authority/ra/cas_certs.h"
+#include "authority/ra/cas_request.h"
 #include "authority/ra/google_oauth.h"
 #include "authority/ra/upstream_client.h"
 #include "shared/base64.h"
 
 namespace stepca {
 namespace {
-
-TimePoint Now() { return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now()); }
 
 std::string RandomHex(size_t bytes) {
   std::string b(bytes, '\0');
@@ -29,21 +28,6 @@ std::string RequestId() {
          h.substr(20);
 }
 
-std::string UrlEscape(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
-}
-
 // RFC 5280 reason codes as the API names them.
 const char* ReasonName(int code) {
   switch (code) {
@@ -57,22 +41,6 @@ const char* ReasonName(int code) {
     case 10: return "ATTRIBUTE_AUTHORITY_COMPROMISE";
     default: return "REVOCATION_REASON_UNSPECIFIED";
   }
-}
-
-// The serial as the API's hexSerialNumber: lower-case hex, whole bytes.
-Result<std::string> HexSerial(const std::string& decimal) {
-  BIGNUM* bn = nullptr;
-  if (decimal.empty() || BN_dec2bn(&bn, decimal.c_str()) != static_cast<int>(decimal.size())) {
-    BN_free(bn);
-    return InvalidArgument("not a decimal serial number: " + decimal);
-  }
-  char* hex = BN_bn2hex(bn);
-  BN_free(bn);
-  std::string h = hex ? hex : "";
-  OPENSSL_free(hex);
-  if (h.size() % 2) h = "0" + h;
-  for (char& ch : h) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return h;
 }
 
 struct CasName {
@@ -197,30 +165,20 @@ class CloudCas : public CertificateAuthorityService {
 
   Result<IssuedCertificate> Issue(const CertificateRequest& request) const override {
     if (request.csr == nullptr) return Internal("cloudcas: a certificate without a CSR");
-    const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(
-        request.leaf.validity.not_after - Now());
     JsonPtr body(json_object());
     json_object_set_new(body.get(), "pemCsr", json_string(CsrToPem(*request.csr).c_str()));
     json_object_set_new(body.get(), "lifetime",
-                        json_string((std::to_string(std::max<int64_t>(lifetime.count(), 1)) + "s").c_str()));
+                        json_string(LifetimeSeconds(request.leaf.validity.not_after).c_str()));
     std::string path = "/v1/" + name_.pool + "/certificates?certificateId=stepca-" + RandomHex(16) +
                        "&requestId=" + RequestId();
-    if (!name_.ca_id.empty()) path += "&issuingCertificateAuthorityId=" + UrlEscape(name_.ca_id);
+    if (!name_.ca_id.empty()) path += "&issuingCertificateAuthorityId=" + cloud::FormEscape(name_.ca_id);
     STEPCA_ASSIGN_OR_RETURN(GoogleResponse r, api_.Call(path, body.get()));
     if (r.status != 200) return FromGoogle(r, "sign the certificate", api_.endpoint());
     const json_t* crt = r.body ? json_object_get(r.body.get(), "pemCertificate") : nullptr;
     if (!json_is_string(crt))
       return Unavailable("the upstream CA gave an answer the registration authority cannot use")
           .WithDetail(api_.endpoint() + ": no pemCertificate in the answer");
-    std::vector<X509Ptr> chain;
-    size_t i;
-    const json_t* e;
-    json_array_foreach(json_object_get(r.body.get(), "pemCertificateChain"), i, e) {
-      if (!json_is_string(e)) continue;
-      auto c = ParsePemChain(json_string_value(e));
-      if (c.ok())
-        for (auto& x : c.value()) chain.push_back(std::move(x));
-    }
+    const std::vector<X509Ptr> chain = PemArrayCerts(json_object_get(r.body.get(), "pemCertificateChain"));
     STEPCA_ASSIGN_OR_RETURN(
         IssuedCertificate out,
         CheckedIssued(json_string_value(crt), WithoutRoots(chain),
@@ -236,11 +194,11 @@ class CloudCas : public CertificateAuthorityService {
   }
 
   Status Revoke(const RevokeCertificateRequest& request) const override {
-    STEPCA_ASSIGN_OR_RETURN(std::string hex, HexSerial(request.serial));
+    STEPCA_ASSIGN_OR_RETURN(std::string hex, SerialHex(request.serial));
     const std::string filter =
         "certificate_description.subject_description.hex_serial_number=\"" + hex + "\"";
     STEPCA_ASSIGN_OR_RETURN(GoogleResponse found,
-                            api_.Call("/v1/" + name_.pool + "/certificates?filter=" + UrlEscape(filter),
+                            api_.Call("/v1/" + name_.pool + "/certificates?filter=" + cloud::FormEscape(filter),
                                       nullptr));
     if (found.status != 200) return FromGoogle(found, "find the certificate", api_.endpoint());
     const json_t* list = found.body ? json_object_get(found.body.get(), "certificates") : nullptr;
@@ -270,27 +228,12 @@ class CloudCas : public CertificateAuthorityService {
   IssuerMemory issuer_;
 };
 
-Status FieldErr(const char* field, const std::string& msg) {
-  return InvalidArgument(std::string("field \"authority.") + field + "\": " + msg);
-}
-
-std::string Described(const Status& s) {
-  return s.message() + (s.detail().empty() ? "" : ": " + s.detail());
-}
-
 // The CA's own chain (CA first, root last), or every chain of the pool's
 // CAs, the first one first.
 Result<std::vector<X509Ptr>> CaCertificates(const GoogleApi& api, const CasName& name) {
   std::vector<X509Ptr> out;
   auto add = [&](const json_t* list) {
-    size_t i;
-    const json_t* e;
-    json_array_foreach(list, i, e) {
-      if (!json_is_string(e)) continue;
-      auto c = ParsePemChain(json_string_value(e));
-      if (c.ok())
-        for (auto& x : c.value()) out.push_back(std::move(x));
-    }
+    for (auto& x : PemArrayCerts(list)) out.push_back(std::move(x));
   };
   if (!name.ca_id.empty()) {
     STEPCA_ASSIGN_OR_RETURN(GoogleResponse r,
@@ -316,7 +259,7 @@ Result<std::vector<X509Ptr>> CaCertificates(const GoogleApi& api, const CasName&
 
 Result<StepCasService> MakeCloudCas(const RaConfig& config) {
   auto account = GoogleServiceAccount::Load(config.cloud.credentials_file);
-  if (!account.ok()) return FieldErr("credentialsFile", account.status().message());
+  if (!account.ok()) return RaFieldError("credentialsFile", account.status().message());
   const CasName name = SplitName(config.certificate_authority);
   std::vector<X509Ptr> certs;
   {
@@ -325,13 +268,13 @@ Result<StepCasService> MakeCloudCas(const RaConfig& config) {
     if (!got.ok()) {
       if (got.status().code() == Code::kUnavailable &&
           got.status().message().find("credentials") != std::string::npos)
-        return FieldErr("credentialsFile", Described(got.status()));
-      return FieldErr("certificateAuthority", Described(got.status()));
+        return RaFieldError("credentialsFile", Described(got.status()));
+      return RaFieldError("certificateAuthority", Described(got.status()));
     }
     certs = std::move(got).value();
   }
   auto root = PickRoot(certs, config.fingerprint, "Google CAS " + config.certificate_authority);
-  if (!root.ok()) return FieldErr(config.fingerprint.empty() ? "certificateAuthority"
+  if (!root.ok()) return RaFieldError(config.fingerprint.empty() ? "certificateAuthority"
                                                              : "certificateAuthorityFingerprint",
                                   root.status().message());
   StepCasService out;

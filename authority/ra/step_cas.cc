@@ -1,49 +1,28 @@
 #include "authority/ra/step_cas.h"
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
 
+#include "authority/ra/cas_certs.h"
+#include "authority/ra/cas_request.h"
 #include "authority/ra/jwk_issuer.h"
 #include "authority/ra/upstream_client.h"
 #include "authority/ra/x5c_issuer.h"
 #include "authority/x509/chain.h"
 #include "authority/x509/issuer.h"
-#include "shared/base64.h"
 
 namespace stepca {
 namespace {
 
+// The first certificate of a PEM text.
 Result<X509Ptr> CertFromPem(const std::string& pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509Ptr c(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!c) return InvalidArgument("not a PEM certificate");
-  return c;
-}
-
-std::string Sha256Hex(X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  X509_digest(cert, EVP_sha256(), md, &n);
-  return HexEncode(std::string(reinterpret_cast<char*>(md), n));
-}
-
-TimePoint NotAfterOf(X509* cert) {
-  struct tm tm {};
-  ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
-  return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::from_time_t(timegm(&tm)));
-}
-
-std::string CsrPem(const Csr& csr) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509_REQ(bio.get(), csr.req.get());
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, n > 0 ? n : 0);
+  auto chain = ParsePemChain(pem);
+  if (!chain.ok()) return chain.status();
+  return std::move(chain->front());
 }
 
 // An upstream answer that is not a success, as the client should see it:
@@ -117,7 +96,7 @@ class StepCas : public CertificateAuthorityService {
   StepCas(UpstreamClient client, std::unique_ptr<UpstreamIssuer> issuer, X509* root,
           std::vector<X509Ptr> intermediates)
       : client_(std::move(client)), issuer_(std::move(issuer)) {
-    issuer_not_after_ns_ = NotAfterOf(root).time_since_epoch().count();
+    issuer_not_after_ns_ = CertNotAfter(root).time_since_epoch().count();
     for (auto& c : intermediates) chain_pems_.push_back(CertificateToPem(c.get()));
     if (!intermediates.empty()) NoteIssuer(std::move(intermediates.front()));
   }
@@ -207,7 +186,7 @@ class StepCas : public CertificateAuthorityService {
     if (minted.not_after_limit && *minted.not_after_limit < not_after) not_after = *minted.not_after_limit;
 
     JsonPtr body(json_object());
-    json_object_set_new(body.get(), "csr", json_string(CsrPem(csr).c_str()));
+    json_object_set_new(body.get(), "csr", json_string(CsrToPem(csr).c_str()));
     json_object_set_new(body.get(), "ott", json_string(token.c_str()));
     const TimePoint now = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
     // A notBefore in the past is the backdate, which the upstream applies
@@ -234,44 +213,30 @@ class StepCas : public CertificateAuthorityService {
     JsonPtr j(json_loadb(r.body.data(), r.body.size(), 0, nullptr));
     const json_t* crt = j ? json_object_get(j.get(), "crt") : nullptr;
     if (!json_is_string(crt)) return bad("no crt in the sign response");
-    auto leaf = CertFromPem(json_string_value(crt));
-    if (!leaf.ok()) return bad("crt is not a PEM certificate");
-    if (EVP_PKEY_eq(X509_get0_pubkey(leaf->get()), csr_key) != 1)
-      return bad("the certificate does not carry the CSR's key");
-    IssuedCertificate out;
+    std::vector<std::string> chain_pems;
     const json_t* chain = json_object_get(j.get(), "certChain");
     size_t i;
     const json_t* e;
     json_array_foreach(chain, i, e) {
       if (i == 0 || !json_is_string(e)) continue;  // [0] is the leaf
-      out.chain_pems.push_back(json_string_value(e));
+      chain_pems.push_back(json_string_value(e));
     }
-    if (out.chain_pems.empty()) {
+    if (chain_pems.empty()) {
       const json_t* ca = json_object_get(j.get(), "ca");
-      if (json_is_string(ca)) out.chain_pems.push_back(json_string_value(ca));
+      if (json_is_string(ca)) chain_pems.push_back(json_string_value(ca));
     }
-    if (out.chain_pems.empty()) return bad("no issuing certificate in the sign response");
+    if (chain_pems.empty()) return bad("no issuing certificate in the sign response");
+    STEPCA_ASSIGN_OR_RETURN(IssuedCertificate out, CheckedIssued(json_string_value(crt), std::move(chain_pems),
+                                                                 csr_key, client_.base()));
     auto issuing = CertFromPem(out.chain_pems.front());
-    if (!issuing.ok()) return bad("the issuing certificate is not PEM");
-    if (X509_check_issued(issuing->get(), leaf->get()) != X509_V_OK)
-      return bad("the certificate is not issued by the certificate answered with it");
-    NoteIssuer(std::move(issuing).value());
-
-    out.cert = std::move(leaf).value();
-    unsigned char* der = nullptr;
-    int n = i2d_X509(out.cert.get(), &der);
-    if (n <= 0) return bad("the certificate cannot be encoded");
-    out.der.assign(reinterpret_cast<char*>(der), n);
-    OPENSSL_free(der);
-    out.pem = CertificateToPem(out.cert.get());
-    out.serial = SerialDecimal(out.cert.get());
+    if (issuing.ok()) NoteIssuer(std::move(issuing).value());
     return out;
   }
 
   // The first issuing certificate seen is kept for IssuingCertificate();
   // leaves are capped at the earliest notAfter seen.
   void NoteIssuer(X509Ptr issuing) const {
-    const int64_t na = NotAfterOf(issuing.get()).time_since_epoch().count();
+    const int64_t na = CertNotAfter(issuing.get()).time_since_epoch().count();
     int64_t cur = issuer_not_after_ns_.load();
     while (na < cur && !issuer_not_after_ns_.compare_exchange_weak(cur, na)) {
     }
@@ -291,10 +256,6 @@ class StepCas : public CertificateAuthorityService {
   mutable std::atomic<X509*> issuing_{nullptr};
 };
 
-Status FieldErr(const char* field, const std::string& msg) {
-  return InvalidArgument(std::string("field \"authority.") + field + "\": " + msg);
-}
-
 }  // namespace
 
 Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver observer) {
@@ -309,22 +270,22 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
   UpstreamClient bootstrap(base, "", once);
   auto r = bootstrap.Get("/root/" + config.fingerprint);
   if (!r.ok())
-    return FieldErr("certificateAuthority", r.status().message() + ": " + r.status().detail());
+    return RaFieldError("certificateAuthority", r.status().message() + ": " + r.status().detail());
   if (r->status == 404)
-    return FieldErr("certificateAuthorityFingerprint",
+    return RaFieldError("certificateAuthorityFingerprint",
                     "the upstream CA " + base + " has no root with fingerprint " + config.fingerprint);
   if (r->status != 200)
-    return FieldErr("certificateAuthority", "the upstream CA " + base + " answered /root with " +
+    return RaFieldError("certificateAuthority", "the upstream CA " + base + " answered /root with " +
                                                 UpstreamErrorMessage(*r));
   JsonPtr j(json_loadb(r->body.data(), r->body.size(), 0, nullptr));
   const json_t* ca = j ? json_object_get(j.get(), "ca") : nullptr;
   if (!json_is_string(ca))
-    return FieldErr("certificateAuthority", "the upstream CA " + base + " answered /root without a certificate");
+    return RaFieldError("certificateAuthority", "the upstream CA " + base + " answered /root without a certificate");
   auto root = CertFromPem(json_string_value(ca));
-  if (!root.ok()) return FieldErr("certificateAuthority", "the upstream root is not a PEM certificate");
-  const std::string got = Sha256Hex(root->get());
+  if (!root.ok()) return RaFieldError("certificateAuthority", "the upstream root is not a PEM certificate");
+  const std::string got = CertSha256Hex(root->get());
   if (got != config.fingerprint)
-    return FieldErr("certificateAuthorityFingerprint",
+    return RaFieldError("certificateAuthorityFingerprint",
                     "the upstream CA " + base + " answered with a root whose fingerprint is " + got +
                         ", not the pinned " + config.fingerprint + "; refusing to start");
   const std::string root_pem = CertificateToPem(root->get());
@@ -336,7 +297,7 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
   StepCasService out;
   auto fed = UpstreamClient(base, root_pem, first).Get("/federation");
   if (!fed.ok())
-    return FieldErr("certificateAuthority", fed.status().message() + ": " + fed.status().detail());
+    return RaFieldError("certificateAuthority", fed.status().message() + ": " + fed.status().detail());
   if (fed->status == 200) {
     JsonPtr fj(json_loadb(fed->body.data(), fed->body.size(), 0, nullptr));
     size_t i;
@@ -344,7 +305,7 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
     json_array_foreach(fj ? json_object_get(fj.get(), "crts") : nullptr, i, e) {
       if (!json_is_string(e)) continue;
       auto c = CertFromPem(json_string_value(e));
-      if (c.ok() && Sha256Hex(c->get()) != got) out.federated.push_back(std::move(c).value());
+      if (c.ok() && CertSha256Hex(c->get()) != got) out.federated.push_back(std::move(c).value());
     }
   }
 
@@ -356,7 +317,7 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
   for (size_t i = 1; i < fed->peer_chain_pems.size(); ++i) {
     auto c = CertFromPem(fed->peer_chain_pems[i]);
     if (!c.ok() || X509_check_ca(c->get()) == 0) continue;
-    if (Sha256Hex(c->get()) == got) continue;  // the root itself
+    if (CertSha256Hex(c->get()) == got) continue;  // the root itself
     if (X509_check_issued(root->get(), c->get()) != X509_V_OK) continue;
     intermediates.push_back(std::move(c).value());
   }

@@ -1,36 +1,24 @@
 #include "authority/ra/vault_cas.h"
 
-#include <openssl/bn.h>
 #include <openssl/evp.h>
 
 #include <memory>
 
 #include "authority/ra/cas_certs.h"
+#include "authority/ra/cas_request.h"
 #include "authority/ra/vault_api.h"
 #include "authority/ra/vault_auth.h"
 
 namespace stepca {
 namespace {
 
-TimePoint Now() { return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now()); }
-
 // Vault names serials in colon-separated lower-case hex pairs.
 Result<std::string> VaultSerial(const std::string& decimal) {
-  BIGNUM* bn = nullptr;
-  if (decimal.empty() || BN_dec2bn(&bn, decimal.c_str()) != static_cast<int>(decimal.size())) {
-    BN_free(bn);
-    return InvalidArgument("not a decimal serial number: " + decimal);
-  }
-  char* hex = BN_bn2hex(bn);
-  BN_free(bn);
-  std::string h = hex ? hex : "";
-  OPENSSL_free(hex);
-  if (h.size() % 2) h = "0" + h;
+  STEPCA_ASSIGN_OR_RETURN(std::string h, SerialHex(decimal));
   std::string out;
   for (size_t i = 0; i < h.size(); i += 2) {
     if (i) out += ':';
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(h[i])));
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(h[i + 1])));
+    out += h.substr(i, 2);
   }
   return out;
 }
@@ -53,13 +41,11 @@ class VaultCas : public CertificateAuthorityService {
     if (request.csr == nullptr) return Internal("vaultcas: a certificate without a CSR");
     EVP_PKEY* key = X509_REQ_get0_pubkey(request.csr->req.get());
     const std::string& role = RoleFor(key);
-    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(
-        request.leaf.validity.not_after - Now());
     JsonPtr body(json_object());
     json_object_set_new(body.get(), "csr", json_string(CsrToPem(*request.csr).c_str()));
     json_object_set_new(body.get(), "format", json_string("pem"));
     json_object_set_new(body.get(), "ttl",
-                        json_string((std::to_string(std::max<int64_t>(ttl.count(), 1)) + "s").c_str()));
+                        json_string(LifetimeSeconds(request.leaf.validity.not_after).c_str()));
     STEPCA_ASSIGN_OR_RETURN(VaultResponse r,
                             Call(config_.pki_mount_path + "/sign/" + role, body.get()));
     if (r.status != 200) return FromVault(r, "sign the certificate", api_.address());
@@ -70,15 +56,7 @@ class VaultCas : public CertificateAuthorityService {
           .WithDetail(api_.address() + ": no data.certificate in the sign answer");
     // ca_chain is the issuing CA up to the root, as Vault knows it; the
     // root is the client's already.
-    std::vector<std::string> chain;
-    size_t i;
-    const json_t* e;
-    json_array_foreach(json_object_get(data, "ca_chain"), i, e) {
-      if (!json_is_string(e)) continue;
-      auto c = ParsePemChain(json_string_value(e));
-      if (!c.ok()) continue;
-      for (const auto& pem : WithoutRoots(c.value())) chain.push_back(pem);
-    }
+    std::vector<std::string> chain = WithoutRoots(PemArrayCerts(json_object_get(data, "ca_chain")));
     if (chain.empty()) {
       const json_t* ca = json_object_get(data, "issuing_ca");
       if (json_is_string(ca)) chain.push_back(json_string_value(ca));
@@ -148,10 +126,6 @@ class VaultCas : public CertificateAuthorityService {
   IssuerMemory issuer_;
 };
 
-Status FieldErr(const char* field, const std::string& msg) {
-  return InvalidArgument(std::string("field \"authority.") + field + "\": " + msg);
-}
-
 // The mount's CA certificates, unauthenticated in Vault: the chain when
 // the mount has one, else its issuing CA alone.
 Result<std::vector<X509Ptr>> CaChain(const VaultApi& api, const std::string& mount) {
@@ -192,15 +166,14 @@ Result<StepCasService> MakeVaultCas(const RaConfig& config) {
   VaultApi once(config, false);
   auto chain = CaChain(once, config.vault.pki_mount_path);
   if (!chain.ok())
-    return FieldErr("certificateAuthority", chain.status().message() +
-                                                (chain.status().detail().empty() ? "" : ": " + chain.status().detail()));
+    return RaFieldError("certificateAuthority", Described(chain.status()));
   auto root = PickRoot(chain.value(), config.fingerprint, "Vault's " + config.vault.pki_mount_path + " mount");
-  if (!root.ok()) return FieldErr("certificateAuthorityFingerprint", root.status().message());
+  if (!root.ok()) return RaFieldError("certificateAuthorityFingerprint", root.status().message());
   auto auth = VaultAuth::Make(config.vault, once);
   if (!auth.ok()) {
     const Status& s = auth.status();
     if (s.code() == Code::kUnavailable)
-      return FieldErr("certificateAuthority", s.message() + (s.detail().empty() ? "" : ": " + s.detail()));
+      return RaFieldError("certificateAuthority", Described(s));
     return InvalidArgument(s.message());
   }
   StepCasService out;
