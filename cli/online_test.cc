@@ -170,6 +170,7 @@ class CliOnline : public ::testing::Test {
     o.steppath = dir_.File("step");
     o.p2c = 1000;
     o.acme = true;
+    o.tls_files = true;  // the fake CA's listener certificate
     auto r = InitPki(o);
     ASSERT_TRUE(r.ok()) << r.status().message();
     pki_ = r.value();
