@@ -408,13 +408,10 @@ TEST(CliInit, RequiresTheNamesAndPasswords) {
   EXPECT_FALSE(InitPki(o).ok());
 }
 
-// Without --tls-files (and without --kms) init writes no TLS certificate:
-// the nginx configuration it writes has the CA issue and renew its own, and
-// a 90-day file that nothing renews would only fail on day 91.
-TEST(CliInit, WritesNoTlsCertificateNobodyRenewsUnlessAsked) {
-  ScratchDir dir;
+// A small PKI in dir, fast to make (few PBKDF2 rounds).
+InitOptions QuickOptions(const ScratchDir& dir) {
   InitOptions o;
-  o.name = "No TLS";
+  o.name = "K";
   o.dns = {"localhost"};
   o.address = ":9000";
   o.provisioner = "p";
@@ -422,6 +419,15 @@ TEST(CliInit, WritesNoTlsCertificateNobodyRenewsUnlessAsked) {
   o.provisioner_password = "ppw";
   o.steppath = dir.File("s");
   o.p2c = 1000;
+  return o;
+}
+
+// Without --tls-files (and without --kms) init writes no TLS certificate:
+// the nginx configuration it writes has the CA issue and renew its own, and
+// a 90-day file that nothing renews would only fail on day 91.
+TEST(CliInit, WritesNoTlsCertificateNobodyRenewsUnlessAsked) {
+  ScratchDir dir;
+  InitOptions o = QuickOptions(dir);
   auto r = InitPki(o);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->tls_cert.empty());
@@ -449,16 +455,8 @@ TEST(CliInit, CaUrlLeavesOut443AndBracketsIpv6) {
 TEST(CliInit, Ed25519AndRsaCaKeys) {
   for (const char* kty : {"OKP", "RSA"}) {
     ScratchDir dir;
-    InitOptions o;
-    o.name = "K";
-    o.dns = {"localhost"};
-    o.address = ":9000";
-    o.provisioner = "p";
-    o.password = "pw";
-    o.provisioner_password = "ppw";
-    o.steppath = dir.File("s");
+    InitOptions o = QuickOptions(dir);
     o.kty = kty;
-    o.p2c = 1000;
     auto r = InitPki(o);
     ASSERT_TRUE(r.ok()) << kty << ": " << r.status().message();
     std::string pem = ReadFile(r->intermediate_key).value();
