@@ -39,6 +39,20 @@ TimePoint NowSeconds() {
 
 }  // namespace
 
+JsonPtr StepLogger() {
+  JsonPtr logger(json_object());
+  json_object_set_new(logger.get(), "format", json_string("text"));
+  return logger;
+}
+
+JsonPtr StepDb(const std::string& dir) {
+  JsonPtr db(json_object());
+  json_object_set_new(db.get(), "type", json_string("badgerv2"));
+  json_object_set_new(db.get(), "dataSource", json_string(dir.c_str()));
+  json_object_set_new(db.get(), "badgerFileLoadingMode", json_string(""));
+  return db;
+}
+
 JsonPtr StringArray(const std::vector<std::string>& values) {
   JsonPtr arr(json_array());
   for (const auto& v : values) json_array_append_new(arr.get(), json_string(v.c_str()));
@@ -381,12 +395,6 @@ Result<InitResult> InitPki(const InitOptions& o) {
   json_object_set_new(authority.get(), "template", json_object());
   json_object_set_new(authority.get(), "backdate", json_string("1m0s"));
 
-  JsonPtr logger(json_object());
-  json_object_set_new(logger.get(), "format", json_string("text"));
-  JsonPtr db(json_object());
-  json_object_set_new(db.get(), "type", json_string("badgerv2"));
-  json_object_set_new(db.get(), "dataSource", json_string(r.db_dir.c_str()));
-  json_object_set_new(db.get(), "badgerFileLoadingMode", json_string(""));
 
   JsonPtr ca(json_object());
   json_object_set_new(ca.get(), "root", json_string(r.root_cert.c_str()));
@@ -405,8 +413,8 @@ Result<InitResult> InitPki(const InitOptions& o) {
   if (o.ssh)
     json_object_set_new(ca.get(), "ssh", json_pack("{s:s,s:s}", "hostKey", r.ssh_host_key.c_str(),
                                                    "userKey", r.ssh_user_key.c_str()));
-  json_object_set_new(ca.get(), "logger", logger.release());
-  json_object_set_new(ca.get(), "db", db.release());
+  json_object_set_new(ca.get(), "logger", StepLogger().release());
+  json_object_set_new(ca.get(), "db", StepDb(r.db_dir).release());
   json_object_set_new(ca.get(), "authority", authority.release());
   json_object_set_new(ca.get(), "tls", DefaultTlsOptions().release());
   if (templates) json_object_set_new(ca.get(), "templates", templates.release());

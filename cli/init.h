@@ -81,6 +81,11 @@ Result<JsonPtr> MakeJwkProvisioner(const std::string& name,
 // opens) it names tls.crt and tls.key instead.
 std::string NginxSnippet(const InitOptions& options, const InitResult& result);
 
+// The "logger" and "db" members step writes into ca.json (step-ca's own
+// database there, which the module never reads; `stepca migrate` does).
+JsonPtr StepLogger();
+JsonPtr StepDb(const std::string& dir);
+
 // A JSON array of strings.
 JsonPtr StringArray(const std::vector<std::string>& values);
 

@@ -216,12 +216,6 @@ Result<InitRaResult> InitRa(const InitRaOptions& o) {
   JsonPtr authority = std::move(up.authority);
   json_object_set_new(authority.get(), "provisioners", provisioners.release());
 
-  JsonPtr logger(json_object());
-  json_object_set_new(logger.get(), "format", json_string("text"));
-  JsonPtr db(json_object());
-  json_object_set_new(db.get(), "type", json_string("badgerv2"));
-  json_object_set_new(db.get(), "dataSource", json_string(r.db_dir.c_str()));
-  json_object_set_new(db.get(), "badgerFileLoadingMode", json_string(""));
 
   // Member for member as `step ca init --ra StepCAS|CloudCAS` writes it:
   // the downloaded root as "root", "crt" and "key" empty.
@@ -233,8 +227,8 @@ Result<InitRaResult> InitRa(const InitRaOptions& o) {
   json_object_set_new(ca.get(), "address", json_string(o.address.c_str()));
   json_object_set_new(ca.get(), "insecureAddress", json_string(""));
   json_object_set_new(ca.get(), "dnsNames", StringArray(o.dns).release());
-  json_object_set_new(ca.get(), "logger", logger.release());
-  json_object_set_new(ca.get(), "db", db.release());
+  json_object_set_new(ca.get(), "logger", StepLogger().release());
+  json_object_set_new(ca.get(), "db", StepDb(r.db_dir).release());
   json_object_set_new(ca.get(), "authority", authority.release());
   json_object_set_new(ca.get(), "tls", DefaultTlsOptions().release());
   STEPCA_RETURN_IF_ERROR(WriteFile(r.ca_config, FormatCaJson(ca.get()), kPublicMode));

@@ -8,6 +8,7 @@
 
 #include "authority/provisioner/parse_provisioner.h"
 #include "authority/state/managed_config.h"
+#include "authority/uuid.h"
 
 namespace stepca::admin {
 namespace {
@@ -15,19 +16,6 @@ namespace {
 constexpr int kMaxWriteAttempts = 8;
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
-
-std::string NewId() {
-  unsigned char b[16];
-  RAND_bytes(b, sizeof b);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
-}
 
 std::string Str(const json_t* obj, const char* name) {
   const json_t* v = json_object_get(obj, name);
@@ -116,7 +104,7 @@ Status AdminService::Bootstrap() {
   STEPCA_ASSIGN_OR_RETURN(auto read, records.Read());
   if (read.record.generation != 0) return Status::Ok();
   AdminRecord first;
-  first.id = NewId();
+  first.id = NewUuidV4();
   first.subject = kFirstAdminSubject;
   first.provisioner_id = settings_.first_jwk_id;
   first.type = AdminType::kSuperAdmin;
@@ -289,7 +277,7 @@ Result<AdminRecord> AdminService::CreateAdmin(const std::string& subject,
         return InvalidArgument("admin with subject " + subject + " and provisioner " +
                                provisioner + " already exists");
     }
-    created = AdminRecord{NewId(), subject, pid, type, FormatRfc3339(clock_.Now())};
+    created = AdminRecord{NewUuidV4(), subject, pid, type, FormatRfc3339(clock_.Now())};
     json_array_append_new(admins, StoredAdmin(created).release());
     return Status::Ok();
   });
@@ -371,7 +359,7 @@ Result<JsonPtr> AdminService::CreateProvisioner(const json_t* body) {
   if (!kid.empty() && provisioners_.JwkByKid(kid) != nullptr)
     return InvalidArgument("provisioner with key id " + kid + " already exists");
   JsonPtr stored(json_deep_copy(body));
-  json_object_set_new(stored.get(), "id", json_string(NewId().c_str()));
+  json_object_set_new(stored.get(), "id", json_string(NewUuidV4().c_str()));
   json_object_set_new(stored.get(), "authorityId", json_string(kDefaultAuthorityId));
   json_object_set_new(stored.get(), "createdAt", json_string(FormatRfc3339(clock_.Now()).c_str()));
   json_object_del(stored.get(), "deletedAt");

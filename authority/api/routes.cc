@@ -15,25 +15,13 @@
 #include "authority/authority.h"
 #include "authority/metrics.h"
 #include "authority/revocation/routes.h"
+#include "authority/uuid.h"
 
 namespace stepca {
 namespace {
 
 constexpr size_t kDefaultPageSize = 20;
 constexpr size_t kMaxPageSize = 100;
-
-std::string NewRequestId() {
-  unsigned char b[16];
-  RAND_bytes(b, sizeof b);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
-}
 
 // A request id is echoed only when it is short printable text.
 bool UsableRequestId(std::string_view id) {
@@ -253,7 +241,7 @@ HttpResponse HandleHttp(Authority& authority, const HttpRequest& request) {
   std::string id;
   if (UsableRequestId(request.request_id)) id = request.request_id;
   else if (UsableRequestId(request.legacy_request_id)) id = request.legacy_request_id;
-  else id = NewRequestId();
+  else id = NewUuidV4();
   resp.headers.emplace_back("X-Request-Id", id);
   if (!resp.log_message.empty() && authority.config().logger_format == "json")
     resp.log_message = JsonLogLine(resp.log_level, id, resp.status, request.method, request.path,

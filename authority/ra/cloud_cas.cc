@@ -9,6 +9,7 @@
 #include "authority/ra/cas_request.h"
 #include "authority/ra/google_oauth.h"
 #include "authority/ra/upstream_client.h"
+#include "authority/uuid.h"
 #include "shared/base64.h"
 
 namespace stepca {
@@ -18,14 +19,6 @@ std::string RandomHex(size_t bytes) {
   std::string b(bytes, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(bytes));
   return HexEncode(b);
-}
-
-// requestId: Google deduplicates retried calls by it (a UUID).
-std::string RequestId() {
-  std::string h = RandomHex(16);
-  h[12] = '4';
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20);
 }
 
 // RFC 5280 reason codes as the API names them.
@@ -170,7 +163,7 @@ class CloudCas : public CertificateAuthorityService {
     json_object_set_new(body.get(), "lifetime",
                         json_string(LifetimeSeconds(request.leaf.validity.not_after).c_str()));
     std::string path = "/v1/" + name_.pool + "/certificates?certificateId=stepca-" + RandomHex(16) +
-                       "&requestId=" + RequestId();
+                       "&requestId=" + NewUuidV4();
     if (!name_.ca_id.empty()) path += "&issuingCertificateAuthorityId=" + cloud::FormEscape(name_.ca_id);
     STEPCA_ASSIGN_OR_RETURN(GoogleResponse r, api_.Call(path, body.get()));
     if (r.status != 200) return FromGoogle(r, "sign the certificate", api_.endpoint());
@@ -207,7 +200,7 @@ class CloudCas : public CertificateAuthorityService {
       return InvalidArgument("Google CAS has no certificate with serial " + hex + " in " + name_.pool);
     JsonPtr body(json_object());
     json_object_set_new(body.get(), "reason", json_string(ReasonName(request.reason_code)));
-    json_object_set_new(body.get(), "requestId", json_string(RequestId().c_str()));
+    json_object_set_new(body.get(), "requestId", json_string(NewUuidV4().c_str()));
     STEPCA_ASSIGN_OR_RETURN(GoogleResponse r,
                             api_.Call("/v1/" + std::string(json_string_value(name)) + ":revoke", body.get()));
     if (r.status != 200) return FromGoogle(r, "revoke the certificate", api_.endpoint());
@@ -242,7 +235,7 @@ Result<std::vector<X509Ptr>> CaCertificates(const GoogleApi& api, const CasName&
     add(json_object_get(r.body.get(), "pemCaCertificates"));
   } else {
     JsonPtr body(json_object());
-    json_object_set_new(body.get(), "requestId", json_string(RequestId().c_str()));
+    json_object_set_new(body.get(), "requestId", json_string(NewUuidV4().c_str()));
     STEPCA_ASSIGN_OR_RETURN(GoogleResponse r, api.Call("/v1/" + name.pool + ":fetchCaCerts", body.get()));
     if (r.status != 200) return FromGoogle(r, "give the CA pool's certificates", api.endpoint());
     size_t i;

@@ -105,17 +105,19 @@ struct KeyCase {
   const EVP_MD* (*md)();
 };
 
+// The key types and signature schemes a CA key on a token may have.
+const KeyCase kKeyCases[] = {
+    {"EC", "P-256", 0, false, SignatureAlgorithm::kEcdsaSha256, EVP_sha256},
+    {"EC", "P-384", 0, false, SignatureAlgorithm::kEcdsaSha384, EVP_sha384},
+    {"RSA", "", 2048, false, SignatureAlgorithm::kRsaPkcs1Sha256, EVP_sha256},
+    {"RSA", "", 2048, true, SignatureAlgorithm::kRsaPssSha256, EVP_sha256},
+};
+
 TEST_F(SoftHsm, SignsWithEveryKeyTypeAndCertificatesVerify) {
   auto token = Open();
   ASSERT_TRUE(token);
-  const KeyCase cases[] = {
-      {"EC", "P-256", 0, false, SignatureAlgorithm::kEcdsaSha256, EVP_sha256},
-      {"EC", "P-384", 0, false, SignatureAlgorithm::kEcdsaSha384, EVP_sha384},
-      {"RSA", "", 2048, false, SignatureAlgorithm::kRsaPkcs1Sha256, EVP_sha256},
-      {"RSA", "", 2048, true, SignatureAlgorithm::kRsaPssSha256, EVP_sha256},
-  };
   int n = 0;
-  for (const auto& c : cases) {
+  for (const auto& c : kKeyCases) {
     SCOPED_TRACE(std::string(c.kty) + c.crv + (c.pss ? " PSS" : ""));
     Pkcs11KeyRef ref{std::string("k") + std::to_string(n), "key-" + std::to_string(n)};
     ++n;
@@ -158,14 +160,8 @@ TEST_F(SoftHsm, SignsWithEveryKeyTypeAndCertificatesVerify) {
 TEST_F(SoftHsm, CrlsAndOcspResponsesSignedOnTheTokenVerify) {
   auto token = Open();
   ASSERT_TRUE(token);
-  const KeyCase cases[] = {
-      {"EC", "P-256", 0, false, SignatureAlgorithm::kEcdsaSha256, EVP_sha256},
-      {"EC", "P-384", 0, false, SignatureAlgorithm::kEcdsaSha384, EVP_sha384},
-      {"RSA", "", 2048, false, SignatureAlgorithm::kRsaPkcs1Sha256, EVP_sha256},
-      {"RSA", "", 2048, true, SignatureAlgorithm::kRsaPssSha256, EVP_sha256},
-  };
   int n = 0;
-  for (const auto& c : cases) {
+  for (const auto& c : kKeyCases) {
     SCOPED_TRACE(std::string(c.kty) + c.crv + (c.pss ? " PSS" : ""));
     Pkcs11KeyRef ref{std::string("r") + std::to_string(n), "rev-" + std::to_string(n)};
     ++n;
