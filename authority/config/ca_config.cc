@@ -189,6 +189,7 @@ Status Loader::LoadKey(const json_t* root) {
   if (!key_path.ok()) return key_path.status();
   auto scheme = ClassifyKey(key_path.value());
   if (!scheme.ok()) return Err("key", scheme.status().message());
+  cfg_.key_scheme = scheme.value();
   const bool on_token = scheme.value() != KeyScheme::kFile;
   if (on_token) {
     STEPCA_ASSIGN_OR_RETURN(KmsKey k, OpenKeyUri(root, "key", key_path.value(), scheme.value(),
@@ -583,6 +584,7 @@ Result<CaConfig> Loader::Load() {
       cfg_.dns_names.push_back(json_string_value(n));
     }
   }
+  cfg_.dns_names_given = !cfg_.dns_names.empty();
   if (cfg_.dns_names.empty()) cfg_.dns_names = {"localhost", "127.0.0.1", "::1"};
 
   const json_t* logger = json_object_get(root.get(), "logger");

@@ -14,6 +14,7 @@
 #include "authority/policy/name_policies.h"
 #include "authority/provisioner/provisioner_collection.h"
 #include "authority/ssh/template_profile.h"
+#include "authority/signer/key_uri.h"
 #include "authority/signer/signer.h"
 #include "authority/status.h"
 #include "authority/template/x509_certificate.h"
@@ -35,6 +36,7 @@ struct CaConfig {
   // object); then key is empty. Its public key was read and matched
   // against crt at load.
   std::unique_ptr<Signer> signer;
+  KeyScheme key_scheme = KeyScheme::kFile;  // where `key` lives
   // The "ssh" block: the SSH CA keys, unlocked with the same password;
   // either may be absent. ssh_bastion is the block's "bastion" (or null).
   EvpPkeyPtr ssh_user_key;
@@ -65,6 +67,10 @@ struct CaConfig {
   std::string dir;
   RaConfig ra;                         // authority.type and its fields
   std::vector<std::string> dns_names;
+  // dnsNames as ca.json wrote it was not empty (dns_names is filled with
+  // localhost's names otherwise, for token audiences; a TLS certificate
+  // must name what the operator wrote).
+  bool dns_names_given = false;
   std::string logger_format = "text";
   Claims global_claims;
   bool disable_issued_at_check = false;

@@ -2,9 +2,7 @@
 // self_tls.h. No exception crosses it.
 #include "shared/stepca_tls_abi.h"
 
-#include <jansson.h>
 #include <openssl/crypto.h>
-#include <strings.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -55,24 +53,10 @@ int Fill(stepca::SelfTlsCertificate& c, stepca_tls_cert_t* out, char* err, size_
   return 0;
 }
 
-// What the loader no longer shows, read from ca.json again (configuration
-// time only): whether the key is on a token (the loader has handed it to
-// the CA service), and whether dnsNames was given at all (the loader
-// fills an empty one with localhost's names for token audiences, but a
-// TLS certificate must name what the operator wrote).
-struct CaJsonFacts {
-  bool key_on_token = false;
-  bool dns_names_given = false;
-};
-
-CaJsonFacts ReadFacts(const std::string& ca_json) {
-  CaJsonFacts f;
-  stepca::JsonPtr root(json_load_file(ca_json.c_str(), 0, nullptr));
-  const json_t* type = json_object_get(json_object_get(root.get(), "kms"), "type");
-  f.key_on_token = json_is_string(type) && strcasecmp(json_string_value(type), "pkcs11") == 0;
-  const json_t* names = json_object_get(root.get(), "dnsNames");
-  f.dns_names_given = json_is_array(names) && json_array_size(names) > 0;
-  return f;
+// A key behind a PKCS#11 module (a token, a YubiKey through ykcs11): the
+// nginx master never opens the module, so it cannot issue at load.
+bool KeyBehindPkcs11(const stepca::CaConfig& c) {
+  return c.key_scheme == stepca::KeyScheme::kPkcs11 || c.key_scheme == stepca::KeyScheme::kYubiKey;
 }
 
 }  // namespace
@@ -80,10 +64,9 @@ CaJsonFacts ReadFacts(const std::string& ca_json) {
 STEPCA_EXPORT int stepca_tls_check(stepca_authority_t* a, char* err, size_t errlen) {
   try {
     const stepca::CaConfig& c = a->authority->config();
-    const CaJsonFacts facts = ReadFacts(c.path);
     stepca::Status s = stepca::CheckSelfTls(
-        c.path, facts.dns_names_given ? c.dns_names : std::vector<std::string>(),
-        a->authority->ca(), facts.key_on_token);
+        c.path, c.dns_names_given ? c.dns_names : std::vector<std::string>(),
+        a->authority->ca(), KeyBehindPkcs11(c));
     if (s.ok()) return 0;
     CopyError(s.message(), err, errlen);
   } catch (const std::exception& e) {
