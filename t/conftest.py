@@ -123,13 +123,46 @@ def bad_log_lines(text):
     return [l for l in text.splitlines() if BAD_LOG_RE.search(l)]
 
 
+def make_core_dir(prefix):
+    """The worker's working_directory: writable by the worker user (nobody
+    when nginx runs as root), so a crash leaves a core to read."""
+    d = os.path.join(prefix, "cores")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o1777)
+    return d
+
+
+def core_backtraces(prefix):
+    """gdb's backtrace of every core a crashed worker left (kernel
+    core_pattern "core" writes it to the working directory)."""
+    d = os.path.join(prefix, "cores")
+    gdb = shutil.which("gdb")
+    if not os.path.isdir(d):
+        return ""
+    cores = [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.startswith("core")]
+    if not cores:
+        return "(no core file in %s: check ulimit -c and kernel.core_pattern)" % d
+    if gdb is None:
+        return "cores left in %s (no gdb to read them)" % d
+    out = []
+    for c in cores[:2]:
+        r = subprocess.run([gdb, "-batch", "-nx", "-ex", "thread apply all bt 30", NGINX, c],
+                           capture_output=True, text=True, timeout=120)
+        out.append("--- %s\n%s" % (c, r.stdout[-20000:]))
+    return "\n".join(out)
+
+
 def assert_clean_log(path):
-    """No [error]/[crit]/[alert]/[emerg] in nginx's error log."""
+    """No [error]/[crit]/[alert]/[emerg] in nginx's error log; a worker
+    crash comes with the backtrace of its core."""
     if not os.path.exists(path):
         return
     with open(path, errors="replace") as f:
         bad = bad_log_lines(f.read())
-    assert not bad, "unexpected lines in %s:\n%s" % (path, "\n".join(bad))
+    detail = ""
+    if any("exited on signal" in l for l in bad):
+        detail = "\n" + core_backtraces(os.path.dirname(path))
+    assert not bad, "unexpected lines in %s:\n%s%s" % (path, "\n".join(bad), detail)
 
 
 # ---------------------------------------------------------------- PKI
@@ -236,6 +269,9 @@ master_process on;
 worker_processes {workers};
 error_log {prefix}/error.log info;
 pid {prefix}/nginx.pid;
+# a crashed worker leaves its core here; assert_clean_log prints its backtrace
+working_directory {prefix}/cores;
+worker_rlimit_core 2g;
 
 thread_pool stepca threads=4;
 
@@ -287,6 +323,7 @@ class Nginx:
         self.error_log = os.path.join(base, "error.log")
         os.makedirs(os.path.join(base, "conf"), exist_ok=True)
         os.makedirs(os.path.join(base, "tmp"), exist_ok=True)
+        make_core_dir(base)
         self.conf = os.path.join(base, "conf", "nginx.conf")
         self.store = store or "lmdb:" + os.path.join(base, "db")
         if password_file == "":

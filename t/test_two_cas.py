@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, NGINX_HEAD, free_port, make_readable, wait_for_port
+from conftest import BUILD, NGINX_HEAD, free_port, make_core_dir, make_readable, wait_for_port
 from tokens import Provisioner, make_csr
 
 FIXTURE_PROVISIONER_PASSWORD = "fixture-provisioner-password"
@@ -116,6 +116,7 @@ class Ca:
 def two_cas(prefix, pki, ca2, server_tls, module_path):
     base = os.path.join(prefix, "nginx")
     os.makedirs(os.path.join(base, "tmp"))
+    make_core_dir(base)
     ports = [free_port() for _ in range(3)]
     crt1, key1 = server_tls
     conf = os.path.join(base, "nginx.conf")
