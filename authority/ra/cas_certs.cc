@@ -44,8 +44,12 @@ std::string CertSha256Hex(X509* cert) {
 bool IsSelfSigned(X509* cert) { return X509_check_issued(cert, cert) == X509_V_OK; }
 
 std::string CsrToPem(const Csr& csr) {
+  // The client's own bytes: re-encoding a parsed request could reorder its
+  // attributes and break the signature the upstream checks.
   BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509_REQ(bio.get(), csr.req.get());
+  PEM_write_bio(bio.get(), "CERTIFICATE REQUEST", "",
+                reinterpret_cast<const unsigned char*>(csr.der.data()),
+                static_cast<long>(csr.der.size()));
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, n > 0 ? n : 0);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "authority/x509/ec_csr.h"
 #include "shared/base64.h"
 
 namespace stepca {
@@ -223,6 +224,34 @@ const char* VerifyFailure(EVP_PKEY* key) {
   }
 }
 
+// Any key type, through d2i_X509_REQ (its public key through OpenSSL's
+// decoders); the signature checked.
+Result<X509ReqPtr> ParseAnyCsr(std::string_view der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  ERR_clear_error();
+  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
+  if (!req) {
+    ERR_clear_error();
+    return InvalidArgument("invalid csr: malformed certificate request");
+  }
+  if (p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    return InvalidArgument("invalid csr: trailing data after certificate request");
+  }
+  if (X509_REQ_get_version(req.get()) != X509_REQ_VERSION_1) {
+    return InvalidArgument("invalid csr: unsupported version");
+  }
+  EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
+  if (!key) {
+    ERR_clear_error();
+    return InvalidArgument("invalid csr: cannot parse public key");
+  }
+  if (X509_REQ_verify(req.get(), key) != 1) {
+    ERR_clear_error();
+    return InvalidArgument(VerifyFailure(key));
+  }
+  return req;
+}
+
 }  // namespace
 
 bool IsValidEmail(std::string_view email) { return IsValidEmailImpl(email); }
@@ -252,27 +281,12 @@ bool IsValidDnsName(std::string_view name) {
 Result<Csr> ParseCsrDer(std::string_view der) {
   if (der.empty()) return InvalidArgument("invalid csr: empty");
   if (der.size() > 64 * 1024) return InvalidArgument("invalid csr: too large");
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  ERR_clear_error();
-  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
-  if (!req) {
-    ERR_clear_error();
-    return InvalidArgument("invalid csr: malformed certificate request");
-  }
-  if (p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
-    return InvalidArgument("invalid csr: trailing data after certificate request");
-  }
-  if (X509_REQ_get_version(req.get()) != X509_REQ_VERSION_1) {
-    return InvalidArgument("invalid csr: unsupported version");
-  }
-  EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
-  if (!key) {
-    ERR_clear_error();
-    return InvalidArgument("invalid csr: cannot parse public key");
-  }
-  if (X509_REQ_verify(req.get(), key) != 1) {
-    ERR_clear_error();
-    return InvalidArgument(VerifyFailure(key));
+  X509ReqPtr req;
+  if (auto ec = ParseEcCsr(der)) {
+    if (!ec->ok()) return ec->status();
+    req = std::move(*ec).value();
+  } else {
+    STEPCA_ASSIGN_OR_RETURN(req, ParseAnyCsr(der));
   }
 
   Csr csr;
