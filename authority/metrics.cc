@@ -436,6 +436,20 @@ class Metered final : public Store {
     return st;
   }
 
+  Status PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) override {
+    auto t0 = std::chrono::steady_clock::now();
+    size_t at = entries.size();
+    Status st = inner_->PutIfAllAbsent(entries, &at);
+    Done(t0, st);
+    if (taken != nullptr) *taken = at;
+    if (st.code() == Code::kAlreadyExists && at < entries.size() &&
+        FamilyOfKey(entries[at].key) == KeyFamily::kSpentToken)
+      m_->TokenReplay();
+    if (st.ok())
+      for (const auto& e : entries) m_->AcmeRecord(e.key, e.value);
+    return st;
+  }
+
   Status Put(std::string_view key, std::string_view value, std::chrono::seconds ttl) override {
     auto t0 = std::chrono::steady_clock::now();
     Status st = inner_->Put(key, value, ttl);

@@ -63,6 +63,17 @@ class FakeStore final : public Store {
     return seen.insert(std::string(key)).second ? Status::Ok()
                                                 : Status(Code::kAlreadyExists, "exists");
   }
+  Status PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) override {
+    if (down) return Unavailable("store unavailable: test");
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (seen.count(entries[i].key)) {
+        if (taken) *taken = i;
+        return Status(Code::kAlreadyExists, "exists");
+      }
+    }
+    for (const auto& e : entries) seen.insert(e.key);
+    return Status::Ok();
+  }
   Status Put(std::string_view, std::string_view, std::chrono::seconds) override {
     return down ? Unavailable("store unavailable: test") : Status::Ok();
   }

@@ -80,6 +80,11 @@ class FaultyStore final : public Store {
   Status PutIfAbsent(std::string_view k, std::string_view v, std::chrono::seconds t) override {
     return fail_(k, v) ? Down() : inner_.PutIfAbsent(k, v, t);
   }
+  Status PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) override {
+    for (const auto& e : entries)
+      if (fail_(e.key, e.value)) return Down();
+    return inner_.PutIfAllAbsent(entries, taken);
+  }
   Status Put(std::string_view k, std::string_view v, std::chrono::seconds t) override {
     return fail_(k, v) ? Down() : inner_.Put(k, v, t);
   }

@@ -148,7 +148,12 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
 
   // Spend the token before anything is signed: one winner in the fleet.
   // K8sSA tokens are not one-time (step-ca's GetTokenID refuses): no key.
-  Status spent = grant.token_key.empty()
+  // Where this CA draws the serial and no instance is claimed, the spend
+  // is written in the same atomic step as the certificate's reservation
+  // (one store write fewer per certificate); otherwise on its own, first.
+  const bool spend_with_reservation =
+      !grant.token_key.empty() && grant.instance_key.empty() && !ca_.ChoosesSerial();
+  Status spent = grant.token_key.empty() || spend_with_reservation
                      ? Status::Ok()
                      : SpentTokens(store_).Spend(grant.token_key, grant.provisioner_id, grant.token_expiry, now);
   if (spent.code() == Code::kAlreadyExists)
@@ -176,10 +181,22 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
   intent.provisioner = CertificateProvisioner{grant.provisioner_id, prov->name(), prov->type_name()};
   intent.names = RequestedNames(profile->subject.common_name, TemplateNames(*profile));
   intent.not_after = validity.not_after;
+  std::optional<StoreEntry> spend;
+  if (spend_with_reservation)
+    spend = SpentTokens::Entry(grant.token_key, grant.provisioner_id, grant.token_expiry, now);
+  bool spent_now = false;
   auto issued = SignRecorded(std::move(intent), now, [&](const std::string& serial) {
     cr.leaf.serial = serial;
     return ca_.Issue(cr);
-  }, profile->serial_number);
+  }, profile->serial_number, spend ? &*spend : nullptr, &spent_now);
+  if (!issued.ok() && spend && !spent_now) {
+    const Status& st = issued.status();
+    if (st.code() == Code::kAlreadyExists)
+      return Unauthenticated("authority.authorizeToken: token already used");
+    if (st.code() == Code::kUnavailable && st.maybe_applied())
+      return Unavailable(st.message() + "; " + kTokenMaybeSpent).WithDetail(st.detail());
+    return BeforeSpend(st);
+  }
   if (!issued.ok()) return AfterSpend(issued.status());
 
   SignResult result{std::move(issued).value(), prov->name()};
@@ -233,8 +250,13 @@ const NamePolicies& CertificatePolicy::name_policies() const {
 
 Result<IssuedCertificate> CertificatePolicy::SignRecorded(CertificateRecord intent, TimePoint now,
                                                           const SignWithSerial& sign,
-                                                          const std::string& fixed_serial) {
-  if (ca_.ChoosesSerial()) return SignThenRecord(std::move(intent), now, sign);
+                                                          const std::string& fixed_serial,
+                                                          const StoreEntry* spend, bool* spent) {
+  if (spent != nullptr) *spent = false;
+  if (ca_.ChoosesSerial()) {
+    if (spend != nullptr) return Internal("a spend cannot go with an upstream's serial");
+    return SignThenRecord(std::move(intent), now, sign);
+  }
   std::optional<IssuedCertificate> issued;
   bool drawn = false;
   auto serials = [&]() -> Result<std::string> {
@@ -253,7 +275,8 @@ Result<IssuedCertificate> CertificatePolicy::SignRecorded(CertificateRecord inte
         SignedForRecord out{made->der, CertNotAfter(made->cert.get())};
         issued = std::move(made).value();
         return out;
-      });
+      },
+      spend, spent);
   // Whatever was signed stays here unless its record is complete.
   if (!st.ok()) return st;
   return std::move(*issued);

@@ -89,9 +89,14 @@ class CertificatePolicy {
   using SignWithSerial = std::function<Result<IssuedCertificate>(const std::string& serial)>;
   // fixed_serial: the one a certificate template set (reserved once; a
   // serial already recorded is refused), else a fresh one is drawn.
+  // spend: a one-time token's entry written with the reservation
+  // (CertificateRecords::Issue: kAlreadyExists is a replay, *spent says
+  // whether the token is spent when an error comes back).
   Result<IssuedCertificate> SignRecorded(CertificateRecord intent, TimePoint now,
                                          const SignWithSerial& sign,
-                                         const std::string& fixed_serial = "");
+                                         const std::string& fixed_serial = "",
+                                         const StoreEntry* spend = nullptr,
+                                         bool* spent = nullptr);
   // SignRecorded for a CA service that chooses the serial (ChoosesSerial).
   Result<IssuedCertificate> SignThenRecord(CertificateRecord intent, TimePoint now,
                                            const SignWithSerial& sign);

@@ -246,6 +246,7 @@ TEST_F(OcspResponderTest, AStoreFailureIsTryLater) {
     Status OpenInProcess() override { return Status::Ok(); }
     void CloseInProcess() override {}
     Status PutIfAbsent(std::string_view, std::string_view, std::chrono::seconds) override { return Down(); }
+    Status PutIfAllAbsent(const std::vector<StoreEntry>&, size_t*) override { return Down(); }
     Status Put(std::string_view, std::string_view, std::chrono::seconds) override { return Down(); }
     Result<std::optional<std::string>> Get(std::string_view) override { return Down(); }
     Result<std::optional<std::string>> Take(std::string_view) override { return Down(); }

@@ -102,17 +102,51 @@ std::optional<CertificateRecord> CertificateRecords::Decode(std::string_view ser
   return r;
 }
 
-Result<CertificateReservation> CertificateRecords::Reserve(CertificateRecord intent) {
-  if (intent.serial.empty()) return Internal("certificate records: empty serial");
+CertificateReservation CertificateRecords::Reserved(CertificateRecord intent) {
   intent.state = CertificateState::kReserved;
   intent.der.clear();
   CertificateReservation out{std::move(intent), {}};
   out.stored = Encode(out.record);
+  return out;
+}
+
+Result<CertificateReservation> CertificateRecords::Reserve(CertificateRecord intent) {
+  if (intent.serial.empty()) return Internal("certificate records: empty serial");
+  CertificateReservation out = Reserved(std::move(intent));
   Status st = store_.PutIfAbsent(Key(out.record.serial), out.stored, std::chrono::seconds(0));
   if (st.code() == Code::kAlreadyExists)
     return AlreadyExists("certificate serial " + out.record.serial + " is already recorded");
   STEPCA_RETURN_IF_ERROR(st);
   return out;
+}
+
+Result<std::optional<CertificateReservation>> CertificateRecords::ReserveWith(
+    CertificateRecord intent, const StoreEntry& with) {
+  if (intent.serial.empty()) return Internal("certificate records: empty serial");
+  CertificateReservation out = Reserved(std::move(intent));
+  const std::vector<StoreEntry> entries = {
+      with, StoreEntry{Key(out.record.serial), out.stored, std::chrono::seconds(0)}};
+  size_t taken = entries.size();
+  Status st = store_.PutIfAllAbsent(entries, &taken);
+  if (st.code() == Code::kUnavailable && st.maybe_applied()) {
+    // Either both entries are ours already, or neither was written.
+    Status again = store_.PutIfAllAbsent(entries, &taken);
+    if (again.code() == Code::kAlreadyExists) {
+      auto mine = store_.Get(entries[0].key);
+      auto record = store_.Get(entries[1].key);
+      if (mine.ok() && record.ok() && *mine == entries[0].value && *record == entries[1].value)
+        return std::optional<CertificateReservation>(std::move(out));
+      if (!mine.ok() || !record.ok()) return st;
+    } else if (again.code() == Code::kUnavailable) {
+      return st;
+    }
+    st = again;
+  }
+  if (st.code() == Code::kAlreadyExists && taken == 0)
+    return AlreadyExists("the store already holds " + with.key);
+  if (st.code() == Code::kAlreadyExists) return std::optional<CertificateReservation>();
+  STEPCA_RETURN_IF_ERROR(st);
+  return std::optional<CertificateReservation>(std::move(out));
 }
 
 Status CertificateRecords::Import(CertificateRecord issued) {
@@ -154,11 +188,18 @@ Status CertificateRecords::Fail(const CertificateReservation& reservation, std::
 }
 
 Status CertificateRecords::Issue(CertificateRecord intent, TimePoint now,
-                                 const SerialSource& new_serial, const SignWithSerial& sign) {
+                                 const SerialSource& new_serial, const SignWithSerial& sign,
+                                 const StoreEntry* with, bool* written) {
+  if (written != nullptr) *written = false;
   intent.reserved_at = now;
   std::optional<CertificateReservation> reservation;
+  // A serial already recorded draws again.
   for (int attempt = 0; attempt < kSerialAttempts && !reservation; ++attempt) {
     STEPCA_ASSIGN_OR_RETURN(intent.serial, new_serial());
+    if (with != nullptr) {
+      STEPCA_ASSIGN_OR_RETURN(reservation, ReserveWith(intent, *with));
+      continue;
+    }
     auto reserved = Reserve(intent);
     if (reserved.ok()) {
       reservation = std::move(reserved).value();
@@ -167,6 +208,7 @@ Status CertificateRecords::Issue(CertificateRecord intent, TimePoint now,
     }
   }
   if (!reservation) return Internal("no free certificate serial number");
+  if (written != nullptr) *written = true;
 
   auto made = sign(reservation->record.serial);
   if (!made.ok()) {

@@ -90,8 +90,18 @@ class CertificateRecords {
   // reservation returns before sign is called. A signing error marks the
   // record failed (best effort) and is returned. A store error at the
   // completion is returned: the caller must not hand the certificate out.
+  //
+  // With `with` (a one-time token's spend, SpentTokens::Entry), that entry
+  // is written in the same atomic step as the reservation, so a
+  // certificate costs one store write fewer. kAlreadyExists then means the
+  // entry's key was taken (the token was spent before); *written says, for
+  // any error, whether the entry and the reservation were stored (an
+  // uncertain store answer is sent once more with the same bytes, which
+  // tells our own earlier write from another's; if that fails too the
+  // status is kUnavailable with maybe_applied set).
   [[nodiscard]] Status Issue(CertificateRecord intent, TimePoint now,
-                             const SerialSource& new_serial, const SignWithSerial& sign);
+                             const SerialSource& new_serial, const SignWithSerial& sign,
+                             const StoreEntry* with = nullptr, bool* written = nullptr);
 
   // Writes a record of a certificate issued elsewhere (stepca migrate) in
   // state "issued", with set-if-absent. kAlreadyExists when a record
@@ -108,6 +118,13 @@ class CertificateRecords {
 
  private:
   Status Replace(const CertificateReservation& reservation, const CertificateRecord& next);
+  // The reserved form of intent and its stored bytes.
+  static CertificateReservation Reserved(CertificateRecord intent);
+  // Reserve, with `with` stored in the same write; nullopt when the serial
+  // is already recorded (nothing written), kAlreadyExists when with's key is
+  // taken.
+  Result<std::optional<CertificateReservation>> ReserveWith(CertificateRecord intent,
+                                                            const StoreEntry& with);
 
   Store& store_;
 };

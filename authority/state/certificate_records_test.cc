@@ -19,6 +19,10 @@ class FaultyStore final : public Store {
     if (fail_put_if_absent) return Unavailable("store unavailable: test");
     return inner->PutIfAbsent(k, v, ttl);
   }
+  Status PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) override {
+    if (fail_put_if_absent) return Unavailable("store unavailable: test");
+    return inner->PutIfAllAbsent(entries, taken);
+  }
   Status Put(std::string_view k, std::string_view v, seconds ttl) override {
     return inner->Put(k, v, ttl);
   }
@@ -163,6 +167,140 @@ TEST(CertificateRecordsTest, SerialCollisionDrawsAnotherAndNeverOverwrites) {
   });
   EXPECT_EQ(st.code(), Code::kInternal);
   EXPECT_FALSE(signed_anything);
+}
+
+const StoreEntry kSpend{"used_ott/abc", "admin/kid marker1", seconds(300)};
+
+TEST(CertificateRecordsTest, ASpendGoesInTheReservationsWrite) {
+  auto store = MakeMemoryStore();
+  CertificateRecords records(*store);
+  bool written = false;
+  Status st = records.Issue(Intent(), kNow, Serials({"7"}), [&](const std::string& serial) {
+    // both are in the store before the signature is made
+    EXPECT_EQ(store->Get("used_ott/abc").value(), "admin/kid marker1");
+    EXPECT_EQ(records.Find(serial).value()->state, CertificateState::kReserved);
+    return Result<SignedForRecord>(SignedForRecord{"DER", kNow});
+  }, &kSpend, &written);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(written);
+  EXPECT_EQ(records.Find("7").value()->state, CertificateState::kIssued);
+}
+
+TEST(CertificateRecordsTest, ASpentTokenReservesNothingAndSignsNothing) {
+  auto store = MakeMemoryStore();
+  ASSERT_TRUE(store->Put("used_ott/abc", "earlier", seconds(300)).ok());
+  bool signed_anything = false, written = true;
+  Status st = CertificateRecords(*store).Issue(Intent(), kNow, Serials({"8"}),
+                                               [&](const std::string&) {
+                                                 signed_anything = true;
+                                                 return Result<SignedForRecord>(SignedForRecord{});
+                                               },
+                                               &kSpend, &written);
+  EXPECT_EQ(st.code(), Code::kAlreadyExists);
+  EXPECT_FALSE(signed_anything);
+  EXPECT_FALSE(written);
+  EXPECT_FALSE(store->Get("x509_certs/8").value().has_value());
+  EXPECT_EQ(store->Get("used_ott/abc").value(), "earlier");
+}
+
+TEST(CertificateRecordsTest, ASerialCollisionWithASpendDrawsAgainAndSpendsOnce) {
+  auto store = MakeMemoryStore();
+  ASSERT_TRUE(store->Put("x509_certs/5", R"({"der":"T0xE"})", seconds(0)).ok());
+  CertificateRecords records(*store);
+  std::string used;
+  Status st = records.Issue(Intent(), kNow, Serials({"5", "6"}), [&](const std::string& s) {
+    used = s;
+    return Result<SignedForRecord>(SignedForRecord{"NEW", kNow});
+  }, &kSpend);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(used, "6");
+  EXPECT_EQ(records.Find("5").value()->der, "OLD");
+  EXPECT_EQ(store->Get("used_ott/abc").value(), "admin/kid marker1");
+}
+
+TEST(CertificateRecordsTest, AStoreDownAtTheSpendWritesNothing) {
+  FaultyStore store;
+  store.fail_put_if_absent = true;
+  bool written = true;
+  Status st = CertificateRecords(store).Issue(Intent(), kNow, Serials({"9"}),
+                                              [&](const std::string&) {
+                                                return Result<SignedForRecord>(SignedForRecord{});
+                                              },
+                                              &kSpend, &written);
+  EXPECT_EQ(st.code(), Code::kUnavailable);
+  EXPECT_FALSE(st.maybe_applied());
+  EXPECT_FALSE(written);
+  EXPECT_FALSE(store.inner->Get("used_ott/abc").value().has_value());
+}
+
+// A store whose PutIfAllAbsent applies the write and then answers
+// "unavailable, may have been applied", a given number of times.
+class UncertainStore final : public Store {
+ public:
+  Status OpenInProcess() override { return Status::Ok(); }
+  void CloseInProcess() override {}
+  Status PutIfAbsent(std::string_view k, std::string_view v, seconds t) override {
+    return inner->PutIfAbsent(k, v, t);
+  }
+  Status PutIfAllAbsent(const std::vector<StoreEntry>& e, size_t* taken) override {
+    Status st = inner->PutIfAllAbsent(e, taken);
+    if (uncertain > 0) {
+      --uncertain;
+      return Unavailable("store unavailable: test").MaybeApplied();
+    }
+    return st;
+  }
+  Status Put(std::string_view k, std::string_view v, seconds t) override { return inner->Put(k, v, t); }
+  Status CompareAndSwap(std::string_view k, const std::optional<std::string>& e,
+                        std::string_view d, seconds t) override {
+    return inner->CompareAndSwap(k, e, d, t);
+  }
+  Result<std::optional<std::string>> Get(std::string_view k) override { return inner->Get(k); }
+  Result<std::optional<std::string>> Take(std::string_view k) override { return inner->Take(k); }
+  Status Delete(std::string_view k) override { return inner->Delete(k); }
+  std::string Kind() const override { return "uncertain"; }
+  Result<std::string> ServerIdentity() override { return std::string(); }
+
+  std::unique_ptr<Store> inner = MakeMemoryStore();
+  int uncertain = 0;
+};
+
+TEST(CertificateRecordsTest, AnUncertainSpendIsSettledByWritingItAgain) {
+  UncertainStore store;
+  store.uncertain = 1;  // the first write landed, its answer was lost
+  bool written = false;
+  Status st = CertificateRecords(store).Issue(Intent(), kNow, Serials({"10"}),
+                                              [&](const std::string&) {
+                                                return Result<SignedForRecord>(SignedForRecord{"D", kNow});
+                                              },
+                                              &kSpend, &written);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(written);
+  EXPECT_EQ(CertificateRecords(*store.inner).Find("10").value()->state, CertificateState::kIssued);
+
+  // Someone else's spend found on the second look is a replay, not ours.
+  UncertainStore other;
+  ASSERT_TRUE(other.inner->Put("used_ott/abc", "someone else", seconds(300)).ok());
+  other.uncertain = 1;
+  st = CertificateRecords(other).Issue(Intent(), kNow, Serials({"11"}),
+                                       [&](const std::string&) {
+                                         return Result<SignedForRecord>(SignedForRecord{"D", kNow});
+                                       },
+                                       &kSpend, &written);
+  EXPECT_EQ(st.code(), Code::kAlreadyExists);
+  EXPECT_FALSE(written);
+
+  // Both answers lost: unavailable, and it says the write may have landed.
+  UncertainStore lost;
+  lost.uncertain = 2;
+  st = CertificateRecords(lost).Issue(Intent(), kNow, Serials({"12"}),
+                                      [&](const std::string&) {
+                                        return Result<SignedForRecord>(SignedForRecord{"D", kNow});
+                                      },
+                                      &kSpend, &written);
+  EXPECT_EQ(st.code(), Code::kUnavailable);
+  EXPECT_TRUE(st.maybe_applied());
+  EXPECT_FALSE(written);
 }
 
 TEST(CertificateRecordsTest, CompletionRefusesARecordChangedMeanwhile) {

@@ -31,6 +31,12 @@ std::string SpendMarker() {
 
 }  // namespace
 
+StoreEntry SpentTokens::Entry(std::string_view token_key, std::string_view spent_by,
+                              TimePoint token_expiry, TimePoint now) {
+  return StoreEntry{Key(token_key), std::string(spent_by) + " " + SpendMarker(),
+                    RetentionFor(token_expiry, now)};
+}
+
 Status SpentTokens::Spend(std::string_view token_key, std::string_view spent_by,
                           TimePoint token_expiry, TimePoint now) {
   if (token_key.empty()) return Internal("spent tokens: empty token key");

@@ -45,6 +45,12 @@ class SpentTokens {
   [[nodiscard]] Status Spend(std::string_view token_key, std::string_view spent_by,
                              TimePoint token_expiry, TimePoint now);
 
+  // The entry Spend writes, for a caller that stores it together with
+  // another write (CertificateRecords::Issue): kAlreadyExists on its key is
+  // a replay, as from Spend.
+  static StoreEntry Entry(std::string_view token_key, std::string_view spent_by,
+                          TimePoint token_expiry, TimePoint now);
+
   // How long the record is kept: until the token's expiry plus the clock
   // leeway a verifier allows, plus a minute; never under a minute.
   static std::chrono::seconds RetentionFor(TimePoint token_expiry, TimePoint now);

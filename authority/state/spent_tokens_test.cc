@@ -84,6 +84,9 @@ class ScriptedStore final : public Store {
     }
     return Internal("unreachable");
   }
+  Status PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) override {
+    return inner_.PutIfAllAbsent(entries, taken);
+  }
   Status Put(std::string_view k, std::string_view v, std::chrono::seconds t) override { return inner_.Put(k, v, t); }
   Result<std::optional<std::string>> Get(std::string_view k) override { return inner_.Get(k); }
   Result<std::optional<std::string>> Take(std::string_view k) override { return inner_.Take(k); }

@@ -348,6 +348,28 @@ Status LmdbStore::PutIfAbsent(std::string_view key, std::string_view value,
   return CompareAndSwap(key, std::nullopt, value, ttl);
 }
 
+// All the checks before any put: a refusal leaves nothing of this write in
+// the batch's transaction.
+Status LmdbStore::PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) {
+  for (const auto& e : entries) {
+    if (e.ttl.count() < 0) return InvalidArgument("store ttl is negative");
+    STEPCA_RETURN_IF_ERROR(CheckKey(e.key));
+  }
+  return Write([&](MDB_txn* txn, uint64_t now) -> Status {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      MDB_val k = Val(entries[i].key), old;
+      int rc = mdb_get(txn, dbi_, &k, &old);
+      if (rc != 0 && rc != MDB_NOTFOUND) return MdbError("get", rc);
+      if (rc == 0 && Live(old, now)) {
+        if (taken != nullptr) *taken = i;
+        return AlreadyExists("store key exists");
+      }
+    }
+    for (const auto& e : entries) STEPCA_RETURN_IF_ERROR(PutInTxn(txn, e.key, e.value, e.ttl, now));
+    return Status::Ok();
+  });
+}
+
 Status LmdbStore::CompareAndSwap(std::string_view key,
                                  const std::optional<std::string>& expected,
                                  std::string_view desired,

@@ -58,6 +58,7 @@ class LmdbStore final : public Store {
 
   Status PutIfAbsent(std::string_view key, std::string_view value,
                      std::chrono::seconds ttl) override;
+  Status PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) override;
   Status Put(std::string_view key, std::string_view value,
              std::chrono::seconds ttl) override;
   Status CompareAndSwap(std::string_view key,

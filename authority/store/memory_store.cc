@@ -23,6 +23,19 @@ class MemoryStore final : public Store {
     return CompareAndSwap(key, std::nullopt, value, ttl);
   }
 
+  Status PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) override {
+    for (const auto& e : entries) STEPCA_RETURN_IF_ERROR(CheckArgs(e.key, e.ttl));
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (Live(entries[i].key) != nullptr) {
+        if (taken != nullptr) *taken = i;
+        return AlreadyExists("store key exists");
+      }
+    }
+    for (const auto& e : entries) Write(e.key, e.value, e.ttl);
+    return Status::Ok();
+  }
+
   Status Put(std::string_view key, std::string_view value,
              std::chrono::seconds ttl) override {
     STEPCA_RETURN_IF_ERROR(CheckArgs(key, ttl));

@@ -367,6 +367,53 @@ constexpr char kCompareAndSwapScript[] =
 
 }  // namespace
 
+namespace {
+
+// KEYS: the keys; ARGV: value and ttl seconds (0: none) of each key in
+// turn. The index (from 1) of the first live key, or 0 when all were
+// stored. A script runs whole or not at all, like MULTI, and EXISTS does
+// not see an expired key.
+constexpr char kPutIfAllAbsentScript[] =
+    "for i = 1, #KEYS do\n"
+    "  if redis.call('EXISTS', KEYS[i]) == 1 then return i end\n"
+    "end\n"
+    "for i = 1, #KEYS do\n"
+    "  if ARGV[2 * i] ~= '0' then\n"
+    "    redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ARGV[2 * i])\n"
+    "  else\n"
+    "    redis.call('SET', KEYS[i], ARGV[2 * i - 1])\n"
+    "  end\n"
+    "end\n"
+    "return 0\n";
+
+}  // namespace
+
+Status RedisStore::PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) {
+  if (entries.empty()) return Status::Ok();
+  std::vector<std::string> keys, secs;
+  keys.reserve(entries.size());
+  secs.reserve(entries.size());
+  for (const auto& e : entries) {
+    STEPCA_RETURN_IF_ERROR(CheckArgs(e.key, e.ttl));
+    keys.push_back(config_.redis_prefix + e.key);
+    secs.push_back(std::to_string(e.ttl.count()));
+  }
+  const std::string nkeys = std::to_string(entries.size());
+  std::vector<std::string_view> args = {"EVAL", kPutIfAllAbsentScript, nkeys};
+  for (const auto& k : keys) args.push_back(k);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    args.push_back(entries[i].value);
+    args.push_back(secs[i]);
+  }
+  STEPCA_ASSIGN_OR_RETURN(ReplyPtr r, Command(args));
+  if (r->type != REDIS_REPLY_INTEGER) return Down("EVAL: unexpected reply type");
+  if (r->integer < 0 || static_cast<size_t>(r->integer) > entries.size())
+    return Down("EVAL: unexpected reply");
+  if (r->integer == 0) return Status::Ok();
+  if (taken != nullptr) *taken = static_cast<size_t>(r->integer - 1);
+  return AlreadyExists("store key exists");
+}
+
 Status RedisStore::CompareAndSwap(std::string_view key,
                                   const std::optional<std::string>& expected,
                                   std::string_view desired,

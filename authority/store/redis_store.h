@@ -51,6 +51,7 @@ class RedisStore final : public Store {
 
   Status PutIfAbsent(std::string_view key, std::string_view value,
                      std::chrono::seconds ttl) override;
+  Status PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) override;
   Status Put(std::string_view key, std::string_view value,
              std::chrono::seconds ttl) override;
   // One EVAL of a small Lua script (GET, compare, SET [EX]): Redis runs a

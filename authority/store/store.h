@@ -22,6 +22,13 @@
 
 namespace stepca {
 
+// One entry of a write that covers several keys.
+struct StoreEntry {
+  std::string key;
+  std::string value;
+  std::chrono::seconds ttl{0};
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -37,6 +44,13 @@ class Store {
   // kAlreadyExists if one does. The building block of one-time tokens.
   virtual Status PutIfAbsent(std::string_view key, std::string_view value,
                              std::chrono::seconds ttl) = 0;
+
+  // PutIfAbsent of several keys as one atomic write: every entry is stored
+  // if none of their keys has a live entry, else nothing is, and the answer
+  // is kAlreadyExists with *taken (when given) the index of a key found
+  // live. Writes that belong together (a token spent and the record of the
+  // certificate it pays for) cost one round trip and one durable commit.
+  virtual Status PutIfAllAbsent(const std::vector<StoreEntry>& entries, size_t* taken) = 0;
 
   // Stores value, replacing any entry.
   virtual Status Put(std::string_view key, std::string_view value,

@@ -144,6 +144,58 @@ TEST_P(StoreTest, PutIfAbsent) {
   EXPECT_EQ(MustGet("contract/j1"), "v3");
 }
 
+TEST_P(StoreTest, PutIfAllAbsentWritesAllOrNothing) {
+  const std::vector<StoreEntry> both = {{"all/token", "spent", seconds(60)},
+                                        {"all/record", "reserved", seconds(0)}};
+  size_t taken = 99;
+  ASSERT_TRUE(store_->PutIfAllAbsent(both, &taken).ok());
+  EXPECT_EQ(taken, 99u);  // untouched on success
+  EXPECT_EQ(MustGet("all/token"), "spent");
+  EXPECT_EQ(MustGet("all/record"), "reserved");
+
+  // The second key live: nothing of the write is stored, and the index says
+  // which key was in the way.
+  const std::vector<StoreEntry> blocked = {{"all/fresh", "x", seconds(60)},
+                                           {"all/record", "other", seconds(0)}};
+  Status st = store_->PutIfAllAbsent(blocked, &taken);
+  EXPECT_EQ(st.code(), Code::kAlreadyExists);
+  EXPECT_EQ(taken, 1u);
+  EXPECT_EQ(MustGet("all/fresh"), std::nullopt);
+  EXPECT_EQ(MustGet("all/record"), "reserved");
+  // The first key live.
+  st = store_->PutIfAllAbsent({{"all/token", "again", seconds(60)}, {"all/new", "n", seconds(0)}},
+                              &taken);
+  EXPECT_EQ(st.code(), Code::kAlreadyExists);
+  EXPECT_EQ(taken, 0u);
+  EXPECT_EQ(MustGet("all/token"), "spent");
+  EXPECT_EQ(MustGet("all/new"), std::nullopt);
+  // Without an index to report, the refusal is the same.
+  EXPECT_EQ(store_->PutIfAllAbsent(both, nullptr).code(), Code::kAlreadyExists);
+  // Keys are checked like PutIfAbsent's.
+  EXPECT_EQ(store_->PutIfAllAbsent({{"", "v", seconds(0)}}, nullptr).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(store_->PutIfAllAbsent({{"all/neg", "v", seconds(-1)}}, nullptr).code(),
+            Code::kInvalidArgument);
+}
+
+TEST_P(StoreTest, PutIfAllAbsentKeepsEachTtlAndIgnoresExpiredEntries) {
+  ASSERT_TRUE(store_->PutIfAllAbsent({{"allttl/short", "s", seconds(1)},
+                                      {"allttl/forever", "f", seconds(0)}},
+                                     nullptr)
+                  .ok());
+  ASSERT_TRUE(store_->Put("allttl/old", "o", seconds(1)).ok());
+  Advance(std::chrono::milliseconds(2050));
+  EXPECT_EQ(MustGet("allttl/short"), std::nullopt);
+  EXPECT_EQ(MustGet("allttl/forever"), "f");
+  // an expired entry does not block, and is overwritten
+  ASSERT_TRUE(store_->PutIfAllAbsent({{"allttl/old", "n", seconds(60)},
+                                      {"allttl/short", "n2", seconds(60)}},
+                                     nullptr)
+                  .ok());
+  EXPECT_EQ(MustGet("allttl/old"), "n");
+  EXPECT_EQ(MustGet("allttl/short"), "n2");
+}
+
 TEST_P(StoreTest, TakeReturnsValueOnce) {
   ASSERT_TRUE(store_->Put("nonce/n1", "x", seconds(60)).ok());
   auto first = store_->Take("nonce/n1");
@@ -284,6 +336,28 @@ double RunRace(int n, F body) {
   return std::chrono::duration<double, std::milli>(
              std::chrono::steady_clock::now() - start)
       .count();
+}
+
+// Writers that share one key and each bring a key of their own: one wins,
+// and no loser leaves its own key behind.
+TEST_P(StoreTest, PutIfAllAbsentRacedByThreads) {
+  constexpr int kThreads = 16;
+  std::atomic<int> wins{0}, errors{0};
+  RunRace(kThreads, [&](int t) {
+    Status st = store_->PutIfAllAbsent({{"allrace/own" + std::to_string(t), "o", seconds(60)},
+                                        {"allrace/shared", std::to_string(t), seconds(60)}},
+                                       nullptr);
+    if (st.ok()) wins.fetch_add(1);
+    else if (st.code() != Code::kAlreadyExists) errors.fetch_add(1);
+  });
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(errors.load(), 0);
+  auto winner = MustGet("allrace/shared");
+  ASSERT_TRUE(winner.has_value());
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(MustGet("allrace/own" + std::to_string(t)).has_value(),
+              std::to_string(t) == *winner)
+        << t;
 }
 
 TEST_P(StoreTest, PutIfAbsentRacedByThreads) {
