@@ -552,6 +552,13 @@ Result<CaConfig> Loader::Load() {
   auto timeouts = ParseUpstreamTimeouts(json_object_get(root.get(), "nginxStepca"));
   if (!timeouts.ok()) return InvalidArgument(opts_.path + ": " + timeouts.status().message());
   cfg_.ra.timeouts = timeouts.value();
+  auto header = ParseUpstreamClientCertHeader(json_object_get(root.get(), "nginxStepca"));
+  if (!header.ok()) return InvalidArgument(opts_.path + ": " + header.status().message());
+  if (!header->empty() && cfg_.ra.type != CaServiceType::kStepCas)
+    return Err("nginxStepca.upstream.clientCertHeader",
+               "is read only by a registration authority over an nginx-stepca upstream (authority.type "
+               "\"stepcas\"); remove it");
+  cfg_.ra.client_cert_header = std::move(header).value();
   if (is_ra) STEPCA_RETURN_IF_ERROR(RefuseLocalKey(root.get()));
   for (const char* f : {"certificateAuthority", "certificateAuthorityFingerprint", "certificateIssuer"})
     if (!is_ra && json_object_get(auth, f) != nullptr)

@@ -75,6 +75,7 @@ const std::vector<FieldRule> kRules = {
     {"nginxStepca.ocsp.url", H, ""},
     {"nginxStepca.ocsp.validity", H, ""},
     {"nginxStepca.upstream", H, ""},
+    {"nginxStepca.upstream.clientCertHeader", H, ""},
     {"nginxStepca.upstream.connectTimeout", H, ""},
     {"nginxStepca.upstream.timeout", H, ""},
     {"nginxStepca.ocsp.responderCert", H, ""},

@@ -69,6 +69,9 @@ struct RaConfig {
   std::string fingerprint;
   StepCasIssuerConfig issuer;
   UpstreamTimeouts timeouts;        // nginxStepca.upstream (upstream_config.h)
+  // nginxStepca.upstream.clientCertHeader (stepcas only): empty, or the
+  // header an upstream nginx-stepca reads a client certificate from.
+  std::string client_cert_header;
   VaultCasConfig vault;
   CloudCasConfig cloud;
 

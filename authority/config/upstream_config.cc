@@ -1,5 +1,7 @@
 #include "authority/config/upstream_config.h"
 
+#include <cctype>
+#include <cstring>
 #include <string>
 
 namespace stepca {
@@ -37,6 +39,24 @@ Result<UpstreamTimeouts> ParseUpstreamTimeouts(const json_t* ext) {
   STEPCA_RETURN_IF_ERROR(Timeout(up, "timeout", &t.total));
   if (t.connect > t.total) return Err("connectTimeout", "must not exceed nginxStepca.upstream.timeout");
   return t;
+}
+
+Result<std::string> ParseUpstreamClientCertHeader(const json_t* ext) {
+  if (ext == nullptr || !json_is_object(ext)) return std::string();
+  const json_t* up = json_object_get(ext, "upstream");
+  if (!json_is_object(up)) return std::string();  // ParseUpstreamTimeouts names a wrong type
+  const json_t* v = json_object_get(up, "clientCertHeader");
+  if (v == nullptr || json_is_null(v)) return std::string();
+  if (!json_is_string(v)) return Err("clientCertHeader", "must be a header name (such as \"X-Client-Cert\")");
+  const std::string name(json_string_value(v), json_string_length(v));
+  // RFC 9110 token characters: anything else would let ca.json inject a
+  // second header line into every renewal the RA forwards.
+  static const char kTokenPunct[] = "!#$%&'*+-.^_`|~";
+  bool token = !name.empty() && name.size() <= 64;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::strchr(kTokenPunct, c) == nullptr) token = false;
+  if (!token) return Err("clientCertHeader", "\"" + name.substr(0, 64) + "\" is not a header name");
+  return name;
 }
 
 }  // namespace stepca

@@ -1,5 +1,6 @@
 // nginxStepca.upstream in ca.json (this CA's own extension; step-ca has no
-// such field): how long a registration authority waits for its upstream CA.
+// such field): how long a registration authority waits for its upstream CA,
+// and how it shows the upstream a client certificate.
 #ifndef STEPCA_AUTHORITY_CONFIG_UPSTREAM_CONFIG_H
 #define STEPCA_AUTHORITY_CONFIG_UPSTREAM_CONFIG_H
 
@@ -19,6 +20,13 @@ struct UpstreamTimeouts {
 // "upstream" member holds "connectTimeout" and "timeout", Go durations;
 // connectTimeout may not exceed timeout, and neither 5m.
 Result<UpstreamTimeouts> ParseUpstreamTimeouts(const json_t* ext);
+
+// "clientCertHeader" of the same object: the request header an upstream
+// nginx-stepca reads a client certificate from (its
+// stepca_client_cert_header, with this RA among its stepca_trusted_proxy).
+// With it a registration authority forwards renewals over mutual TLS;
+// empty when absent. A name that is not an HTTP token is refused.
+Result<std::string> ParseUpstreamClientCertHeader(const json_t* ext);
 
 }  // namespace stepca
 

@@ -49,5 +49,37 @@ TEST(UpstreamConfig, RefusesBadValuesNamingTheField) {
   }
 }
 
+Result<std::string> Header(const char* text) {
+  JsonPtr j(json_loads(text, 0, nullptr));
+  EXPECT_TRUE(j) << text;
+  return ParseUpstreamClientCertHeader(j.get());
+}
+
+TEST(UpstreamConfig, ClientCertHeaderIsEmptyUnlessGiven) {
+  auto none = ParseUpstreamClientCertHeader(nullptr);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none.value(), "");
+  auto other = Header(R"({"upstream":{"timeout":"3s"}})");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other.value(), "");
+  auto given = Header(R"({"upstream":{"clientCertHeader":"X-Client-Cert"}})");
+  ASSERT_TRUE(given.ok()) << given.status().message();
+  EXPECT_EQ(given.value(), "X-Client-Cert");
+}
+
+TEST(UpstreamConfig, RefusesAClientCertHeaderThatIsNotAName) {
+  for (const char* text : {R"({"upstream":{"clientCertHeader":""}})",
+                           R"({"upstream":{"clientCertHeader":7}})",
+                           R"({"upstream":{"clientCertHeader":"X-A: b"}})",
+                           R"({"upstream":{"clientCertHeader":"X-A\r\nX-Injected"}})",
+                           R"({"upstream":{"clientCertHeader":"X A"}})"}) {
+    auto h = Header(text);
+    ASSERT_FALSE(h.ok()) << text;
+    EXPECT_EQ(h.status().code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(h.status().message().find("field \"nginxStepca.upstream.clientCertHeader\""), std::string::npos)
+        << text << ": " << h.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace stepca

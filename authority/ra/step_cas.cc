@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "authority/cloud/http_request.h"
 #include "authority/ra/cas_certs.h"
 #include "authority/ra/cas_request.h"
 #include "authority/ra/jwk_issuer.h"
@@ -94,8 +95,9 @@ class StepCas : public CertificateAuthorityService {
   // intermediates: what the upstream is known to sign with at start
   // (possibly none), the issuing certificate first.
   StepCas(UpstreamClient client, std::unique_ptr<UpstreamIssuer> issuer, X509* root,
-          std::vector<X509Ptr> intermediates)
-      : client_(std::move(client)), issuer_(std::move(issuer)) {
+          std::vector<X509Ptr> intermediates, std::string client_cert_header)
+      : client_(std::move(client)), issuer_(std::move(issuer)),
+        client_cert_header_(std::move(client_cert_header)) {
     issuer_not_after_ns_ = CertNotAfter(root).time_since_epoch().count();
     for (auto& c : intermediates) chain_pems_.push_back(CertificateToPem(c.get()));
     if (!intermediates.empty()) NoteIssuer(std::move(intermediates.front()));
@@ -114,7 +116,8 @@ class StepCas : public CertificateAuthorityService {
   // lifetime). Renew keeps the key, and the upstream signs a key only for
   // whoever proves it holds it: the client's own renew token is that proof
   // and goes to the upstream's /renew. Over mutual TLS the proof stayed in
-  // the TLS handshake with this RA and cannot be passed on.
+  // the TLS handshake with this RA: only an upstream that takes this RA's
+  // word for it (RenewForwarded) can renew then.
   Result<IssuedCertificate> Reissue(const ReissueCertificateRequest& request) const override {
     X509* old = request.reissue.old;
     if (old == nullptr) return Internal("stepcas: a reissue without a certificate");
@@ -124,12 +127,15 @@ class StepCas : public CertificateAuthorityService {
       STEPCA_RETURN_IF_ERROR(CheckRekeyCsrNames(*request.csr, cn, names));
       return SignCsr(*request.csr, cn, names, request.reissue.validity);
     }
+    if (request.renew_token.empty() && !client_cert_header_.empty()) return RenewForwarded(old);
     if (request.renew_token.empty())
       // 400, not 501: step shows a 4xx's message, and this one says what works.
       return InvalidArgument(
           "renewing over mutual TLS cannot be forwarded to the upstream CA, which re-signs a key only "
           "for a request the key's holder signed; renew with a renew token (step ca renew "
-          "--mtls=false), or use step ca rekey");
+          "--mtls=false), or use step ca rekey (an nginx-stepca upstream that trusts this registration "
+          "authority's client certificate header takes mutual TLS renewals: "
+          "nginxStepca.upstream.clientCertHeader)");
     STEPCA_ASSIGN_OR_RETURN(UpstreamResponse r,
                             client_.PostJson("/1.0/renew", "", request.renew_token));
     if (r.status != 200 && r.status != 201)
@@ -171,6 +177,21 @@ class StepCas : public CertificateAuthorityService {
   }
 
  private:
+  // Renewal over mutual TLS, for an upstream nginx-stepca that lists this
+  // RA among its trusted proxies: policy already proved the client's
+  // certificate (its handshake with us, the upstream's chain, not revoked
+  // here), so the upstream is shown that certificate as a TLS-terminating
+  // proxy shows it, and checks it again itself.
+  Result<IssuedCertificate> RenewForwarded(X509* old) const {
+    const std::vector<std::string> headers = {
+        client_cert_header_ + ": " + cloud::PercentEscape(CertificateToPem(old), "-_.~")};
+    const std::string empty;
+    STEPCA_ASSIGN_OR_RETURN(UpstreamResponse r, client_.Request("POST", "/1.0/renew", &empty, headers));
+    if (r.status != 200 && r.status != 201)
+      return FromUpstream(client_.base(), "renew the certificate", r);
+    return ParseSignResponse(r, X509_get0_pubkey(old));
+  }
+
   // step-ca's StepCAS: the token names every name, and its subject is the
   // common name (or the first name when there is none).
   Result<IssuedCertificate> SignCsr(const Csr& csr, const std::string& common_name,
@@ -249,6 +270,7 @@ class StepCas : public CertificateAuthorityService {
 
   UpstreamClient client_;
   std::unique_ptr<UpstreamIssuer> issuer_;
+  std::string client_cert_header_;  // empty: mutual TLS renewals refused
   std::vector<std::string> chain_pems_;
   mutable std::atomic<int64_t> issuer_not_after_ns_{0};
   mutable std::mutex mu_;
@@ -337,7 +359,8 @@ Result<StepCasService> MakeStepCas(const RaConfig& config, UpstreamObserver obse
   running.reuse_connection = true;
   running.observer = std::move(observer);
   out.service = std::make_unique<StepCas>(UpstreamClient(base, root_pem, running), std::move(issuer),
-                                          root->get(), std::move(intermediates));
+                                          root->get(), std::move(intermediates),
+                                          config.client_cert_header);
   out.root = std::move(root).value();
   return out;
 }

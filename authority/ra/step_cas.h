@@ -4,8 +4,11 @@
 // provisioner (certificateIssuer) and forwards the CSR, and answers with
 // what the upstream signed. Rekey forwards the new CSR the same way under
 // the old certificate's names; renewal by token forwards the client's own
-// renew token to the upstream's /renew; renewal over mutual TLS cannot be
-// forwarded and is refused with a message saying what works.
+// renew token to the upstream's /renew; renewal over mutual TLS goes to an
+// upstream nginx-stepca that trusts this RA's client certificate header
+// (nginxStepca.upstream.clientCertHeader), and is refused otherwise with a
+// message saying what works: step-ca itself takes the proof of a key only
+// from the key's holder.
 #ifndef STEPCA_AUTHORITY_RA_STEP_CAS_H
 #define STEPCA_AUTHORITY_RA_STEP_CAS_H
 
