@@ -2,7 +2,9 @@
 
 - our RA in front of our own module as the upstream (a local CA on its own
   copy of the fixture PKI): sign, revoke by the upstream, token renewal,
-  rekey, and an upstream refusal passed on;
+  rekey, and an upstream refusal passed on; `step ca renew` over mutual
+  TLS, which the RA shows the upstream in a client certificate header the
+  upstream trusts from the RA's address;
 - the real step-ca 0.19 in RA mode (authority.type stepcas, a JWK
   certificateIssuer) in front of our module: it bootstraps from our root
   by its fingerprint, downloads the encrypted JWK key from our
@@ -22,7 +24,7 @@ from conftest import copy_pki
 from test_ra_stepcas import (FIXTURE_FP, PROVISIONER_PASSWORD, RA_JWK, UPSTREAM_JWK,  # noqa: F401
                              assert_signed_by_upstream, load_pems, make_ra, post, provisioner_name,
                              ra_sign, step_ca_factory)
-from test_ra_step_cli import renew_by_token
+from test_ra_step_cli import certificate, renew_by_token
 from test_smallstep_compat import STEP_CA, _BUILT
 from tokens import Provisioner, make_csr
 
@@ -31,13 +33,17 @@ class OurUpstream:
     """Our module as a plain local CA on its own copy of the fixture PKI,
     with what make_ra reads of an upstream (url, provisioner password)."""
 
-    def __init__(self, nginx_factory, prefix):
+    def __init__(self, nginx_factory, prefix, client_cert_header=None, trusted_proxy=None):
         self.pki = copy_pki(os.path.join(prefix, "our-upstream-pki"))
         self.provisioner_password_file = os.path.join(self.pki.path, "provisioner-password.txt")
         n = nginx_factory(name="our-upstream")
         n.pki = self.pki
         n.params["ca_json"] = self.pki.ca_json
         n.params["password_line"] = "    stepca_password_file %s;\n" % self.pki.password_file
+        if client_cert_header:
+            n.params["http_extra"] += "    stepca_client_cert_header %s;\n" % client_cert_header
+        if trusted_proxy:
+            n.params["http_extra"] += "    stepca_trusted_proxy %s;\n" % trusted_proxy
         n.write_conf()
         self.nginx = n.start()
         self.url = "https://127.0.0.1:%d" % n.port
@@ -157,3 +163,104 @@ def test_real_step_ca_in_ra_mode_over_our_module(step_cli, step_ca_factory, ours
                           "-CAfile", ours.pki.root_crt, "-verify_return_error"],
                          input="", capture_output=True, text=True, timeout=30)
     assert "Verify return code: 0 (ok)" in out.stdout, out.stdout + out.stderr
+
+
+RA_HEADER = "X-Stepca-Ra-Client-Cert"
+
+
+def ra_over_ours_forwarding_mtls(nginx_factory, pki, prefix, step_cli, trusted_proxy):
+    ours = OurUpstream(nginx_factory, prefix, client_cert_header=RA_HEADER, trusted_proxy=trusted_proxy)
+    ra = make_ra(nginx_factory, pki, ours, nginx_stepca={"upstream": {"clientCertHeader": RA_HEADER}})
+    step_cli.run("ca", "bootstrap", "--ca-url", "https://127.0.0.1:%d" % ra.port, "--fingerprint", FIXTURE_FP)
+    return ours, ra
+
+
+def test_step_ca_renew_over_mtls_through_our_ra_to_our_module(step_cli, nginx_factory, pki, prefix):
+    ours, ra = ra_over_ours_forwarding_mtls(nginx_factory, pki, prefix, step_cli, "127.0.0.1")
+    crt, key = certificate(step_cli, pki, "mtls-via-ra.example.test")
+    old = load_pems(open(crt).read())[0]
+    step_cli.run("ca", "renew", "--force", crt, key)
+    chain = load_pems(open(crt).read())
+    new = chain[0]
+    assert new.serial_number != old.serial_number
+    assert new.public_key().public_numbers() == old.public_key().public_numbers()  # renew keeps the key
+    assert new.subject == old.subject
+    assert new.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
+        .get_values_for_type(x509.DNSName) == ["mtls-via-ra.example.test"]
+    inter = load_pems(open(ours.pki.intermediate_crt).read())[0]
+    assert new.issuer == inter.subject and provisioner_name(new) == UPSTREAM_JWK
+    step_cli.run("certificate", "verify", crt, "--roots", ours.pki.root_crt)
+    # the renewed certificate renews again the same way
+    step_cli.run("ca", "renew", "--force", crt, key)
+    third = load_pems(open(crt).read())[0]
+    assert third.serial_number != new.serial_number
+
+
+@pytest.mark.allow_error_log  # the refusals
+def test_a_certificate_revoked_at_the_upstream_is_refused_renewal_through_the_ra(step_cli, nginx_factory,
+                                                                                 pki, prefix):
+    ours, ra = ra_over_ours_forwarding_mtls(nginx_factory, pki, prefix, step_cli, "127.0.0.1")
+    crt, key = certificate(step_cli, pki, "mtls-revoked-upstream.example.test")
+    before = open(crt).read()
+    # revoked at the upstream only: the RA does not know, the upstream
+    # checks the forwarded certificate itself
+    assert ours.revoke(str(load_pems(before)[0].serial_number))[0] == 200
+    status, _, body = ra.request("POST", "/1.0/renew", body=b"", cert=crt, key=key)
+    assert status == 401, body
+    assert "certificate has been revoked" in ours.nginx.read_file("error.log")
+    assert "the upstream CA refused to renew the certificate" in ra.read_file("error.log")
+    assert open(crt).read() == before
+
+
+@pytest.mark.allow_error_log  # the upstream's warning, the refusal
+def test_an_upstream_that_does_not_trust_the_ra_renews_nothing(step_cli, nginx_factory, pki, prefix):
+    # the upstream reads the header only from 10.0.0.0/8: the RA's
+    # 127.0.0.1 is not a trusted proxy, so the header is ignored and the
+    # upstream sees a renewal with no certificate at all
+    ours, ra = ra_over_ours_forwarding_mtls(nginx_factory, pki, prefix, step_cli, "10.0.0.0/8")
+    crt, key = certificate(step_cli, pki, "mtls-untrusted.example.test")
+    before = open(crt).read()
+    proc = step_cli.run("ca", "renew", "--force", crt, key, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert open(crt).read() == before
+    assert "which is not a trusted proxy" in ours.nginx.read_file("error.log")
+    # the upstream saw no certificate: not the client's fault (a 503), and
+    # the RA's log says what to check
+    assert "did not take the client certificate this registration authority forwarded" in out, out
+    assert "stepca_trusted_proxy" in ra.read_file("error.log")
+    assert "500" not in out
+
+
+@pytest.mark.allow_error_log
+def test_without_the_header_mtls_renewal_is_refused_naming_the_setting(step_cli, nginx_factory, pki, prefix):
+    ours = OurUpstream(nginx_factory, prefix)
+    ra = make_ra(nginx_factory, pki, ours)
+    step_cli.run("ca", "bootstrap", "--ca-url", "https://127.0.0.1:%d" % ra.port, "--fingerprint", FIXTURE_FP)
+    crt, key = certificate(step_cli, pki, "mtls-refused.example.test")
+    proc = step_cli.run("ca", "renew", "--force", crt, key, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "nginxStepca.upstream.clientCertHeader" in out, out
+
+
+@pytest.mark.allow_error_log
+@pytest.mark.parametrize("value, words", [
+    ("X-A: injected", "is not a header name"),
+    (7, "must be a header name"),
+])
+def test_a_bad_client_cert_header_fails_nginx_t(nginx_factory, pki, ours, value, words):
+    n = make_ra(nginx_factory, pki, ours, start=False, nginx_stepca={"upstream": {"clientCertHeader": value}})
+    out = n.test_config()
+    assert out.returncode != 0
+    assert '"nginxStepca.upstream.clientCertHeader"' in out.stderr and words in out.stderr, out.stderr
+
+
+@pytest.mark.allow_error_log
+def test_a_client_cert_header_on_a_local_ca_fails_nginx_t(nginx_factory, pki):
+    doc = pki.read_ca_json()
+    doc["nginxStepca"] = {"upstream": {"clientCertHeader": RA_HEADER}}
+    pki.write_ca_json(doc)
+    out = nginx_factory().test_config()
+    assert out.returncode != 0
+    assert "is read only by a registration authority" in out.stderr, out.stderr

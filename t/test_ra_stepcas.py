@@ -95,7 +95,7 @@ class Upstream:
         return int(code), body
 
 
-def ra_ca_json(pki, upstream_url, issuer, fingerprint=FIXTURE_FP):
+def ra_ca_json(pki, upstream_url, issuer, fingerprint=FIXTURE_FP, nginx_stepca=None):
     """The fixture ca.json turned into an RA's: no root, crt, key; the
     upstream and the issuer; its JWK provisioner renamed so that a leaf
     tells which CA's provisioner signed it."""
@@ -108,6 +108,8 @@ def ra_ca_json(pki, upstream_url, issuer, fingerprint=FIXTURE_FP):
     a["certificateAuthorityFingerprint"] = fingerprint
     a["certificateIssuer"] = issuer
     a["provisioners"][0]["name"] = RA_JWK
+    if nginx_stepca is not None:
+        doc["nginxStepca"] = nginx_stepca
     pki.write_ca_json(doc)
 
 

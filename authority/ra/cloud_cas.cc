@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <memory>
+#include <utility>
 
 #include "authority/cloud/http_request.h"
 #include "authority/ra/cas_certs.h"
@@ -83,9 +84,10 @@ Status FromGoogle(const GoogleResponse& r, const std::string& what, const std::s
 
 class GoogleApi {
  public:
-  GoogleApi(const RaConfig& config, const GoogleServiceAccount& account, bool reuse)
+  GoogleApi(const RaConfig& config, const GoogleServiceAccount& account, bool reuse,
+            UpstreamObserver observer = {})
       : endpoint_(config.cloud.endpoint), account_(account), reuse_(reuse),
-        client_(config.cloud.endpoint, "", Options(config.cloud.endpoint, reuse)) {}
+        client_(config.cloud.endpoint, "", Options(config.cloud.endpoint, reuse, std::move(observer))) {}
 
   const std::string& endpoint() const { return endpoint_; }
 
@@ -128,8 +130,9 @@ class GoogleApi {
   }
 
  private:
-  static UpstreamOptions Options(const std::string& endpoint, bool reuse) {
+  static UpstreamOptions Options(const std::string& endpoint, bool reuse, UpstreamObserver observer) {
     UpstreamOptions o;
+    o.observer = std::move(observer);
     o.reuse_connection = reuse;
     o.system_trust = true;
     o.allow_http = IsLoopbackHttp(endpoint);
@@ -145,10 +148,10 @@ class GoogleApi {
 class CloudCas : public CertificateAuthorityService {
  public:
   CloudCas(const RaConfig& config, std::unique_ptr<GoogleServiceAccount> account, X509* root,
-           std::vector<std::string> chain)
+           std::vector<std::string> chain, UpstreamObserver observer)
       : name_(SplitName(config.certificate_authority)),
         account_(std::move(account)),
-        api_(config, *account_, true),
+        api_(config, *account_, true, std::move(observer)),
         chain_pems_(std::move(chain)),
         issuer_(root) {
     if (!chain_pems_.empty()) issuer_.Note(chain_pems_.front());
@@ -250,7 +253,7 @@ Result<std::vector<X509Ptr>> CaCertificates(const GoogleApi& api, const CasName&
 
 }  // namespace
 
-Result<StepCasService> MakeCloudCas(const RaConfig& config) {
+Result<StepCasService> MakeCloudCas(const RaConfig& config, UpstreamObserver observer) {
   auto account = GoogleServiceAccount::Load(config.cloud.credentials_file);
   if (!account.ok()) return RaFieldError("credentialsFile", account.status().message());
   const CasName name = SplitName(config.certificate_authority);
@@ -281,7 +284,8 @@ Result<StepCasService> MakeCloudCas(const RaConfig& config) {
   for (const auto& c : certs)
     if (IsSelfSigned(c.get()) && X509_cmp(c.get(), root->get()) != 0)
       out.federated.emplace_back(X509_dup(c.get()));
-  out.service = std::make_unique<CloudCas>(config, std::move(account).value(), root->get(), std::move(pems));
+  out.service = std::make_unique<CloudCas>(config, std::move(account).value(), root->get(), std::move(pems),
+                                          std::move(observer));
   out.root = std::move(root).value();
   return out;
 }

@@ -17,7 +17,8 @@ namespace stepca {
 // an access token, and fetches the root: the certificate authority's
 // pemCaCertificates, or the pool's fetchCaCerts. With
 // certificateAuthorityFingerprint the root must have that SHA-256.
-Result<StepCasService> MakeCloudCas(const RaConfig& config);
+// observer (may be empty) sees every CA Service call once running.
+Result<StepCasService> MakeCloudCas(const RaConfig& config, UpstreamObserver observer = {});
 
 }  // namespace stepca
 

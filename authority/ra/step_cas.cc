@@ -187,6 +187,21 @@ class StepCas : public CertificateAuthorityService {
         client_cert_header_ + ": " + cloud::PercentEscape(CertificateToPem(old), "-_.~")};
     const std::string empty;
     STEPCA_ASSIGN_OR_RETURN(UpstreamResponse r, client_.Request("POST", "/1.0/renew", &empty, headers));
+    // Here a 401 is about the client's certificate (revoked upstream, or
+    // not the upstream's), not the RA's issuer credentials: the client is
+    // refused as the upstream refused it.
+    const std::string msg = UpstreamErrorMessage(r);
+    if (r.status == 401)
+      return Unauthenticated("the upstream CA refused to renew the certificate")
+          .WithDetail(client_.base() + ": " + msg);
+    // An upstream that does not trust this RA's address ignored the header
+    // and saw no certificate at all: the RA's configuration, not the client.
+    if (r.status == 400 && msg.find("missing client certificate") != std::string::npos)
+      return Unavailable("the upstream CA did not take the client certificate this registration authority "
+                         "forwarded")
+          .WithDetail(client_.base() + ": " + msg + " (the upstream must list this registration authority in "
+                      "stepca_trusted_proxy and read nginxStepca.upstream.clientCertHeader in its "
+                      "stepca_client_cert_header)");
     if (r.status != 200 && r.status != 201)
       return FromUpstream(client_.base(), "renew the certificate", r);
     return ParseSignResponse(r, X509_get0_pubkey(old));

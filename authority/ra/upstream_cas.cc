@@ -12,9 +12,9 @@ Result<StepCasService> MakeUpstreamCas(const RaConfig& config, UpstreamObserver 
     case CaServiceType::kStepCas:
       return MakeStepCas(config, std::move(observer));
     case CaServiceType::kVaultCas:
-      return MakeVaultCas(config);
+      return MakeVaultCas(config, std::move(observer));
     case CaServiceType::kCloudCas:
-      return MakeCloudCas(config);
+      return MakeCloudCas(config, std::move(observer));
     case CaServiceType::kLocal:
       break;
   }

@@ -11,8 +11,8 @@
 namespace stepca {
 
 // Configuration time, in the master; config.is_ra() must be true. The
-// observer sees every call to a step-ca upstream (the metrics); Vault and
-// Google CAS calls are not counted yet.
+// observer sees every call the running service makes to its upstream
+// (step-ca, Vault, Google CAS): the metrics.
 Result<StepCasService> MakeUpstreamCas(const RaConfig& config, UpstreamObserver observer = {});
 
 }  // namespace stepca

@@ -1,12 +1,14 @@
 #include "authority/ra/vault_api.h"
 
+#include <utility>
 #include <vector>
 
 namespace stepca {
 namespace {
 
-UpstreamOptions VaultOptions(const RaConfig& config, bool reuse) {
+UpstreamOptions VaultOptions(const RaConfig& config, bool reuse, UpstreamObserver observer) {
   UpstreamOptions o;
+  o.observer = std::move(observer);
   o.reuse_connection = reuse;
   o.allow_http = true;  // Vault's dev server and many internal ones listen on http
   o.system_trust = true;
@@ -18,10 +20,10 @@ UpstreamOptions VaultOptions(const RaConfig& config, bool reuse) {
 
 }  // namespace
 
-VaultApi::VaultApi(const RaConfig& config, bool reuse_connection)
+VaultApi::VaultApi(const RaConfig& config, bool reuse_connection, UpstreamObserver observer)
     : address_(config.certificate_authority),
       namespace_(config.vault.vault_namespace),
-      client_(config.certificate_authority, "", VaultOptions(config, reuse_connection)) {}
+      client_(config.certificate_authority, "", VaultOptions(config, reuse_connection, std::move(observer))) {}
 
 Result<VaultResponse> VaultApi::Call(const std::string& path, const json_t* body,
                                      const std::string& token) const {

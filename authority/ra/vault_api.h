@@ -24,7 +24,8 @@ struct VaultResponse {
 class VaultApi {
  public:
   // reuse_connection false: configuration time, in the master.
-  VaultApi(const RaConfig& config, bool reuse_connection);
+  // observer (may be empty) sees every call, for the metrics.
+  VaultApi(const RaConfig& config, bool reuse_connection, UpstreamObserver observer = {});
 
   const std::string& address() const { return address_; }
 

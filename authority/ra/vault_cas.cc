@@ -26,9 +26,9 @@ Result<std::string> VaultSerial(const std::string& decimal) {
 class VaultCas : public CertificateAuthorityService {
  public:
   VaultCas(const RaConfig& config, std::unique_ptr<VaultAuth> auth, X509* root,
-           std::vector<std::string> chain)
+           std::vector<std::string> chain, UpstreamObserver observer)
       : config_(config.vault),
-        api_(config, true),
+        api_(config, true, std::move(observer)),
         auth_(std::move(auth)),
         chain_pems_(std::move(chain)),
         issuer_(root) {
@@ -162,7 +162,7 @@ Result<std::vector<X509Ptr>> CaChain(const VaultApi& api, const std::string& mou
 
 }  // namespace
 
-Result<StepCasService> MakeVaultCas(const RaConfig& config) {
+Result<StepCasService> MakeVaultCas(const RaConfig& config, UpstreamObserver observer) {
   VaultApi once(config, false);
   auto chain = CaChain(once, config.vault.pki_mount_path);
   if (!chain.ok())
@@ -186,7 +186,8 @@ Result<StepCasService> MakeVaultCas(const RaConfig& config) {
       out.intermediates.emplace_back(X509_dup(c.get()));
     }
   }
-  out.service = std::make_unique<VaultCas>(config, std::move(auth).value(), root->get(), std::move(pems));
+  out.service = std::make_unique<VaultCas>(config, std::move(auth).value(), root->get(), std::move(pems),
+                                         std::move(observer));
   out.root = std::move(root).value();
   return out;
 }

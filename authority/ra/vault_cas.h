@@ -14,8 +14,9 @@ namespace stepca {
 // Configuration time, in the master: reads the mount's CA chain
 // (<mount>/cert/ca_chain, else <mount>/ca/pem), keeps the root whose
 // SHA-256 is certificateAuthorityFingerprint (none: the load fails), and
-// logs in. Any failure fails the load with the field named.
-Result<StepCasService> MakeVaultCas(const RaConfig& config);
+// logs in. Any failure fails the load with the field named. observer (may
+// be empty) sees every call to Vault once running (sign, revoke, login).
+Result<StepCasService> MakeVaultCas(const RaConfig& config, UpstreamObserver observer = {});
 
 }  // namespace stepca
 
