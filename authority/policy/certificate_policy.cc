@@ -194,7 +194,7 @@ Result<SignResult> CertificatePolicy::Sign(const SignRequest& req, TimePoint now
     if (st.code() == Code::kAlreadyExists)
       return Unauthenticated("authority.authorizeToken: token already used");
     if (st.code() == Code::kUnavailable && st.maybe_applied())
-      return Unavailable(st.message() + "; " + kTokenMaybeSpent).WithDetail(st.detail());
+      return MaybeSpent(st);
     return BeforeSpend(st);
   }
   if (!issued.ok()) return AfterSpend(issued.status());

@@ -29,7 +29,7 @@ Status InstanceRecords::Claim(std::string_view instance_key, std::string_view pr
     auto cur = store_.Get(key);
     if (cur.ok() && cur->has_value()) return **cur == value ? Status::Ok() : again;
   }
-  return Unavailable(st.message() + "; " + kTokenMaybeSpent).WithDetail(st.detail());
+  return MaybeSpent(st);
 }
 
 }  // namespace stepca

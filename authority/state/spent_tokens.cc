@@ -56,6 +56,10 @@ Status SpentTokens::Spend(std::string_view token_key, std::string_view spent_by,
     auto cur = store_.Get(key);
     if (cur.ok() && cur->has_value()) return **cur == value ? Status::Ok() : again;
   }
+  return MaybeSpent(st);
+}
+
+Status MaybeSpent(const Status& st) {
   return Unavailable(st.message() + "; " + kTokenMaybeSpent).WithDetail(st.detail());
 }
 

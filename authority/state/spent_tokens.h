@@ -30,6 +30,9 @@ inline constexpr char kTokenSpent[] = "the token was spent; please retry with a 
 Status AfterSpend(const Status& st);
 // A store failure before Spend was tried: the token is untouched.
 Status BeforeSpend(const Status& st);
+// A spend whose write may or may not have landed, the store silent on a
+// second look: worded for the client with kTokenMaybeSpent.
+Status MaybeSpent(const Status& st);
 
 class SpentTokens {
  public:
